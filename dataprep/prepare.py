@@ -1,0 +1,340 @@
+"""`prepare`: recordings → transcripts → clips → a split voice dataset saved to disk.
+
+    from dataprep.prepare import PrepareOptions, prepare
+    result = prepare(["talk.mp4"], PrepareOptions(out="data/voice"))
+    ds = datasets.load_from_disk("data/voice")
+
+Work already done is kept: transcripts are written as soon as each recording is transcribed and
+reused on the next call (hand edits survive), and a failed source is reported without stopping
+the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .asr import AsrOptions, load_asr
+from .audio import AudioError, decode_audio, resample, wav_bytes
+from .chunking import ChunkOptions, plan_clips, words_text
+from .constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE
+from .errors import UserError
+from .corrections import Corrector, load_corrections
+from .records import Clip, Dropped, Segment, Transcript, Word
+from .sources import Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, speaker_for
+from .splits import SPLITS, SplitOptions, assign_splits
+
+MANIFEST = "prepare.json"
+DATASET_FILES = ("state.json", "dataset_info.json")
+
+
+class PrepareError(UserError, ValueError):
+    """A call that cannot start (bad output folder, bad corrections file …); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Everything `prepare` needs besides its sources."""
+
+    out: Path  # the dataset folder (load it with datasets.load_from_disk)
+    sample_rate: int = CSM_SAMPLE_RATE  # of the `audio` column
+    asr: AsrOptions = AsrOptions()
+    chunk: ChunkOptions = ChunkOptions()
+    split: SplitOptions = SplitOptions()
+    corrections: Path | None = None  # YAML or TSV, see dataprep.corrections
+    speaker: int = 0  # the `source` id of every recording not named in `speakers`
+    speakers: Path | None = None  # YAML or TSV: source → speaker id
+    retranscribe: bool = False  # transcribe again even where a transcript exists
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir() / "downloads")
+    push_to_hub: str | None = None  # a Hub repo id; the token comes from the environment
+    public: bool = False  # pushed datasets are private unless this is set
+    progress: bool = True
+
+
+@dataclass
+class PrepareResult:
+    """What a prepare call did; also written to `<out>/prepare.json`."""
+
+    out: Path
+    manifest: dict
+    failed: list[dict]  # sources that could not be used: {source, error}
+    up_to_date: bool = False  # nothing changed since the last call with the same inputs
+
+
+def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
+    """Build the voice dataset at `options.out` from `sources` (files, folders, URLs)."""
+    out = Path(options.out)
+    _check_out(out)
+    corrector = load_corrections(options.corrections) if options.corrections else Corrector([])
+    speakers = load_speakers(options.speakers) if options.speakers else {}
+    if not sources:
+        raise PrepareError("no sources given; pass audio or video files, folders or URLs")
+
+    say = _Say(options.progress)
+    failed: list[dict] = []
+    recordings: list[tuple[Source, Transcript]] = []
+    for source in expand_sources(sources):
+        try:
+            recordings.append(_transcribe(source, out, options, say))
+        except (AudioError, SourceError) as e:
+            failed.append({"source": source.given, "error": str(e)})
+            say.error(str(e))
+
+    key = _input_key(recordings, options, corrector)
+    manifest_path = out / MANIFEST
+    if manifest_path.exists() and not failed:
+        old = json.loads(manifest_path.read_text())
+        if old.get("input_key") == key and all((out / f).exists() for f in DATASET_FILES):
+            say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
+            return PrepareResult(out, old, failed, up_to_date=True)
+
+    clips: list[Clip] = []
+    dropped: list[Dropped] = []
+    for source, transcript in recordings:
+        words = _edited_words(transcript, out, say)
+        if not words:
+            msg = (f"{source.given}: the transcript is empty (no speech recognised); check that it is English speech, "
+                   f"or write the text into {out / 'transcripts' / (source.recording_id + '.json')}")
+            failed.append({"source": source.given, "error": msg})
+            say.error(msg)
+            continue
+        plan = plan_clips(words, source.recording_id, transcript.duration, options.chunk,
+                          speaker=speaker_for(source, speakers, options.speaker))
+        clips += [dataclasses.replace(c, text=corrector(c.text)) for c in plan.clips]
+        dropped += plan.dropped
+    for rule in corrector.unused():
+        say.warn(f"correction {rule.wrong!r} → {rule.right!r} never fired; check its spelling")
+
+    if not clips:
+        raise PrepareError(f"no clips: every source failed or held no usable speech ({len(failed)} failed); "
+                           "see the errors above")
+    split, warnings = assign_splits(clips, options.split)
+    for w in warnings:
+        say.warn(w)
+    dataset = _build_dataset(recordings, clips, split, options, say)
+    manifest = _manifest(sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings)
+    _save(dataset, manifest, out)
+    if options.push_to_hub:
+        say(f"pushing to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
+        dataset.push_to_hub(options.push_to_hub, private=not options.public)
+    return PrepareResult(out, manifest, failed)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise PrepareError(f"--out {out}: is a file; pass a folder for the dataset")
+    if out.is_dir() and not (out / MANIFEST).exists():
+        if any(p.name != "transcripts" for p in out.iterdir()):
+            raise PrepareError(f"--out {out}: exists and is not a ttsbench dataset (no {MANIFEST}); "
+                               "pass a new or empty folder")
+
+
+def _transcribe(source: Source, out: Path, options: PrepareOptions, say) -> tuple[Source, Transcript]:
+    """The transcript of one source: reused from disk when present, else made and saved at once."""
+    if source.url:
+        bar = say.bar(f"download {source.url}", unit="B")
+        path = download(source.url, Path(options.cache_dir), progress=bar.bytes)
+        bar.close()
+        source = dataclasses.replace(source, path=path)
+    if source.path.is_dir():
+        raise SourceError(f"{source.given}: holds no audio or video files ({', '.join(['wav', 'flac', 'mp3', 'm4a', 'mp4', 'webm'])} …)")
+    transcript_path = out / "transcripts" / f"{source.recording_id}.json"
+    if transcript_path.exists() and not options.retranscribe:
+        _audio_probe(source.path)  # a file that vanished or changed to garbage is still an error
+        return source, Transcript.load(transcript_path)
+    audio, rate = decode_audio(source.path)
+    audio16 = resample(audio, rate, ASR_SAMPLE_RATE)
+    duration = len(audio) / rate
+    asr = load_asr(options.asr)
+    bar = say.bar(f"transcribe {source.recording_id}", total=round(duration, 1), unit="s")
+    segments = asr.transcribe(audio16, word_timestamps=True, progress=bar.to)
+    bar.to(duration)
+    bar.close()
+    transcript = Transcript(source.recording_id, tuple(segments), options.asr.language,
+                            options.asr.model_id, round(duration, 3))
+    transcript.save(transcript_path)
+    return source, transcript
+
+
+def _audio_probe(path: Path) -> None:
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file; check the path")
+
+
+def _edited_words(transcript: Transcript, out: Path, say) -> list[Word]:
+    """The transcript's words, honouring a hand edit of a segment's text.
+
+    Clip text comes from the words (they carry the timings). A segment whose `text` a person
+    changed while keeping its word count lends its words the new spellings; otherwise the words
+    win and a warning says so.
+    """
+    words: list[Word] = []
+    for n, seg in enumerate(transcript.segments):
+        said = seg.text.split()
+        if said != words_text(list(seg.words)).split():
+            if len(said) == len(seg.words):
+                seg = Segment(seg.start, seg.end, seg.text,
+                              tuple(dataclasses.replace(w, word=" " + t) for w, t in zip(seg.words, said)))
+            elif seg.words:
+                say.warn(f"{out}/transcripts/{transcript.recording_id}.json segment {n}: its text was edited but "
+                         "the word count changed, so the words' text is used; edit the words too (or use --corrections)")
+        words += seg.words
+    return words
+
+
+def _build_dataset(recordings, clips: list[Clip], split: dict[str, str], options: PrepareOptions, say):
+    import datasets
+
+    if not options.progress:
+        datasets.disable_progress_bars()
+    by_recording: dict[str, list[Clip]] = {}
+    for c in clips:
+        by_recording.setdefault(c.recording_id, []).append(c)
+    rows = {k: [] for k in ("audio", "text", "source", "clip_id", "recording_id", "start", "end", "duration", "split")}
+    sr = options.sample_rate
+    bar = say.bar("cut clips", total=len(clips), unit="clip")
+    for source, _ in recordings:
+        if source.recording_id not in by_recording:
+            continue
+        audio, rate = decode_audio(source.path)
+        audio = resample(audio, rate, sr)
+        for c in by_recording[source.recording_id]:
+            piece = audio[int(round(c.start * sr)):int(round(c.end * sr))]
+            rows["audio"].append({"bytes": wav_bytes(piece, sr), "path": f"{c.id}.wav"})
+            rows["text"].append(c.text)
+            rows["source"].append(c.speaker)
+            rows["clip_id"].append(c.id)
+            rows["recording_id"].append(c.recording_id)
+            rows["start"].append(round(c.start, 3))
+            rows["end"].append(round(c.end, 3))
+            rows["duration"].append(round(len(piece) / sr, 3))
+            rows["split"].append(split[c.id])
+            bar.update(1)
+    bar.close()
+    features = datasets.Features({
+        "audio": datasets.Audio(sampling_rate=sr), "text": datasets.Value("string"),
+        "source": datasets.Value("int64"), "clip_id": datasets.Value("string"),
+        "recording_id": datasets.Value("string"), "start": datasets.Value("float64"),
+        "end": datasets.Value("float64"), "duration": datasets.Value("float64"),
+        "split": datasets.Value("string"),
+    })
+    return datasets.Dataset.from_dict(rows, features=features)
+
+
+def _save(dataset, manifest: dict, out: Path) -> None:
+    """Write the dataset beside a staging copy, then swap it in: an interrupted save loses nothing."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    dataset.save_to_disk(str(staging))
+    for old in list(out.glob("data-*.arrow")) + [out / f for f in DATASET_FILES]:
+        old.unlink(missing_ok=True)
+    for new in staging.iterdir():
+        new.replace(out / new.name)
+    staging.rmdir()
+    tmp = out / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    tmp.replace(out / MANIFEST)
+
+
+def _input_key(recordings, options: PrepareOptions, corrector: Corrector) -> str:
+    """A hash of everything the dataset depends on: audio files, transcripts, settings, corrections."""
+    h = hashlib.sha256()
+    for source, transcript in recordings:
+        st = source.path.stat()
+        h.update(f"{source.recording_id}|{source.path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+        h.update(json.dumps(transcript.to_json(), sort_keys=True).encode())
+    settings = {k: v for k, v in _settings(options).items() if k not in ("progress", "retranscribe", "push_to_hub")}
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    h.update(json.dumps([dataclasses.asdict(r) for r in corrector.rules]).encode())
+    return h.hexdigest()
+
+
+def _settings(options: PrepareOptions) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(options), default=str))
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("ttsbench", "datasets", "faster-whisper", "ctranslate2", "openai-whisper", "pysbd", "av", "soxr"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings) -> dict:
+    counts = {s: {"clips": 0, "minutes": 0.0} for s in SPLITS}
+    for c in clips:
+        counts[split[c.id]]["clips"] += 1
+        counts[split[c.id]]["minutes"] += c.duration / 60
+    for v in counts.values():
+        v["minutes"] = round(v["minutes"], 2)
+    return {
+        "kind": "ttsbench voice dataset",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "input_key": key,
+        "sources": list(given),
+        "recordings": [{"recording_id": s.recording_id, "source": s.given, "path": str(s.path),
+                        "seconds": t.duration, "asr": t.model} for s, t in recordings],
+        "settings": _settings(options),
+        "versions": _versions(),
+        "counts": counts,
+        "speakers": sorted({c.speaker for c in clips}),
+        "dropped": [dataclasses.asdict(d) for d in dropped],
+        "dropped_seconds": round(sum(d.end - d.start for d in dropped), 2),
+        "failed": failed,
+        "corrections": corrector.report(),
+        "warnings": warnings,
+    }
+
+
+class _Say:
+    """Progress bars and messages on stderr (tqdm), quiet when progress is off."""
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def __call__(self, msg: str) -> None:
+        if self.on:
+            print(msg, file=sys.stderr)
+
+    def warn(self, msg: str) -> None:
+        print(f"warning: {msg}", file=sys.stderr)
+
+    def error(self, msg: str) -> None:
+        print(f"error: {msg}", file=sys.stderr)
+
+    def bar(self, desc: str, total=None, unit="it"):
+        return _Bar(desc, total, unit, disable=not self.on)
+
+
+class _Bar:
+    def __init__(self, desc, total, unit, disable):
+        from tqdm import tqdm
+
+        self.tqdm = tqdm(desc=desc, total=total, unit=unit, unit_scale=unit == "B", disable=disable,
+                         leave=False, file=sys.stderr)
+
+    def update(self, n):
+        self.tqdm.update(n)
+
+    def to(self, value: float) -> None:
+        self.tqdm.update(max(0.0, round(value, 1) - self.tqdm.n))
+
+    def bytes(self, done: int, total: int | None) -> None:
+        if total:
+            self.tqdm.total = total
+        self.to(done)
+
+    def close(self):
+        self.tqdm.close()
