@@ -13,7 +13,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	@$(MAKE) --no-print-directory system-deps
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check uv
+	@test -x $(VENV)/bin/uv || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
+	  $(PY) -m pip install -q --disable-pip-version-check uv; }
 	$(VENV)/bin/uv pip install -q -p $(PY) -r requirements.lock -e '.[test]'
 	@touch $(STAMP)
 

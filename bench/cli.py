@@ -62,6 +62,29 @@ def _synth_voice(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .runner import run_suite, summary_table
+    from .suite import load_suite
+
+    suite = load_suite(args.suite)
+    run_dir = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name)
+    result = run_suite(suite, run_dir, progress=not args.quiet)
+    print(summary_table(result.summary))
+    print(f"run directory: {run_dir} (generated {result.generated}, scored {result.scored} this call)")
+    return 0
+
+
+def _calibrate(args) -> int:
+    import json
+
+    from .calibrate import calibrate, report
+
+    result = calibrate(args.data_dir, asr=args.asr, encoder=args.encoder, normaliser=args.normaliser,
+                       source=args.source)
+    print(json.dumps(result, indent=1) if args.json else report(result))
+    return 0
+
+
 def _perf(args) -> int:
     from bench import perf
 
@@ -111,8 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_synth_voice)
 
+    p = sub.add_parser("bench", help="generate every variant × prompt × seed of a suite, score, summarise",
+                       description="Run a suite (YAML); resumable: a re-run skips finished samples and scores.")
+    p.add_argument("suite", metavar="SUITE.yaml")
+    p.add_argument("--out", help="run directory (default: the suite's `out:`, else runs/<suite name>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("calibrate", help="the scorers on real speech: ASR WER and speaker-encoder EER",
+                       description="DATA_DIR holds audio and transcripts.tsv (path, speaker, text).")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--asr", default="tiny.en")
+    p.add_argument("--encoder", default="resemblyzer", help="resemblyzer, ecapa or wavlm")
+    p.add_argument("--source", help="ecapa/wavlm weights: a local folder or a Hub id in the cache")
+    p.add_argument("--normaliser", default="whisper", help="whisper or seedtts")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_calibrate)
+
     p = sub.add_parser("perf", help="speed benchmarks, each against a baseline measured in the same run")
-    p.add_argument("what", choices=["prepare"], help="prepare: audio-seconds per wall-second vs the notebook's way")
+    p.add_argument("what", choices=["prepare", "score"], help="prepare: audio-seconds per wall-second vs the "
+                   "notebook's way; score: audio-seconds scored per wall-second vs a per-file loop, and cached")
     p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
     p.add_argument("--seconds", type=float, default=120.0, help="how much audio to process")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all)")

@@ -17,9 +17,70 @@ REALSPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "realspee
 
 
 def main(args) -> int:
+    data = Path(args.data) if args.data else REALSPEECH
     if args.what == "prepare":
-        return perf_prepare(Path(args.data) if args.data else REALSPEECH, args.seconds, args.threads)
-    raise ValueError(args.what)
+        return perf_prepare(data, args.seconds, args.threads)
+    return perf_score(data, args.threads)
+
+
+def perf_score(data: Path, threads: int) -> int:
+    """wer + speaker_sim + signal over real speech: our runner (models loaded once, batched), a
+    naive per-file loop (models loaded per file, as seed-tts-eval and Amphion scripts do), and
+    our runner again on the finished run (everything cached)."""
+    from types import SimpleNamespace
+
+    from dataprep.asr import AsrOptions, FasterWhisperAsr
+    from dataprep.audio import AUDIO_SUFFIXES, load_audio, write_wav
+    from dataprep.constants import ASR_SAMPLE_RATE
+
+    from .calibrate import read_transcripts
+    from .records import Sample
+    from .runner import _score
+    from .scorers.speaker_sim import SpeakerEncoder
+    from .scorers.wer import error_counts, make_normaliser
+    from .store import RunStore
+
+    rows = read_transcripts(data) if (data / "transcripts.tsv").exists() else [
+        {"path": str(p.relative_to(data)), "text": ""} for p in sorted(data.rglob("*")) if p.suffix in AUDIO_SUFFIXES]
+    audio = [load_audio(data / r["path"], ASR_SAMPLE_RATE) for r in rows]
+    seconds = sum(len(a) for a in audio) / ASR_SAMPLE_RATE
+    references = [(a, ASR_SAMPLE_RATE) for a in audio[:3]]
+    asr_options = AsrOptions(threads=threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore(tmp)
+        for k, (a, r) in enumerate(zip(audio, rows)):
+            path = write_wav(store.audio_path("ground_truth", f"u{k:03d}", 0), a, ASR_SAMPLE_RATE)
+            store.add_sample(Sample("ground_truth", f"u{k:03d}", 0, r["text"] or "x", str(path.relative_to(store.dir)),
+                                    len(a) / ASR_SAMPLE_RATE))
+        suite = SimpleNamespace(scorers={"wer": {"asr": asr_options.model}, "speaker_sim": {}, "signal": {}})
+
+        normalise = make_normaliser("whisper")
+        t = time.perf_counter()
+        for a, r in zip(audio, rows):  # the naive loop: every model loaded for every file
+            asr = FasterWhisperAsr(asr_options)
+            hyp = "".join(s.text for s in asr.transcribe(a, word_timestamps=False))
+            error_counts(normalise(r["text"] or "x"), normalise(hyp))
+            enc = SpeakerEncoder("resemblyzer")
+            centroid = np.mean([enc.embed(ref) for ref, _ in references], axis=0)
+            float(enc.embed(a) @ centroid)
+        naive_s = time.perf_counter() - t
+
+        t = time.perf_counter()
+        _score(suite, store, [SimpleNamespace(audio=a, sample_rate=r) for a, r in references], lambda m: None, False)
+        cold_s = time.perf_counter() - t
+        t = time.perf_counter()
+        _score(suite, store, [SimpleNamespace(audio=a, sample_rate=r) for a, r in references], lambda m: None, False)
+        cached_s = time.perf_counter() - t
+    print(f"perf score — {seconds:.0f} s of real speech in {len(rows)} files from {data}; wer "
+          f"({asr_options.model_id}) + speaker_sim (resemblyzer) + signal; {threads or os.cpu_count()} CPU threads")
+    print(f"{'scoring':<46} {'wall s':>7} {'× real time':>12}")
+    print(f"{'naive per-file loop (models loaded per file)':<46} {naive_s:>7.2f} {seconds / naive_s:>12.1f}")
+    print(f"{'ttsbench runner, cold (models loaded once)':<46} {cold_s:>7.2f} {seconds / cold_s:>12.1f}")
+    print(f"{'ttsbench runner, finished run (cached)':<46} {cached_s:>7.2f} {seconds / cached_s:>12.1f}")
+    print(f"goals: ≥ 30× real time → {'met' if seconds / cold_s >= 30 else 'MISSED'} ({seconds / cold_s:.1f}×); "
+          f"≥ 5× the naive loop → {'met' if naive_s / cold_s >= 5 else 'MISSED'} ({naive_s / cold_s:.1f}×); "
+          f"cached ≥ 50× faster than cold → {'met' if cold_s / cached_s >= 50 else 'MISSED'} ({cold_s / cached_s:.0f}×)")
+    return 0
 
 
 def _speech(folder: Path, seconds: float, rate: int) -> np.ndarray:

@@ -26,3 +26,14 @@ def target_voice(tmp_path_factory) -> Path:
     from dataprep.synthvoice import synth_voice
 
     return synth_voice(tmp_path_factory.mktemp("voices") / "target.wav", minutes=1.0, voice="hibari", seed=3)
+
+
+@pytest.fixture(scope="session")
+def voice_dataset(target_voice, tmp_path_factory) -> Path:
+    """A prepared dataset of the target voice: short clips, so there are train, eval and reference rows."""
+    from dataprep.chunking import ChunkOptions
+    from dataprep.prepare import PrepareOptions, prepare
+
+    out = tmp_path_factory.mktemp("voice") / "voice"
+    prepare([str(target_voice)], PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=8)))
+    return out

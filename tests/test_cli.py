@@ -15,6 +15,6 @@ def test_help_imports_no_model_library():
 
 
 def test_every_subcommand_has_help():
-    for cmd in ("prepare", "synth-voice", "perf"):
+    for cmd in ("prepare", "synth-voice", "bench", "calibrate", "perf"):
         proc = subprocess.run([sys.executable, "-m", "bench.cli", cmd, "--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: ttsbench " + cmd in proc.stdout

@@ -1,0 +1,117 @@
+"""Voice similarity: cosine between a sample's speaker embedding and the centroid of the
+dataset's reference clips (computed once per run).
+
+Encoders (`encoder:`): `resemblyzer` (default; its weights ship in its wheel), `ecapa`
+(SpeechBrain `spkrec-ecapa-voxceleb`) and `wavlm` (`microsoft/wavlm-base-plus-sv` via
+transformers); the last two load from `source:` (a local folder or a Hub id in the local cache).
+Audio is resampled to 16 kHz first.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from dataprep.audio import resample
+from dataprep.constants import ASR_SAMPLE_RATE, SILENCE_DBFS
+from dataprep.errors import UserError
+
+from . import Scorer, Value
+
+ENCODERS = {"resemblyzer": None, "ecapa": "speechbrain/spkrec-ecapa-voxceleb", "wavlm": "microsoft/wavlm-base-plus-sv"}
+
+
+class SpeakerEncoder:
+    """Embeds 16 kHz speech as a unit vector; None when there is too little speech."""
+
+    def __init__(self, encoder: str = "resemblyzer", source: str | None = None, device: str = "cpu",
+                 min_seconds: float = 0.5):
+        if encoder not in ENCODERS:
+            raise UserError(f"unknown speaker encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+        self.encoder, self.source, self.min_seconds = encoder, source or ENCODERS[encoder], min_seconds
+        self.model_id = encoder if encoder == "resemblyzer" else f"{encoder}:{self.source}"
+        try:
+            getattr(self, f"_load_{encoder}")(device)
+        except UserError:
+            raise
+        except Exception as e:  # hub and file errors come in many kinds when offline
+            raise UserError(
+                f"weights for {self.model_id} could not be loaded ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
+                f"download {self.source} where there is network (huggingface-cli download {self.source} --local-dir DIR) "
+                "and set `source: DIR`, or use `encoder: resemblyzer` (offline)") from None
+
+    def _load_resemblyzer(self, device):
+        from resemblyzer import VoiceEncoder, preprocess_wav
+
+        self._model, self._pre = VoiceEncoder(device, verbose=False), preprocess_wav
+
+    def _load_ecapa(self, device):
+        from speechbrain.inference.speaker import EncoderClassifier
+
+        cache = os.path.join(os.path.expanduser("~/.cache/ttsbench/speechbrain"), self.source.replace("/", "--"))
+        self._model = EncoderClassifier.from_hparams(source=self.source, savedir=cache, run_opts={"device": device})
+
+    def _load_wavlm(self, device):
+        from transformers import AutoFeatureExtractor, WavLMForXVector
+
+        self._features = AutoFeatureExtractor.from_pretrained(self.source)
+        self._model = WavLMForXVector.from_pretrained(self.source).to(device).eval()
+
+    def embed(self, audio16: np.ndarray) -> np.ndarray | None:
+        if not len(audio16) or np.max(np.abs(audio16)) <= 10 ** (SILENCE_DBFS / 20):
+            return None  # silence has no speaker
+        if self.encoder == "resemblyzer":
+            audio16 = self._pre(audio16, ASR_SAMPLE_RATE)  # volume-normalised, long silences trimmed
+        if len(audio16) < self.min_seconds * ASR_SAMPLE_RATE:
+            return None
+        if self.encoder == "resemblyzer":
+            e = self._model.embed_utterance(audio16)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                if self.encoder == "ecapa":
+                    e = self._model.encode_batch(torch.from_numpy(audio16)[None]).squeeze().cpu().numpy()
+                else:
+                    inputs = self._features(audio16, sampling_rate=ASR_SAMPLE_RATE, return_tensors="pt")
+                    e = self._model(**inputs.to(self._model.device)).embeddings[0].cpu().numpy()
+        return (e / (np.linalg.norm(e) + 1e-12)).astype(np.float32)
+
+
+class SpeakerSimScorer(Scorer):
+    name = "speaker_sim"
+    metrics = ("speaker_sim",)
+    uses_references = True
+
+    @classmethod
+    def resolve(cls, settings):
+        encoder = settings.get("encoder", "resemblyzer")
+        if encoder not in ENCODERS:
+            raise UserError(f"scorer speaker_sim: unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+        return {"encoder": encoder, "source": settings.get("source") or ENCODERS[encoder],
+                "min_seconds": float(settings.get("min_seconds", 0.5)), "device": settings.get("device", "cpu")}
+
+    def __init__(self, settings, references=None):
+        super().__init__(settings)
+        if not references:
+            raise UserError("scorer speaker_sim needs the dataset's reference clips, and there are none; "
+                            "re-run `ttsbench prepare` with --reference-clips 1 or more")
+        self.encoder = SpeakerEncoder(settings["encoder"], settings["source"], settings["device"],
+                                      settings["min_seconds"])
+        embeddings = [self.encoder.embed(resample(a, r, ASR_SAMPLE_RATE)) for a, r in references]
+        embeddings = [e for e in embeddings if e is not None]
+        if not embeddings:
+            raise UserError("scorer speaker_sim: no reference clip holds enough speech for an embedding")
+        centroid = np.mean(embeddings, axis=0)
+        self.centroid = centroid / np.linalg.norm(centroid)
+
+    def score(self, items):
+        out = []
+        for item in items:
+            e = self.encoder.embed(resample(item.audio, item.sample_rate, ASR_SAMPLE_RATE))
+            detail = {"encoder": self.encoder.model_id}
+            if e is None:
+                detail["error"] = f"too little speech for an embedding (under {self.encoder.min_seconds:g} s)"
+            out.append([Value("speaker_sim", None if e is None else float(e @ self.centroid), detail)])
+        return out

@@ -1,0 +1,90 @@
+"""Intelligibility: Whisper transcribes each sample; word and character error rates against the prompt.
+
+Both sides go through the same normaliser: Whisper's `EnglishTextNormalizer` (default), or
+`seedtts`, the seed-tts-eval convention (punctuation but apostrophes removed, lower case), for
+comparing with published numbers. Per sample it keeps the evidence: transcript, normalised
+texts, substitutions / deletions / insertions, reference length, hypothesis/reference length
+ratio. Micro (corpus) WER is computed from those counts in the summary.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from dataprep.asr import AsrOptions, load_asr
+from dataprep.audio import resample
+from dataprep.constants import ASR_SAMPLE_RATE
+from dataprep.errors import UserError
+
+from . import Scorer, Value
+
+NORMALISERS = ("whisper", "seedtts")
+
+
+def seedtts_normalise(text: str) -> str:
+    drop = "".join(c for c in string.punctuation if c != "'")
+    text = text.translate(str.maketrans("", "", drop))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def make_normaliser(name: str):
+    if name == "whisper":
+        from whisper.normalizers import EnglishTextNormalizer
+
+        return EnglishTextNormalizer()
+    if name == "seedtts":
+        return seedtts_normalise
+    raise UserError(f"scorer wer: unknown normaliser {name!r}; choose one of {', '.join(NORMALISERS)}")
+
+
+def error_counts(reference: str, hypothesis: str) -> dict:
+    """jiwer's alignment of normalised texts: S, D, I, reference words, WER, CER."""
+    import jiwer
+
+    if not reference.split():
+        raise ValueError("the reference is empty after normalisation")
+    words = jiwer.process_words(reference, hypothesis or "")
+    s, d, i = words.substitutions, words.deletions, words.insertions
+    n = s + d + words.hits
+    return {"substitutions": s, "deletions": d, "insertions": i, "ref_words": n,
+            "wer": (s + d + i) / n, "cer": jiwer.cer(reference, hypothesis or ""),
+            "len_ratio": len(hypothesis.split()) / n}
+
+
+class WerScorer(Scorer):
+    name = "wer"
+    metrics = ("wer", "cer")
+
+    @classmethod
+    def resolve(cls, settings):
+        asr = AsrOptions(model=settings.get("asr", "tiny.en"), beam_size=int(settings.get("beam_size", 5)))
+        normaliser = settings.get("normaliser", "whisper")
+        if normaliser not in NORMALISERS:
+            raise UserError(f"scorer wer: unknown normaliser {normaliser!r}; choose one of {', '.join(NORMALISERS)}")
+        return {"asr": asr.model_id, "beam_size": asr.beam_size, "language": asr.language, "temperature": 0.0,
+                "condition_on_previous_text": False, "normaliser": normaliser,
+                "device": settings.get("device", "auto")}
+
+    def __init__(self, settings, references=None):
+        super().__init__(settings)
+        self.normalise = make_normaliser(settings["normaliser"])
+        self.asr = load_asr(AsrOptions(model=settings["asr"].split(":", 1)[1], beam_size=settings["beam_size"],
+                                       device=settings["device"]))
+
+    def score(self, items):
+        out = []
+        for item in items:
+            segments = self.asr.transcribe(resample(item.audio, item.sample_rate, ASR_SAMPLE_RATE), word_timestamps=False)
+            hypothesis = "".join(s.text for s in segments).strip()
+            ref, hyp = self.normalise(item.text), self.normalise(hypothesis)
+            detail = {"transcript": hypothesis, "ref_norm": ref, "hyp_norm": hyp, "model": self.settings["asr"],
+                      "normaliser": self.settings["normaliser"]}
+            try:
+                counts = error_counts(ref, hyp)
+            except ValueError as e:
+                out.append([Value("wer", None, {**detail, "error": str(e)}), Value("cer", None, detail)])
+                continue
+            detail.update(counts)
+            out.append([Value("wer", counts["wer"], detail), Value("cer", counts["cer"], {"model": detail["model"]})])
+        return out

@@ -1,0 +1,99 @@
+"""Aggregation: pure functions from per-sample scores to summaries and paired comparisons.
+
+The unit of resampling is the prompt: seeds are nested inside it (averaged per prompt first),
+because samples of one prompt are not independent. Intervals are 95 % bootstrap intervals
+(scipy.stats.bootstrap, BCa where it can, percentile otherwise); paired p-values come from a
+sign-flip permutation test on per-prompt differences (scipy.stats.permutation_test).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from .records import Comparison, Score, Summary
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+#: metrics derived from per-sample scores; the rest are plain means over prompts
+DERIVED = {"wer_micro": "wer", "wer_macro": "wer", "wer_over_50": "wer", "stop_failure_rate": "stop_failure"}
+
+
+def by_prompt(scores: list[Score], variant: str, metric: str) -> dict[str, list[Score]]:
+    out: dict[str, list[Score]] = defaultdict(list)
+    for s in scores:
+        if s.variant == variant and s.metric == metric:
+            out[s.prompt_id].append(s)
+    return out
+
+
+def _interval(data: tuple[np.ndarray, ...], statistic, seed: int = 0) -> tuple[float | None, float | None]:
+    from scipy import stats
+
+    if len(data[0]) < 2 or all(np.all(d == d[0]) for d in data):
+        value = float(statistic(*data)) if len(data[0]) else None
+        return value, value  # one prompt, or no spread: nothing to resample
+    for method in ("BCa", "percentile"):
+        try:
+            res = stats.bootstrap(data, statistic, paired=True, vectorized=False, confidence_level=CONFIDENCE,
+                                  n_resamples=RESAMPLES, method=method, rng=np.random.default_rng(seed))
+            low, high = res.confidence_interval
+            if np.isfinite(low) and np.isfinite(high):
+                return float(low), float(high)
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            continue
+    return None, None
+
+
+def summarize(scores: list[Score], variant: str, metric: str) -> Summary:
+    """Mean over prompts (seeds averaged within a prompt) with a 95 % bootstrap interval."""
+    base = DERIVED.get(metric, metric)
+    groups = by_prompt(scores, variant, base)
+    n_failed = sum(1 for g in groups.values() for s in g if s.value is None)
+    scored = {p: [s for s in g if s.value is not None] for p, g in groups.items()}
+    scored = {p: g for p, g in scored.items() if g}
+    n = sum(len(g) for g in scored.values())
+    if not scored:
+        return Summary(variant, metric, None, None, None, 0, n_failed)
+    if metric == "wer_micro":  # corpus WER: all errors over all reference words
+        errors = np.array([sum(s.detail["substitutions"] + s.detail["deletions"] + s.detail["insertions"]
+                               for s in g) for g in scored.values()], float)
+        words = np.array([sum(s.detail["ref_words"] for s in g) for g in scored.values()], float)
+        mean = float(errors.sum() / words.sum())
+        low, high = _interval((errors, words), lambda e, w: e.sum() / w.sum())
+        return Summary(variant, metric, mean, low, high, n, n_failed)
+    if metric == "wer_over_50":
+        values = np.array([np.mean([s.value > 0.5 for s in g]) for g in scored.values()])
+    else:
+        values = np.array([np.mean([s.value for s in g]) for g in scored.values()])
+    low, high = _interval((values,), np.mean)
+    return Summary(variant, metric, float(values.mean()), low, high, n, n_failed)
+
+
+def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
+    """a − b over the prompts both have, each prompt's value averaged over the seeds both have."""
+    from scipy import stats
+
+    base = DERIVED.get(metric, metric)
+    ga, gb = by_prompt(scores, a, base), by_prompt(scores, b, base)
+    diffs = []
+    for prompt in sorted(set(ga) & set(gb)):
+        va = {s.seed: s.value for s in ga[prompt] if s.value is not None}
+        vb = {s.seed: s.value for s in gb[prompt] if s.value is not None}
+        seeds = set(va) & set(vb)
+        if not seeds and va and vb:  # e.g. an anchor scored once per prompt: compare prompt means
+            diffs.append(np.mean(list(va.values())) - np.mean(list(vb.values())))
+        elif seeds:
+            diffs.append(np.mean([va[s] - vb[s] for s in seeds]))
+    d = np.array(diffs, float)
+    if len(d) == 0:
+        return Comparison(a, b, metric, None, None, None, None, 0)
+    low, high = _interval((d,), np.mean)
+    p = None
+    if len(d) >= 2 and np.any(d != 0):
+        p = float(stats.permutation_test((d,), np.mean, permutation_type="samples", n_resamples=9999,
+                                         alternative="two-sided", rng=np.random.default_rng(0)).pvalue)
+    elif len(d) >= 2:
+        p = 1.0
+    return Comparison(a, b, metric, float(d.mean()), low, high, p, len(d))

@@ -1,0 +1,229 @@
+"""Suite YAML: what to generate, how to score it, and the gates it must pass.
+
+A suite may `include:` another (path relative to itself) and override its keys; mappings merge
+key by key, everything else is replaced. Every error names the file and the key.
+
+    name: my-voice
+    include: base.yaml
+    model: {backend: csm, checkpoint: sesame/csm-1b, speaker_id: 0}
+    adapter: runs/ft/adapter          # for the finetuned variants
+    dataset: data/voice               # `ttsbench prepare` output: reference and eval clips
+    prompts: default                  # the shipped set, a YAML file, or an inline list
+    variants: [base, cloned, finetuned, finetuned_cloned]
+    seeds: 3                          # or a list: [0, 1, 2]
+    generation: {temperature: 0.8, top_k: 50, depth_decoder_temperature: 0.6, depth_decoder_top_p: 0.9}
+    scorers: {wer: {asr: tiny.en}, speaker_sim: {encoder: resemblyzer}, signal: {}}
+    gates: ["finetuned_cloned.speaker_sim - base.speaker_sim >= 0.05 (p < 0.05)"]
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dataprep.errors import UserError
+
+from .records import ANCHORS, VARIANTS, Prompt, PromptSet
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+
+
+class SuiteError(UserError, ValueError):
+    """A suite file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Sampling settings; the defaults are the workshop's."""
+
+    temperature: float = 0.8  # backbone
+    top_k: int = 50  # backbone
+    depth_decoder_temperature: float = 0.6
+    depth_decoder_top_p: float = 0.9
+    seconds_per_char: float = 0.12  # frame budget: about twice a normal speaking rate …
+    min_seconds: float = 3.0  # … plus this …
+    max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
+    batch_size: int = 8
+
+    def max_seconds_for(self, text: str) -> float:
+        return min(self.max_seconds, self.min_seconds + self.seconds_per_char * len(text))
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A resolved suite (includes applied, defaults filled in)."""
+
+    name: str
+    path: Path
+    model: dict
+    dataset: Path | None
+    prompts: PromptSet
+    variants: tuple[str, ...]
+    anchors: tuple[str, ...]
+    seeds: tuple[int, ...]
+    generation: GenerationOptions
+    scorers: dict
+    adapter: Path | None = None
+    impostor: dict = field(default_factory=lambda: {"voice": "espeak"})
+    gates: tuple = ()
+    out: Path | None = None
+    raw: dict = field(default_factory=dict)  # the merged YAML, as recorded in run.json
+
+
+TOP_KEYS = {"name", "include", "model", "adapter", "dataset", "prompts", "variants", "anchors", "seeds",
+            "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target"}
+DEFAULTS = {
+    "model": {"backend": "csm", "checkpoint": "sesame/csm-1b", "speaker_id": 0, "device": "auto"},
+    "prompts": "default",
+    "variants": list(VARIANTS),
+    "anchors": list(ANCHORS),
+    "seeds": 3,
+    "generation": {},
+    "scorers": {"wer": {}, "speaker_sim": {}, "signal": {}},
+    "impostor": {"voice": "espeak"},
+    "gates": [],
+}
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Mappings merge key by key; anything else in `override` replaces what `base` had."""
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def read_yaml(path: Path, seen: tuple = ()) -> dict:
+    """A suite file with its includes resolved."""
+    path = Path(path)
+    if not path.is_file():
+        raise SuiteError(f"{path}: no such suite file; check the path")
+    if path.resolve() in seen:
+        raise SuiteError(f"{path}: includes itself (through {' → '.join(p.name for p in seen)})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise SuiteError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise SuiteError(f"{path}: a suite is a mapping of keys (name, model, prompts …)")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise SuiteError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(TOP_KEYS))}")
+    # Paths are relative to the file that names them.
+    for key in ("dataset", "adapter", "out", "prompts"):
+        value = data.get(key)
+        if isinstance(value, str) and value and (key != "prompts" or _is_path(value)):
+            data[key] = str(path.parent / value)  # an absolute `value` stays as it is
+    if "include" in data:
+        parent = read_yaml(path.parent / str(data["include"]), seen + (path.resolve(),))
+        data = merge(parent, {k: v for k, v in data.items() if k != "include"})
+    return data
+
+
+def _is_path(value: str) -> bool:
+    return "/" in value or value.endswith((".yaml", ".yml"))
+
+
+def load_suite(path: str | Path, overrides: dict | None = None) -> Suite:
+    """Read, merge and validate a suite; `overrides` (e.g. from flags) win over the file."""
+    path = Path(path)
+    data = merge(DEFAULTS, read_yaml(path))
+    if overrides:
+        data = merge(data, overrides)
+
+    def where(key):
+        return f"{path}: key '{key}'"
+
+    def local(key):
+        value = data.get(key)
+        if value in (None, ""):
+            return None
+        return Path(str(value))
+
+    name = str(data.get("name") or path.stem)
+    variants = tuple(_names(data["variants"], VARIANTS, where("variants")))
+    anchors = tuple(_names(data["anchors"], ANCHORS, where("anchors")))
+    seeds = data["seeds"]
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
+        seeds = list(range(seeds))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+        raise SuiteError(f"{where('seeds')}: a positive count or a list of integers, got {data['seeds']!r}")
+    model = data["model"]
+    if not isinstance(model, dict) or "backend" not in model:
+        raise SuiteError(f"{where('model')}: a mapping with at least 'backend'")
+    from .synth import SYNTHS
+
+    if model["backend"] not in SYNTHS:
+        raise SuiteError(f"{where('model.backend')}: unknown backend {model['backend']!r}; "
+                         f"available: {', '.join(sorted(SYNTHS))}")
+    from .scorers import SCORERS
+
+    scorers = data["scorers"]
+    if not isinstance(scorers, dict) or not scorers:
+        raise SuiteError(f"{where('scorers')}: a mapping of scorer name → settings, e.g. {{wer: {{}}}}")
+    for s in scorers:
+        if s not in SCORERS:
+            raise SuiteError(f"{where('scorers')}: unknown scorer {s!r}; available: {', '.join(sorted(SCORERS))}")
+    try:
+        generation = GenerationOptions(**(data["generation"] or {}))
+    except TypeError as e:
+        raise SuiteError(f"{where('generation')}: {e}") from None
+    adapter = local("adapter")
+    if any(v.startswith("finetuned") for v in variants):
+        if adapter is None and not data.get("finetune"):
+            raise SuiteError(f"{where('adapter')}: variants {', '.join(v for v in variants if v.startswith('finetuned'))}"
+                             " need an adapter; set `adapter:` or drop those variants")
+        if adapter is not None and not adapter.exists():
+            raise SuiteError(f"{where('adapter')}: {adapter} does not exist; run `ttsbench finetune` first "
+                             "or fix the path")
+    dataset = local("dataset")
+    needs_dataset = any(v.endswith("cloned") for v in variants) or anchors or "speaker_sim" in scorers
+    if needs_dataset and dataset is None:
+        raise SuiteError(f"{where('dataset')}: needed for cloning, anchors and speaker similarity; "
+                         "point it at a `ttsbench prepare` output")
+    gates = data.get("gates") or []
+    if not isinstance(gates, list):
+        raise SuiteError(f"{where('gates')}: a list of gate expressions")
+    return Suite(name=name, path=path, model=model, dataset=dataset, prompts=load_prompts(data["prompts"], path),
+                 variants=variants, anchors=anchors, seeds=tuple(seeds), generation=generation, scorers=scorers,
+                 adapter=adapter, impostor=data.get("impostor") or {}, gates=tuple(gates), out=local("out"),
+                 raw=data)
+
+
+def _names(value, allowed, where) -> list[str]:
+    if not isinstance(value, list):
+        raise SuiteError(f"{where}: a list, got {value!r}")
+    for v in value:
+        if v not in allowed:
+            raise SuiteError(f"{where}: unknown name {v!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def load_prompts(value, suite_path: Path) -> PromptSet:
+    """`default`, a YAML file (name, version, prompts), or an inline list of strings or {id, text}."""
+    where = f"{suite_path}: key 'prompts'"
+    if isinstance(value, str):
+        path = Path(value) if _is_path(value) else PROMPTS_DIR / f"{value}.yaml"
+        if not path.is_file():
+            raise SuiteError(f"{where}: no prompt set {value!r} (looked for {path})")
+        data = yaml.safe_load(path.read_text()) or {}
+        name, version, items = data.get("name", path.stem), str(data.get("version", "1")), data.get("prompts")
+        where = f"{path}: key 'prompts'"
+    else:
+        name, version, items = "inline", "1", value
+    if not isinstance(items, list) or not items:
+        raise SuiteError(f"{where}: the prompt set is empty; give at least one prompt")
+    prompts = []
+    for n, item in enumerate(items, 1):
+        if isinstance(item, str):
+            item = {"id": f"p{n:02d}", "text": item}
+        if not isinstance(item, dict) or not str(item.get("text", "")).strip():
+            raise SuiteError(f"{where}: prompt {n} needs a non-empty text")
+        prompts.append(Prompt(str(item.get("id", f"p{n:02d}")), str(item["text"]).strip()))
+    ids = [p.id for p in prompts]
+    if len(set(ids)) != len(ids):
+        raise SuiteError(f"{where}: prompt ids repeat ({', '.join(sorted({i for i in ids if ids.count(i) > 1}))})")
+    return PromptSet(name, version, tuple(prompts))

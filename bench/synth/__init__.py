@@ -1,0 +1,75 @@
+"""Speech synthesizers behind a registry: a name maps to "module:Class", imported on first use.
+
+To add a backend: one file in this folder with a `Synth` subclass, and one line in SYNTHS.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from dataprep.constants import CSM_SAMPLE_RATE
+from dataprep.errors import UserError
+
+SYNTHS = {
+    "fake": "bench.synth.fake:FakeSynth",  # hibari-tts, deterministic per seed: tests and plumbing
+    "noise": "bench.synth.fake:NoiseSynth",  # white noise of a plausible length: failure paths
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """A preceding conversation turn: the cloning reference."""
+
+    audio: np.ndarray  # mono float32 at the synth's sample rate
+    text: str
+    speaker: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One utterance to generate."""
+
+    text: str
+    seed: int
+    max_seconds: float  # the frame cap; hitting it is a stop failure
+    speaker: int = 0
+    context: tuple[Context, ...] = ()  # empty: no cloning
+    adapter: bool = False  # use the fine-tuned adapter
+
+
+@dataclass(frozen=True)
+class Generated:
+    audio: np.ndarray | None  # mono float32; None when generation failed
+    stopped: bool | None  # ended by itself (False: hit max_seconds)
+    error: str | None = None
+
+
+class Synth:
+    """Generates batches of requests. Subclasses load their model once, in __init__."""
+
+    sample_rate: int = CSM_SAMPLE_RATE
+    #: a short line shown wherever this synth's numbers are shown ("" for a real model)
+    label: str = ""
+
+    def __init__(self, model: dict, adapter=None, generation=None):
+        self.model = model
+        self.adapter = adapter
+        self.generation = generation
+
+    @property
+    def id(self) -> str:
+        return f"{self.model.get('backend')}:{self.model.get('checkpoint', '')}"
+
+    def generate(self, requests: list[Request]) -> list[Generated]:
+        raise NotImplementedError
+
+
+def load_synth(model: dict, adapter=None, generation=None) -> Synth:
+    name = model.get("backend")
+    if name not in SYNTHS:
+        raise UserError(f"unknown synthesizer backend {name!r}; available: {', '.join(sorted(SYNTHS))}")
+    module, cls = SYNTHS[name].split(":")
+    return getattr(importlib.import_module(module), cls)(model, adapter, generation)
