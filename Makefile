@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEMO ?= runs/demo
+# suites/demo-fake.yaml reads the demo's dataset from here
+DEMO := runs/demo
 
 .PHONY: install system-deps test demo clean
 
@@ -38,6 +39,7 @@ demo: install
 	$(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
 	$(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --seed 2
 	$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15
+	$(VENV)/bin/ttsbench bench suites/demo-fake.yaml
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -19,6 +19,7 @@ key by key, everything else is replaced. Every error names the file and the key.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
     for key in ("dataset", "adapter", "out", "prompts"):
         value = data.get(key)
         if isinstance(value, str) and value and (key != "prompts" or _is_path(value)):
-            data[key] = str(path.parent / value)  # an absolute `value` stays as it is
+            data[key] = os.path.normpath(path.parent / value)  # an absolute `value` stays as it is
     if "include" in data:
         parent = read_yaml(path.parent / str(data["include"]), seen + (path.resolve(),))
         data = merge(parent, {k: v for k, v in data.items() if k != "include"})

@@ -247,8 +247,8 @@ def _input_key(recordings, options: PrepareOptions, corrector: Corrector) -> str
     """A hash of everything the dataset depends on: audio files, transcripts, settings, corrections."""
     h = hashlib.sha256()
     for source, transcript in recordings:
-        st = source.path.stat()
-        h.update(f"{source.recording_id}|{source.path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+        with open(source.path, "rb") as f:  # the content, not the mtime: a re-written identical file is unchanged
+            h.update(f"{source.recording_id}|{hashlib.file_digest(f, 'sha256').hexdigest()}".encode())
         h.update(json.dumps(transcript.to_json(), sort_keys=True).encode())
     settings = {k: v for k, v in _settings(options).items() if k not in ("progress", "retranscribe", "push_to_hub")}
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
