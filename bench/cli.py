@@ -74,6 +74,47 @@ def _bench(args) -> int:
     return 0
 
 
+def _tiny_csm(args) -> int:
+    from finetune.model import TINY_LABEL, build_tiny_csm
+
+    out = build_tiny_csm(args.out, seed=args.seed)
+    print(f"wrote a random CSM to {out} [{TINY_LABEL}]")
+    return 0
+
+
+FINETUNE_FLAGS = ("rows", "max_steps", "epochs", "seed", "learning_rate", "per_device_batch_size",
+                  "gradient_accumulation_steps", "r", "lora_alpha", "backend", "device", "depth_decoder_frames",
+                  "max_audio_seconds", "eval_steps")
+
+
+def _finetune(args) -> int:
+    from finetune.train import FinetuneOptions, finetune
+
+    given = {k: getattr(args, k) for k in FINETUNE_FLAGS if getattr(args, k) is not None}
+    options = FinetuneOptions.from_yaml(args.config, **given) if args.config else FinetuneOptions.from_dict(given)
+    result = finetune(args.dataset, args.base, args.out, options, merge=args.merge, push_to_hub=args.push_to_hub,
+                      public=args.public, progress=not args.quiet)
+    print(finetune_text(result.record, result.out))
+    return 0
+
+
+def finetune_text(record: dict, out) -> str:
+    history = [h for h in record["loss_history"] if "loss" in h]
+    evals = [h for h in record["loss_history"] if "eval_loss" in h]
+    lines = [f"adapter: {out}" + (f" [{record['label']}]" if record.get("label") else ""),
+             f"backend {record['backend']} on {record['device']}, {record['steps']} steps, "
+             f"{record['rows']['used']} train clips ({len(record['filtered'])} filtered), "
+             f"{record['wall_seconds']:.1f} s ({record['seconds_per_step']:.3f} s/step)"]
+    if history:
+        lines.append(f"train loss {history[0]['loss']:.3f} → {history[-1]['loss']:.3f}")
+    if evals:
+        lines.append(f"eval loss {evals[0]['eval_loss']:.3f} → {evals[-1]['eval_loss']:.3f}")
+    lines.append(f"peak memory: {', '.join(f'{k} {v}' for k, v in record['peak_memory'].items())}")
+    if record.get("merged"):
+        lines.append(f"merged 16-bit checkpoint: {record['merged']}")
+    return "\n".join(lines)
+
+
 def _calibrate(args) -> int:
     import json
 
@@ -140,6 +181,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default: the suite's `out:`, else runs/<suite name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("tiny-csm", help="a random CSM of ~300 k parameters with its processor (pipeline checks)",
+                       description="Build a tiny random CSM offline and save it like a real checkpoint; "
+                                   "everything made with it is labelled 'tiny random model — pipeline check only'.")
+    p.add_argument("--out", required=True, help="checkpoint folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_tiny_csm)
+
+    p = sub.add_parser("finetune", help="LoRA fine-tuning of CSM on a voice dataset (Unsloth on CUDA, else PEFT)",
+                       description="Train LoRA adapters on the dataset's train split; eval loss on its eval "
+                                   "split, TensorBoard logs and finetune.json in --out. Defaults are the "
+                                   "workshop's (r 32, alpha 16, lr 2e-4, batch 2 × 4, warm-up 3, seed 3407).")
+    p.add_argument("dataset", metavar="DATASET", help="`ttsbench prepare` folder, a saved dataset or a Hub id")
+    p.add_argument("--base", required=True, help="sesame/csm-1b, unsloth/csm-1b or a checkpoint folder")
+    p.add_argument("--out", required=True, help="folder for the adapter, finetune.json and tensorboard/")
+    p.add_argument("--config", help="YAML of settings (any FinetuneOptions field); flags win over it")
+    p.add_argument("--rows", type=int, help="train on this many rows (nested subsets for the same --seed)")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (overrides --epochs)")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--seed", type=int, help="training seed and the --rows subset (default 3407)")
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--per-device-batch-size", type=int)
+    p.add_argument("--gradient-accumulation-steps", type=int)
+    p.add_argument("--r", type=int, help="LoRA rank")
+    p.add_argument("--lora-alpha", type=int)
+    p.add_argument("--backend", choices=["auto", "unsloth", "peft"])
+    p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--depth-decoder-frames", type=float, help="fraction of frames the depth decoder trains on "
+                   "(Sesame used 1/16 = 0.0625); default 1")
+    p.add_argument("--max-audio-seconds", type=float, help="longer clips are filtered and counted (default 30)")
+    p.add_argument("--eval-steps", type=int, help="eval loss every this many steps (default 10)")
+    p.add_argument("--merge", action="store_true", help="also write a merged 16-bit checkpoint to OUT/merged")
+    p.add_argument("--push-to-hub", metavar="REPO", help="push the adapter (private; token from HF_TOKEN)")
+    p.add_argument("--public", action="store_true", help="with --push-to-hub: make it public")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_finetune)
 
     p = sub.add_parser("calibrate", help="the scorers on real speech: ASR WER and speaker-encoder EER",
                        description="DATA_DIR holds audio and transcripts.tsv (path, speaker, text).")

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dataprep.audio import AudioError, check_audio, read_wav_bytes, write_wav
+from dataprep.audio import AudioError, check_audio, read_wav_bytes, resample, write_wav
 from dataprep.errors import UserError
+from dataprep.versions import package_versions
 
 from .records import ANCHORS, Sample, Score, from_dict, to_dict
 from .stats import DERIVED, compare, summarize
@@ -82,17 +83,42 @@ def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True) -> RunRe
     run_dir = Path(run_dir)
     store = RunStore(run_dir)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+    suite = ensure_adapter(suite, run_dir, progress)
     reference = load_clips(suite.dataset, "reference") if suite.dataset else []
     if suite.dataset and not reference:
         raise RunError(f"dataset {suite.dataset}: has no reference clips (the cloning context and similarity target); "
                        "re-run `ttsbench prepare` with --reference-clips 1 or more")
     evals = load_clips(suite.dataset, "eval") if "ground_truth" in suite.anchors else []
     _write_run_json(suite, run_dir, reference)
+    for c in reference:  # the run describes itself: the report plays these beside the samples
+        path = store.audio_path("reference", c.id, 0)
+        if not path.is_file():
+            write_wav(path, c.audio, c.sample_rate)
 
     generated = _generate(suite, store, reference, evals, say, progress)
     scored = _score(suite, store, reference, say, progress)
     summary = write_summary(suite, store)
     return RunResult(run_dir, summary, generated, scored)
+
+
+def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
+    """A suite with `finetune:` and no `adapter:` gets one trained into RUN_DIR/finetune first.
+
+    `finetune:` holds FinetuneOptions fields plus an optional `base` (default: the suite's
+    checkpoint); the training is cached by dataset fingerprint and settings.
+    """
+    spec = suite.raw.get("finetune")
+    if suite.adapter is not None or not spec:
+        return suite
+    import dataclasses
+
+    from finetune.train import FinetuneOptions, finetune
+
+    spec = dict(spec) if isinstance(spec, dict) else {}
+    base = str(spec.pop("base", suite.model.get("checkpoint", "sesame/csm-1b")))
+    options = FinetuneOptions.from_dict(spec, where=f"{suite.path}: key 'finetune'")
+    result = finetune(suite.dataset, base, run_dir / "finetune", options, progress=progress)
+    return dataclasses.replace(suite, adapter=result.out)
 
 
 def planned(suite: Suite, evals: list[Clip]) -> list[Sample]:
@@ -121,7 +147,8 @@ def _generate(suite, store: RunStore, reference, evals, say, progress) -> int:
     if by_kind["model"]:
         synth = load_synth(suite.model, suite.adapter, suite.generation)
         speaker = int(suite.model.get("speaker_id", 0))
-        context = tuple(Context(c.audio, c.text, c.speaker) for c in reference)
+        context = tuple(Context(resample(c.audio, c.sample_rate, synth.sample_rate), c.text, speaker)
+                        for c in reference)
         batch = suite.generation.batch_size
         for variant in suite.variants:
             mine = [s for s in by_kind["model"] if s.variant == variant]
@@ -257,31 +284,44 @@ def current_scores(store: RunStore) -> list[Score]:
 
 
 def write_summary(suite: Suite, store: RunStore) -> dict:
-    scores = current_scores(store)
+    """Summarise the run's current scores into summary.json and summary.csv."""
     rows = list(suite.variants) + [a for a in ANCHORS if a in suite.anchors]
-    metrics = sorted({s.metric for s in scores})
-    metrics += [d for d, base in DERIVED.items() if base in metrics]
-    summaries = [summarize(scores, v, m) for v in rows for m in metrics]
-    comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
-                   for i, a in enumerate(rows) for b in rows[i + 1:]]
-    samples = store.samples()
-    run = json.loads((store.dir / "run.json").read_text())
-    summary = {
-        "suite": suite.name, "label": run.get("label", ""),
-        "scorers": sorted({s.scorer for s in scores}),
-        "samples": {v: {"n": sum(1 for s in samples if s.variant == v),
-                        "failed": sum(1 for s in samples if s.variant == v and s.error)} for v in rows},
-        "summaries": [to_dict(s) for s in summaries],
-        "comparisons": [to_dict(c) for c in comparisons],
-    }
+    summary = summarize_store(store, rows)
     tmp = store.dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1) + "\n")
     tmp.replace(store.dir / "summary.json")
     with open(store.dir / "summary.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["variant", "metric", "mean", "ci_low", "ci_high", "n", "n_failed"])
         w.writeheader()
-        w.writerows(to_dict(s) for s in summaries)
+        w.writerows(summary["summaries"])
     return summary
+
+
+def run_rows(run: dict) -> list[str]:
+    """The rows of a run (its variants, then its anchors) from its run.json."""
+    config = run.get("config", {})
+    return list(config.get("variants", [])) + [a for a in ANCHORS if a in config.get("anchors", [])]
+
+
+def summarize_store(store: RunStore, rows: list[str]) -> dict:
+    """Per-row summaries and pairwise comparisons of the scores as they are now (pure over the store)."""
+    scores = current_scores(store)
+    metrics = sorted({s.metric for s in scores})
+    metrics += [d for d, base in DERIVED.items() if base in metrics]
+    summaries = [summarize(scores, v, m) for v in rows for m in metrics]
+    comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
+                   for i, a in enumerate(rows) for b in rows[i + 1:]]
+    samples = store.samples()
+    run_json = store.dir / "run.json"
+    run = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    return {
+        "suite": run.get("suite", ""), "label": run.get("label", ""),
+        "scorers": sorted({s.scorer for s in scores}),
+        "samples": {v: {"n": sum(1 for s in samples if s.variant == v),
+                        "failed": sum(1 for s in samples if s.variant == v and s.error)} for v in rows},
+        "summaries": [to_dict(s) for s in summaries],
+        "comparisons": [to_dict(c) for c in comparisons],
+    }
 
 
 def summary_table(summary: dict) -> str:
@@ -309,9 +349,6 @@ def summary_table(summary: dict) -> str:
 
 def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
     """Describe the run; refuse to resume a run directory made by a different configuration."""
-    from importlib import metadata
-
-
     config = {k: v for k, v in suite.raw.items() if k not in ("gates", "out", "description")}
     dataset_key = ""
     if suite.dataset and (suite.dataset / "prepare.json").exists():
@@ -327,12 +364,8 @@ def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
                            "changed); pass a new --out, or delete the folder to start over")
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    versions = {}
-    for pkg in ("ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer", "scipy", "datasets"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
+    versions = package_versions("ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer",
+                                "scipy", "datasets")
     try:
         git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).parent).stdout.strip()
@@ -352,15 +385,11 @@ def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
 
 
 def _synth_label(suite: Suite) -> str:
-    import importlib
-
-    from .synth import SYNTHS
+    from .synth import synth_class
 
     if not any(v not in ANCHORS for v in suite.variants):
         return ""
-    module, cls = SYNTHS[suite.model["backend"]].split(":")
-    label = getattr(importlib.import_module(module), cls).label
-    return label or str(suite.model.get("label", ""))
+    return synth_class(suite.model).describe(suite.model)
 
 
 def _tree_sha(path: Path | None) -> str:

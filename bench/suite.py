@@ -180,6 +180,13 @@ def load_suite(path: str | Path, overrides: dict | None = None) -> Suite:
         if adapter is not None and not adapter.exists():
             raise SuiteError(f"{where('adapter')}: {adapter} does not exist; run `ttsbench finetune` first "
                              "or fix the path")
+    if data.get("finetune"):
+        from finetune.train import FinetuneOptions
+
+        spec = data["finetune"]
+        if not isinstance(spec, dict):
+            raise SuiteError(f"{where('finetune')}: a mapping of fine-tuning settings (base, max_steps, rows …)")
+        FinetuneOptions.from_dict({k: v for k, v in spec.items() if k != "base"}, where=where("finetune"))
     dataset = local("dataset")
     needs_dataset = any(v.endswith("cloned") for v in variants) or anchors or "speaker_sim" in scorers
     if needs_dataset and dataset is None:

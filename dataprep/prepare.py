@@ -25,6 +25,7 @@ from .audio import AudioError, decode_audio, resample, wav_bytes
 from .chunking import ChunkOptions, plan_clips, words_text
 from .constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE
 from .errors import UserError
+from .versions import package_versions
 from .corrections import Corrector, load_corrections
 from .records import Clip, Dropped, Segment, Transcript, Word
 from .sources import Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, speaker_for
@@ -261,15 +262,8 @@ def _settings(options: PrepareOptions) -> dict:
 
 
 def _versions() -> dict:
-    from importlib import metadata
-
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("ttsbench", "datasets", "faster-whisper", "ctranslate2", "openai-whisper", "pysbd", "av", "soxr"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    return package_versions("ttsbench", "datasets", "faster-whisper", "ctranslate2", "openai-whisper", "pysbd", "av",
+                            "soxr")
 
 
 def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings) -> dict:

@@ -16,6 +16,7 @@ from dataprep.errors import UserError
 SYNTHS = {
     "fake": "bench.synth.fake:FakeSynth",  # hibari-tts, deterministic per seed: tests and plumbing
     "noise": "bench.synth.fake:NoiseSynth",  # white noise of a plausible length: failure paths
+    "csm": "bench.synth.csm:CsmSynth",  # Sesame CSM (transformers), with an optional LoRA adapter
 }
 
 
@@ -59,6 +60,11 @@ class Synth:
         self.adapter = adapter
         self.generation = generation
 
+    @classmethod
+    def describe(cls, model: dict) -> str:
+        """The label for this model, known without loading it."""
+        return cls.label or str(model.get("label", ""))
+
     @property
     def id(self) -> str:
         return f"{self.model.get('backend')}:{self.model.get('checkpoint', '')}"
@@ -67,9 +73,13 @@ class Synth:
         raise NotImplementedError
 
 
-def load_synth(model: dict, adapter=None, generation=None) -> Synth:
+def synth_class(model: dict) -> type[Synth]:
     name = model.get("backend")
     if name not in SYNTHS:
         raise UserError(f"unknown synthesizer backend {name!r}; available: {', '.join(sorted(SYNTHS))}")
     module, cls = SYNTHS[name].split(":")
-    return getattr(importlib.import_module(module), cls)(model, adapter, generation)
+    return getattr(importlib.import_module(module), cls)
+
+
+def load_synth(model: dict, adapter=None, generation=None) -> Synth:
+    return synth_class(model)(model, adapter, generation)

@@ -1,0 +1,18 @@
+"""Installed package versions, recorded beside every result."""
+
+from __future__ import annotations
+
+import sys
+
+
+def package_versions(*packages: str) -> dict:
+    """{"python": …, package: version} for the packages that are installed."""
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out

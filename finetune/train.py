@@ -1,0 +1,308 @@
+"""`ttsbench finetune`: LoRA on a voice dataset, with eval loss, TensorBoard and a training record.
+
+    from finetune.train import FinetuneOptions, finetune
+    result = finetune("runs/voice", "sesame/csm-1b", "runs/ft", FinetuneOptions(max_steps=60))
+
+Backend: Unsloth's `FastModel` when a CUDA GPU and `unsloth` are present, else transformers +
+PEFT — same data, same settings; the choice is printed and recorded. The output folder holds the
+adapter (load it with `PeftModel.from_pretrained`), the processor, `finetune.json` and
+`tensorboard/`. A call whose dataset, base and settings match an existing `finetune.json` is up to
+date and trains nothing; a killed run resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from dataprep.errors import UserError
+from dataprep.versions import package_versions
+
+from .data import TurnDataset, collate, decode_rows, fit_rows, load_splits, subset
+from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
+
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class FinetuneOptions:
+    """LoRA and trainer settings; the defaults are the workshop's."""
+
+    r: int = 32
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    use_rslora: bool = True
+    target_modules: tuple = TARGETS  # in the backbone and depth decoder only, never the Mimi codec
+    learning_rate: float = 2e-4
+    per_device_batch_size: int = 2
+    gradient_accumulation_steps: int = 4
+    warmup_steps: int = 3
+    epochs: float = 1.0
+    max_steps: int = -1  # > 0 overrides epochs
+    weight_decay: float = 0.01
+    lr_scheduler: str = "linear"
+    optim: str = "auto"  # adamw_8bit on CUDA, adamw_torch elsewhere
+    seed: int = 3407  # training and the --rows subset
+    rows: int | None = None  # a nested subset of the train split
+    max_audio_seconds: float = 30.0  # longer clips are filtered and counted
+    depth_decoder_frames: float = 1.0  # fraction of frames the depth decoder trains on (Sesame: 1/16)
+    eval_steps: int = 10
+    save_steps: int = 50  # checkpoints for resuming a killed run
+    backend: str = "auto"  # auto, unsloth or peft
+    gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
+    device: str = "auto"
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides) -> FinetuneOptions:
+        """Settings from a YAML mapping, then `overrides` (flags that were given) on top."""
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"{path}: no such config file")
+        data = yaml.safe_load(path.read_text()) or {}
+        return cls.from_dict({**data, **overrides}, where=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "finetune settings") -> FinetuneOptions:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        if "target_modules" in data:
+            data = {**data, "target_modules": tuple(data["target_modules"])}
+        return cls(**data)
+
+
+@dataclass
+class FinetuneResult:
+    out: Path
+    record: dict  # what finetune.json holds
+    trained: bool  # False when the folder was already up to date
+
+
+def choose_backend(requested: str, device: str) -> str:
+    if requested not in ("auto", "unsloth", "peft"):
+        raise UserError(f"backend {requested!r}: use auto, unsloth or peft")
+    if requested == "peft":
+        return "peft"
+    import importlib.util
+
+    usable = device.startswith("cuda") and importlib.util.find_spec("unsloth") is not None
+    if requested == "unsloth" and not usable:
+        raise UserError("backend unsloth: needs a CUDA GPU and `pip install 'ttsbench[gpu]'`; use --backend peft")
+    return "unsloth" if usable else "peft"
+
+
+def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
+    data = {"base": base, "dataset": fingerprint, **dataclasses.asdict(options)}
+    data.pop("device")
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneOptions = FinetuneOptions(),
+             merge: bool = False, push_to_hub: str | None = None, public: bool = False,
+             progress: bool = True) -> FinetuneResult:
+    """Train LoRA adapters for `base` on the dataset's train split; see the module docstring."""
+    out = Path(out)
+    say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+    base = check_checkpoint(base)
+    splits = load_splits(dataset)
+    key = settings_key(base, splits.fingerprint, options)
+    record_path = out / "finetune.json"
+    if record_path.is_file() and (out / "adapter_config.json").is_file():
+        old = json.loads(record_path.read_text())
+        if old.get("key") == key and (not merge or (out / "merged" / "config.json").is_file()):
+            say(f"finetune: {out} is up to date (same dataset, base and settings)")
+            return FinetuneResult(out, old, False)
+
+    device = resolve_device(options.device)
+    backend = choose_backend(options.backend, device)
+    say(f"finetune: backend {backend} on {device}")
+    model, processor = load_model(backend, base, device, options)
+    chosen = subset(splits.train, options.rows, options.seed)
+    train_rows, bad = decode_rows(splits.dataset, chosen)
+    eval_rows, bad_eval = decode_rows(splits.dataset, splits.eval)
+    positions = model.config.max_position_embeddings
+    train_rows, filtered, lengths = fit_rows(train_rows, processor, options.max_audio_seconds, positions)
+    eval_rows, filtered_eval, _ = fit_rows(eval_rows, processor, options.max_audio_seconds, positions)
+    filtered, filtered_eval = bad + filtered, bad_eval + filtered_eval
+    if not train_rows:
+        raise UserError(f"dataset {dataset}: no train clip fits ({len(filtered)} filtered, e.g. "
+                        f"{filtered[0]['reason'] if filtered else 'none'}); raise --max-audio-seconds or re-cut clips")
+    say(f"finetune: {len(train_rows)} train clips ({len(filtered)} filtered), {len(eval_rows)} eval clips; "
+        f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens")
+
+    trainer, history = _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress)
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+    start = time.time()
+    checkpoints = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    resume = checkpoints and _checkpoint_key(out) == key
+    _write_checkpoint_key(out, key)
+    trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if resume else None)
+    wall = time.time() - start
+    if eval_rows and (not history.rows or "eval_loss" not in history.rows[-1]):
+        trainer.evaluate()  # the final eval loss, so the record ends with one
+
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    label = checkpoint_label(base)
+    if label:
+        (out / MARKER).write_text(json.dumps({"label": label}) + "\n")
+    record = {
+        "key": key, "base": base, "label": label, "backend": backend, "device": device,
+        "dataset": str(dataset), "dataset_fingerprint": splits.fingerprint,
+        "settings": dataclasses.asdict(options),
+        "rows": {"train_split": len(splits.train), "chosen": len(chosen), "used": len(train_rows),
+                 "eval": len(eval_rows), "clip_ids": [r.clip_id for r in train_rows]},
+        "filtered": filtered, "filtered_eval": filtered_eval, "lengths": lengths,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "steps": trainer.state.global_step, "loss_history": history.rows,
+        "wall_seconds": round(wall, 2), "seconds_per_step": round(wall / max(1, trainer.state.global_step), 4),
+        "peak_memory": _peak_memory(device),
+        "versions": package_versions("ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl",
+                                     "bitsandbytes", "datasets"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if push_to_hub:  # the adapter, before a merge folds it away; the token stays in the environment
+        model.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
+        processor.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
+        record["pushed_to"] = push_to_hub
+    if merge:
+        record["merged"] = str(_merge(model, processor, out / "merged", device, label))
+    tmp = out / "finetune.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    tmp.replace(record_path)
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)  # only for resuming; the adapter is saved
+    return FinetuneResult(out, record, True)
+
+
+def lora_targets(options: FinetuneOptions) -> str:
+    """A PEFT regex for the projections of the backbone and the depth decoder (never the codec)."""
+    return rf"^(backbone_model|depth_decoder)\..*\.({'|'.join(options.target_modules)})$"
+
+
+def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
+    """(PEFT-wrapped model with LoRA on, processor) for the chosen backend."""
+    if backend == "unsloth":
+        import unsloth  # noqa: F401  (patches transformers; must come first)
+        from transformers import CsmForConditionalGeneration
+        from unsloth import FastModel
+
+        model, processor = FastModel.from_pretrained(model_name=base, auto_model=CsmForConditionalGeneration,
+                                                     dtype=None, load_in_4bit=False, max_seq_length=2048)
+        model = FastModel.get_peft_model(
+            model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
+            target_modules=lora_targets(options), use_rslora=options.use_rslora, bias="none",
+            use_gradient_checkpointing="unsloth", random_state=options.seed)
+        return model, processor
+    from peft import LoraConfig, get_peft_model
+
+    from .model import load_csm
+
+    model, processor = load_csm(base, device, default_dtype(device))
+    model.train()
+    config = LoraConfig(r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
+                        target_modules=lora_targets(options), use_rslora=options.use_rslora, bias="none")
+    model = get_peft_model(model, config)
+    if options.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    return model, processor
+
+
+class History:
+    """Training logs as a list of {step, loss, grad_norm, eval_loss?}, merged by step."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, step: int, logs: dict) -> None:
+        values = {k: round(float(logs[k]), 6) for k in ("loss", "grad_norm", "eval_loss", "learning_rate")
+                  if k in logs and logs[k] is not None}
+        if not values:
+            return
+        if self.rows and self.rows[-1]["step"] == step:
+            self.rows[-1].update(values)
+        else:
+            self.rows.append({"step": step, **values})
+
+
+def _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers.integrations import TensorBoardCallback
+
+    history = History()
+
+    class Record(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            history.add(state.global_step, logs or {})
+
+    cuda = device.startswith("cuda")
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    optim = options.optim if options.optim != "auto" else ("adamw_8bit" if cuda else "adamw_torch")
+    args = TrainingArguments(
+        output_dir=str(out / "checkpoints"), per_device_train_batch_size=options.per_device_batch_size,
+        per_device_eval_batch_size=options.per_device_batch_size,
+        gradient_accumulation_steps=options.gradient_accumulation_steps, warmup_steps=options.warmup_steps,
+        num_train_epochs=options.epochs, max_steps=options.max_steps, learning_rate=options.learning_rate,
+        weight_decay=options.weight_decay, lr_scheduler_type=options.lr_scheduler, optim=optim,
+        seed=options.seed, data_seed=options.seed, bf16=bf16, fp16=cuda and not bf16,
+        logging_steps=1, eval_strategy="steps" if eval_rows else "no", eval_steps=options.eval_steps,
+        save_strategy="steps", save_steps=options.save_steps, save_total_limit=1,
+        report_to="none", remove_unused_columns=False, label_names=["labels"], disable_tqdm=not progress,
+        dataloader_num_workers=0, use_cpu=not cuda)
+    pad_id = processor.tokenizer.pad_token_id
+    writer = SummaryWriter(str(out / "tensorboard"))
+    trainer = Trainer(model=model, args=args,
+                      train_dataset=TurnDataset(train_rows, processor, options.depth_decoder_frames),
+                      eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
+                      data_collator=lambda f: collate(f, pad_id),
+                      callbacks=[Record(), TensorBoardCallback(tb_writer=writer)])
+    return trainer, history
+
+
+def _checkpoint_key(out: Path) -> str:
+    path = out / "checkpoints" / "key"
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def _write_checkpoint_key(out: Path, key: str) -> None:
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (out / "checkpoints" / "key").write_text(key + "\n")
+
+
+def _merge(model, processor, path: Path, device: str, label: str) -> Path:
+    """The adapter folded into the base weights, saved in 16-bit beside its processor."""
+    import torch
+
+    merged = model.merge_and_unload()
+    merged = merged.to(torch.bfloat16 if not device.startswith("cuda") or torch.cuda.is_bf16_supported()
+                       else torch.float16)
+    merged.save_pretrained(path)
+    processor.save_pretrained(path)
+    if label:
+        (path / MARKER).write_text(json.dumps({"label": label}) + "\n")
+    return path
+
+
+def _peak_memory(device: str) -> dict:
+    if device.startswith("cuda"):
+        import torch
+
+        return {"gpu_peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 3)}
+    import resource
+
+    return {"process_peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
+

@@ -1,0 +1,198 @@
+"""The CSM backend and fine-tuning, on a tiny random CSM saved and loaded like a real checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench.synth import Context, Request, load_synth
+from finetune.data import DatasetError, load_splits, subset
+from finetune.model import TINY_LABEL, CheckpointError, build_tiny_csm, check_checkpoint
+from finetune.train import FinetuneOptions, finetune
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def tiny_csm(tmp_path_factory):
+    return build_tiny_csm(tmp_path_factory.mktemp("tiny") / "csm", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tuned(tiny_csm, voice_dataset, tmp_path_factory):
+    """A few dozen LoRA steps on the tiny voice dataset."""
+    out = tmp_path_factory.mktemp("ft") / "adapter"
+    options = FinetuneOptions(max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              learning_rate=2e-3, eval_steps=10)
+    return finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
+
+
+def test_tiny_checkpoint_loads_through_the_user_code_path(tiny_csm):
+    from transformers import AutoProcessor, CsmForConditionalGeneration
+
+    model = CsmForConditionalGeneration.from_pretrained(tiny_csm)
+    processor = AutoProcessor.from_pretrained(tiny_csm)
+    n = sum(p.numel() for p in model.parameters())
+    assert 100_000 < n < 1_000_000
+    assert model.config.vocab_size == model.codec_model.config.codebook_size
+    assert model.codec_model.config.frame_rate == 12.5
+    assert json.loads((tiny_csm / "ttsbench.json").read_text())["label"] == TINY_LABEL
+    # clips encode to varied codes, not to the all-zero (end-of-audio) frame a fresh Mimi gives
+    rng = np.random.default_rng(0)
+    enc = processor(text=["[0]hi<|end_of_text|><|AUDIO|><|audio_eos|>"], audio=[rng.normal(0, 0.1, 24000)],
+                    return_tensors="pt")
+    codes = model.codec_model.encode(enc["input_values"]).audio_codes
+    assert len(set(codes.flatten().tolist())) > 5
+
+
+def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
+    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    reference = (0.1 * np.random.default_rng(1).standard_normal(36000)).astype(np.float32)
+    cloned = Request("Say this now.", 0, 3.0, speaker=0, context=(Context(reference, "Reference words.", 0),))
+    plain = Request("Say this now.", 0, 3.0, speaker=0)
+    proc = synth.processor
+    with_ref = proc.apply_chat_template([synth.conversation(cloned)], tokenize=True, return_dict=True)
+    without = proc.apply_chat_template([synth.conversation(plain)], tokenize=True, return_dict=True)
+    assert "input_values" not in without
+    np.testing.assert_allclose(with_ref["input_values"][0, 0, :len(reference)].numpy(), reference, atol=1e-6)
+    n_audio = int((with_ref["input_ids"] == proc.audio_token_id).sum())
+    assert n_audio == round(len(reference) / 24000 * 12.5)  # 1.5 s of reference = 19 frames (rounded up)
+    text = proc.tokenizer.decode(with_ref["input_ids"][0])
+    assert text.index("Reference words.") < text.index("Say this now.")
+
+
+def test_generation_is_reproducible_and_capped(tiny_csm):
+    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    requests = [Request("One two three.", 5, 2.0), Request("A longer sentence to say.", 5, 4.0),
+                Request("One two three.", 6, 2.0)]
+    first = synth.generate(requests)
+    again = synth.generate(requests)  # the same batch: the same audio
+    alone = [synth.generate(requests[:1])[0] for _ in range(2)]  # batch 1: exact per (prompt, seed)
+    assert synth.sample_rate == 24000
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.audio, b.audio)
+    np.testing.assert_array_equal(alone[0].audio, alone[1].audio)
+    assert not np.array_equal(first[0].audio, first[2].audio)  # another seed, other audio
+    for r, g in zip(requests, first):
+        assert g.error is None and g.stopped in (True, False)
+        assert len(g.audio) <= r.max_seconds * 24000 + 1920  # never past the cap (one frame = 1920 samples)
+        if not g.stopped:
+            assert len(g.audio) == int(round(r.max_seconds * 12.5)) * 1920
+
+
+def test_finetune_lowers_the_training_loss_and_records_it(tuned):
+    record = tuned.record
+    losses = [h["loss"] for h in record["loss_history"] if "loss" in h]
+    assert record["backend"] == "peft" and record["label"] == TINY_LABEL
+    assert len(losses) == 30
+    assert np.mean(losses[-5:]) < losses[0] - 0.3
+    assert any("eval_loss" in h for h in record["loss_history"])
+    assert all("grad_norm" in h for h in record["loss_history"] if "loss" in h)
+    assert record["rows"]["used"] > 0 and record["trainable_parameters"] > 0
+    assert (tuned.out / "adapter_config.json").is_file()
+    assert list((tuned.out / "tensorboard").glob("events.out.tfevents.*"))
+    on_disk = json.loads((tuned.out / "finetune.json").read_text())
+    assert on_disk["loss_history"] == record["loss_history"]
+    lora = json.loads((tuned.out / "adapter_config.json").read_text())
+    assert lora["r"] == 32 and lora["lora_alpha"] == 16 and lora["use_rslora"]
+    assert "codec" not in lora["target_modules"] and "backbone_model|depth_decoder" in lora["target_modules"]
+
+
+def test_finetune_again_is_up_to_date(tuned, voice_dataset, tiny_csm):
+    options = FinetuneOptions(max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              learning_rate=2e-3, eval_steps=10)
+    again = finetune(voice_dataset, str(tiny_csm), tuned.out, options, progress=False)
+    assert not again.trained and again.record["key"] == tuned.record["key"]
+
+
+def test_adapter_save_and_load_give_identical_output(tuned, tiny_csm):
+    request = [Request("Tuned voice test.", 3, 2.0, adapter=True)]
+    a = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(request)[0]
+    b = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(request)[0]
+    base = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(
+        [Request("Tuned voice test.", 3, 2.0, adapter=False)])[0]
+    np.testing.assert_array_equal(a.audio, b.audio)
+    assert len(a.audio) != len(base.audio) or not np.allclose(a.audio, base.audio)  # the adapter changes output
+
+
+def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from finetune.model import load_csm
+    from finetune.train import lora_targets
+
+    model, _ = load_csm(tiny_csm)
+    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=lora_targets(FinetuneOptions())))
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.5)
+    model.save_pretrained(tmp_path / "adapter")
+    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tmp_path / "adapter")
+    synth_in_memory = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    synth_in_memory.net, synth_in_memory.tuned = model.eval(), model
+    request = [Request("Same words.", 4, 2.0, adapter=True)]
+    np.testing.assert_allclose(synth.generate(request)[0].audio, synth_in_memory.generate(request)[0].audio,
+                               atol=1e-5)
+
+
+def test_rows_subsets_are_nested_and_bounded():
+    train = list(range(100, 180))
+    small, mid, big = (subset(train, n, seed=7) for n in (10, 25, 50))
+    assert set(small) < set(mid) < set(big) and len(big) == 50
+    assert subset(train, 10, seed=8) != small
+    with pytest.raises(DatasetError, match="has 80 rows"):
+        subset(train, 81, seed=7)
+
+
+def test_bad_datasets_and_bases_get_clear_errors(tmp_path, tiny_csm):
+    import datasets
+
+    datasets.Dataset.from_dict({"text": ["hello"], "source": [0]}).save_to_disk(str(tmp_path / "noaudio"))
+    with pytest.raises(DatasetError, match="no column.*audio"):
+        load_splits(tmp_path / "noaudio")
+    ds = datasets.Dataset.from_dict({"audio": [{"bytes": b"", "path": None}], "text": ["hi"], "source": ["bob"]})
+    ds.save_to_disk(str(tmp_path / "names"))
+    with pytest.raises(DatasetError, match="source 'bob'.*integer"):
+        load_splits(tmp_path / "names")
+    (tmp_path / "llama").mkdir()
+    (tmp_path / "llama" / "config.json").write_text('{"model_type": "llama"}')
+    with pytest.raises(CheckpointError, match="model_type 'llama', not 'csm'"):
+        check_checkpoint(tmp_path / "llama")
+    with pytest.raises(CheckpointError, match="no such folder"):
+        check_checkpoint(tmp_path / "missing" / "deeper")
+    assert check_checkpoint(tiny_csm) == str(tiny_csm)
+
+
+def test_finetune_cli_reports_a_bad_base_in_one_line(tmp_path, voice_dataset, capsys):
+    from bench.cli import main
+
+    (tmp_path / "notcsm").mkdir()
+    assert main(["finetune", str(voice_dataset), "--base", str(tmp_path / "notcsm"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no config.json" in err
+
+
+def test_a_suite_benches_all_four_variants_after_its_fine_tune(tiny_csm, voice_dataset, tmp_path):
+    import yaml
+
+    from bench.runner import run_suite
+    from bench.suite import load_suite
+
+    suite_file = tmp_path / "tiny.yaml"
+    suite_file.write_text(yaml.safe_dump({
+        "name": "tiny", "model": {"backend": "csm", "checkpoint": str(tiny_csm)}, "dataset": str(voice_dataset),
+        "finetune": {"max_steps": 4, "per_device_batch_size": 2, "gradient_accumulation_steps": 1},
+        "prompts": ["First prompt here.", "And a second one."], "anchors": [], "seeds": 1,
+        "variants": ["base", "cloned", "finetuned", "finetuned_cloned"], "scorers": {"signal": {}},
+        "generation": {"max_seconds": 3.0}}))
+    result = run_suite(load_suite(suite_file), tmp_path / "run", progress=False)
+    assert result.summary["label"] == TINY_LABEL
+    assert all(result.summary["samples"][v] == {"n": 2, "failed": 0}
+               for v in ("base", "cloned", "finetuned", "finetuned_cloned"))
+    assert (tmp_path / "run" / "finetune" / "adapter_config.json").is_file()
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["adapter"].endswith("finetune") and run["label"] == TINY_LABEL
