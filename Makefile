@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# suites/demo-fake.yaml reads the demo's dataset from here
+# suites/demo.yaml reads the demo's dataset, tiny CSM and adapter from here
 DEMO := runs/demo
 
 .PHONY: install system-deps test demo clean
@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/uv pip install -q -p $(PY) -r requirements.lock -e '.[test]'
 	@touch $(STAMP)
 
-# FFmpeg's libraries (datasets decodes its Audio column through torchcodec) and espeak-ng
-# (the demo's impostor voice), from Debian's packages.
+# FFmpeg's libraries (datasets decodes its Audio column through torchcodec), espeak-ng (the
+# demo's impostor voice) and chromium (the report's headless-browser test), from Debian's packages.
 system-deps:
 	@missing=""; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
 	ldconfig -p | grep -q 'libavutil\.so' || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -35,11 +36,24 @@ system-deps:
 test: install
 	$(PY) -m pytest tests
 
+# The whole chain offline on 2 CPU cores (see README): voices → dataset → tiny CSM → fine-tune →
+# bench (4 variants + anchors) → report → gates. A second run reuses everything (well under a minute).
 demo: install
-	$(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
-	$(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --seed 2
-	$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15
-	$(VENV)/bin/ttsbench bench suites/demo-fake.yaml
+	@echo "== 1/6 synthetic voices (target 5 min, impostor 1 min)"
+	@test -s $(DEMO)/voices/target.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
+	@test -s $(DEMO)/voices/impostor.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --seed 2
+	@echo "== 2/6 voice dataset (Whisper tiny.en, embedded)"
+	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15
+	@echo "== 3/6 tiny random CSM, LoRA fine-tune on the train split"
+	@test -s $(DEMO)/tiny-csm/config.json || $(VENV)/bin/ttsbench tiny-csm --out $(DEMO)/tiny-csm
+	@$(VENV)/bin/ttsbench finetune $(DEMO)/voice --base $(DEMO)/tiny-csm --out $(DEMO)/finetune --max-steps 30 --eval-steps 5 --quiet
+	@echo "== 4/6 benchmark: base, cloned, finetuned, finetuned_cloned + ground_truth, impostor"
+	@$(VENV)/bin/ttsbench bench suites/demo.yaml
+	@echo "== 5/6 report"
+	@$(VENV)/bin/ttsbench report $(DEMO)/bench -o $(DEMO)/report.html
+	@echo "== 6/6 gates (pytest suites/demo.yaml)"
+	@$(PY) -m pytest -q -p no:cacheprovider suites/demo.yaml
+	@echo "report: $(DEMO)/report.html"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -75,10 +75,10 @@ def _bench(args) -> int:
 
 
 def _tiny_csm(args) -> int:
-    from finetune.model import TINY_LABEL, build_tiny_csm
+    from finetune.model import build_tiny_csm, checkpoint_label
 
-    out = build_tiny_csm(args.out, seed=args.seed)
-    print(f"wrote a random CSM to {out} [{TINY_LABEL}]")
+    out = build_tiny_csm(args.out, seed=args.seed, size=args.size)
+    print(f"wrote a random CSM to {out} [{checkpoint_label(out)}]")
     return 0
 
 
@@ -113,6 +113,41 @@ def finetune_text(record: dict, out) -> str:
     if record.get("merged"):
         lines.append(f"merged 16-bit checkpoint: {record['merged']}")
     return "\n".join(lines)
+
+
+def _report(args) -> int:
+    from reports.html import build_report
+
+    result = build_report(args.runs, args.output, audio_dir=args.audio_dir, audio_format=args.audio_format,
+                          title=args.title)
+    print(f"report: {result.path} ({result.audio_elements} audio players, {result.seconds:.1f} s)")
+    for m in result.missing:
+        print(f"  missing: {m}", file=sys.stderr)
+    return 0
+
+
+def _sweep(args) -> int:
+    from .suite import load_suite
+    from .sweep import sweep
+
+    suite = load_suite(args.suite)
+    out = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name).with_name(
+        f"{(suite.out or Path('runs') / suite.name).name}-sweep")
+    result = sweep(suite, _ints(args.sizes, "--sizes"), _ints(args.seeds, "--seeds"), out, executor=args.executor,
+                   progress=not args.quiet)
+    print(f"curve: {out / 'curve.csv'}; report: {out / 'report.html'} ({len(result.computed)} points computed now)")
+    for variant, fit in result.fit.items():
+        print(f"{variant}: {fit['text']}")
+    return 0
+
+
+def _ints(text: str, flag: str) -> list[int]:
+    from dataprep.errors import UserError
+
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"{flag} {text!r}: a comma-separated list of integers, e.g. 10,25,50") from None
 
 
 def _calibrate(args) -> int:
@@ -187,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "everything made with it is labelled 'tiny random model — pipeline check only'.")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", choices=["tiny", "1b"], default="tiny",
+                   help="1b: CSM-1B's configuration, random (1.77 B parameters, bf16): GPU speed and memory only")
     p.set_defaults(func=_tiny_csm)
 
     p = sub.add_parser("finetune", help="LoRA fine-tuning of CSM on a voice dataset (Unsloth on CUDA, else PEFT)",
@@ -218,6 +255,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_finetune)
 
+    p = sub.add_parser("report", help="one self-contained HTML report of one or more runs (or sweeps)",
+                       description="Tables, paired comparisons, plots and audio players side by side. Runs scored "
+                                   "with different ASR or speaker models are shown but not compared.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (`ttsbench bench --out`) or sweep folders")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write (report.json goes beside it)")
+    p.add_argument("--audio-dir", help="copy audio into this folder beside the page instead of embedding it")
+    p.add_argument("--audio-format", choices=["ogg", "wav"], default="ogg",
+                   help="embedded audio: ogg (Vorbis, ~10× smaller) or wav (plays everywhere)")
+    p.add_argument("--title")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("sweep", help="fine-tune and bench at several data sizes: the similarity learning curve",
+                       description="For each size × seed: fine-tune on the nested subset, bench the fine-tuned "
+                                   "variants; base, cloned and the anchors run once. Writes curve.csv, sweep.json "
+                                   "(saturating fit, rows to reach the suite's `target:`) and report.html. Resumable.")
+    p.add_argument("suite", metavar="SUITE.yaml")
+    p.add_argument("--sizes", default="10,25,50,100", help="train rows per point (comma-separated)")
+    p.add_argument("--seeds", default="0,1", help="seeds per size: they pick the rows and seed the training")
+    p.add_argument("--out", help="sweep folder (default: the suite's out with -sweep)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="ray: each point a Ray task (RAY_ADDRESS for a cluster)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_sweep)
+
     p = sub.add_parser("calibrate", help="the scorers on real speech: ASR WER and speaker-encoder EER",
                        description="DATA_DIR holds audio and transcripts.tsv (path, speaker, text).")
     p.add_argument("data_dir", metavar="DATA_DIR")
@@ -229,10 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser("perf", help="speed benchmarks, each against a baseline measured in the same run")
-    p.add_argument("what", choices=["prepare", "score"], help="prepare: audio-seconds per wall-second vs the "
-                   "notebook's way; score: audio-seconds scored per wall-second vs a per-file loop, and cached")
+    p.add_argument("what", choices=["prepare", "score", "report", "generate"], help="prepare: audio-seconds per wall-second vs "
+                   "the notebook's way; score: audio-seconds scored per wall-second vs a per-file loop, and cached; "
+                   "report: seconds to write the report of 4 variants × 20 prompts × 3 seeds; generate: CSM audio-seconds "
+                   "per second at each --batch-sizes (to the frame cap), --base a checkpoint")
+    p.add_argument("--base", help="generate: a CSM checkpoint (e.g. `ttsbench tiny-csm --size 1b` output)")
+    p.add_argument("--batch-sizes", default="1,8", help="generate: batch sizes to time")
+    p.add_argument("--device", default="auto", help="generate: auto, cpu or cuda")
     p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
-    p.add_argument("--seconds", type=float, default=120.0, help="how much audio to process")
+    p.add_argument("--seconds", type=float, help="prepare: how much audio to process (120); generate: the frame "
+                   "cap per sample (10)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all)")
     p.set_defaults(func=_perf)
     return parser

@@ -19,8 +19,100 @@ REALSPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "realspee
 def main(args) -> int:
     data = Path(args.data) if args.data else REALSPEECH
     if args.what == "prepare":
-        return perf_prepare(data, args.seconds, args.threads)
+        return perf_prepare(data, args.seconds or 120.0, args.threads)
+    if args.what == "report":
+        return perf_report(data)
+    if args.what == "generate":
+        return perf_generate(args.base, [int(b) for b in args.batch_sizes.split(",")], args.seconds or 10.0,
+                             args.device)
     return perf_score(data, args.threads)
+
+
+def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str) -> int:
+    """Audio-seconds generated per wall-second through our synthesizer at each batch size.
+
+    A random model never emits the end-of-audio frame, so every row runs to `seconds`: the timing
+    is pure generation. The baseline is batch 1 in the same run.
+    """
+    from dataprep.errors import UserError
+
+    from .suite import GenerationOptions
+    from .synth import Request, load_synth
+
+    if not base:
+        raise UserError("perf generate: pass --base CHECKPOINT (e.g. from `ttsbench tiny-csm --size 1b --out DIR`)")
+    synth = load_synth({"backend": "csm", "checkpoint": base, "device": device}, None, GenerationOptions())
+    text = "The quick brown fox jumps over the lazy dog near the river bank."
+    synth.generate([Request(text, 0, 1.0)])  # warm-up: kernels, caches
+    rates = {}
+    for b in batch_sizes:
+        requests = [Request(text, seed, seconds) for seed in range(b)]
+        t = time.perf_counter()
+        out = synth.generate(requests)
+        wall = time.perf_counter() - t
+        audio = sum(len(g.audio) for g in out if g.audio is not None) / synth.sample_rate
+        rates[b] = audio / wall
+        print(f"batch {b:3d}: {audio:7.1f} audio-s in {wall:7.2f} s = {rates[b]:6.2f} audio-s per s "
+              f"({rates[b]:.2f}× real time), {sum(not g.stopped for g in out)}/{b} ran to the cap")
+    label = type(synth).describe({"checkpoint": base})
+    print(f"device {synth.device}; batch {max(rates)} vs 1: {rates[max(rates)] / rates[min(rates)]:.1f}×"
+          + (f" [{label}]" if label else ""))
+    return 0
+
+
+def perf_report(data: Path, prompts: int = 20, seeds: int = 3) -> int:
+    """Report time for a run of 4 variants × 20 prompts × 3 seeds (+ anchors) built from real speech,
+    with audio embedded as Ogg Vorbis, against the same report embedding plain WAV (no encoding)."""
+    import json
+
+    from dataprep.audio import write_wav
+
+    from reports.html import build_report
+
+    from .records import Sample, Score
+    from .store import RunStore
+
+    rng = np.random.default_rng(0)
+    variants = ["base", "cloned", "finetuned", "finetuned_cloned"]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        store = RunStore(run_dir)
+        speech = _speech(data, 400.0, 24000)
+        text = "the quick brown fox jumps over the lazy dog near the river bank"
+        rows = [(v, f"p{k:02d}", s) for v in variants for k in range(prompts) for s in range(seeds)]
+        rows += [("impostor", f"p{k:02d}", 0) for k in range(prompts)] + [("ground_truth", f"e{k}", 0) for k in range(5)]
+        for n, (v, p, seed) in enumerate(rows):
+            start = int(rng.integers(0, len(speech) - 6 * 24000))
+            audio = speech[start:start + int(rng.uniform(3, 6) * 24000)]
+            path = write_wav(store.audio_path(v, p, seed), audio, 24000)
+            store.add_sample(Sample(v, p, seed, text, str(path.relative_to(run_dir)), len(audio) / 24000, True))
+            hyp = " ".join(w for w in text.split() if rng.random() > 0.1)
+            words = len(text.split())
+            wer = {"transcript": hyp, "ref_norm": text, "hyp_norm": hyp, "substitutions": 0, "insertions": 0,
+                   "deletions": words - len(hyp.split()), "ref_words": words}
+            store.add_scores([Score(v, p, seed, "wer", (words - len(hyp.split())) / words, wer, "wer:x"),
+                              Score(v, p, seed, "speaker_sim", float(rng.uniform(0.5, 0.9)), {}, "speaker_sim:x"),
+                              Score(v, p, seed, "stop_failure", 0.0, {}, "signal:x")], "")
+        write_wav(store.audio_path("reference", "ref-1", 0), speech[:10 * 24000], 24000)
+        (run_dir / "run.json").write_text(json.dumps({
+            "suite": "perf", "config": {"variants": variants, "anchors": ["ground_truth", "impostor"], "seeds": seeds,
+                                        "scorers": {"wer": {}, "speaker_sim": {}, "signal": {}}},
+            "prompts": {"n": prompts}}))
+        from .runner import read_summary
+
+        (run_dir / "summary.json").write_text(json.dumps(read_summary(run_dir)))  # as `bench` leaves it
+        timings = {}
+        for fmt in ("wav", "ogg"):
+            t = time.perf_counter()
+            result = build_report([run_dir], Path(tmp) / f"report-{fmt}.html", audio_format=fmt)
+            timings[fmt] = (time.perf_counter() - t, result.path.stat().st_size / 2**20, result.audio_elements)
+    print(f"report of {len(variants)} variants × {prompts} prompts × {seeds} seeds + anchors "
+          f"({timings['ogg'][2]} audio players, 3–6 s each, {os.cpu_count()} CPUs):")
+    for fmt, (seconds, mib, _) in timings.items():
+        print(f"  audio as {fmt:<4} {seconds:6.2f} s  {mib:6.1f} MiB")
+    print(f"ogg/wav: {timings['ogg'][0] / timings['wav'][0]:.1f}× the time, "
+          f"{timings['ogg'][1] / timings['wav'][1]:.2f}× the size (goal: a few seconds)")
+    return 0
 
 
 def perf_score(data: Path, threads: int) -> int:

@@ -81,7 +81,8 @@ class Comparison:
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
-    n_pairs: int  # prompts with a value in both
+    n_pairs: int  # prompts with a value in both (0 when unpaired)
+    paired: bool = True  # False: rows without common prompts, compared as independent groups
 
 
 def to_dict(record) -> dict:

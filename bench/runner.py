@@ -108,6 +108,9 @@ def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
     checkpoint); the training is cached by dataset fingerprint and settings.
     """
     spec = suite.raw.get("finetune")
+    if suite.adapter is not None and not Path(suite.adapter).exists():
+        raise RunError(f"{suite.path}: key 'adapter': {suite.adapter} does not exist; run `ttsbench finetune` first "
+                       "or fix the path")
     if suite.adapter is not None or not spec:
         return suite
     import dataclasses
@@ -297,6 +300,18 @@ def write_summary(suite: Suite, store: RunStore) -> dict:
     return summary
 
 
+def read_summary(run_dir: Path) -> dict:
+    """summary.json when it is newer than the samples and scores, else recomputed (a run in progress)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "summary.json"
+    newest = max((p.stat().st_mtime for p in (run_dir / "samples.jsonl", run_dir / "scores.jsonl") if p.exists()),
+                 default=0)
+    if path.is_file() and path.stat().st_mtime >= newest:
+        return json.loads(path.read_text())
+    run = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
+    return summarize_store(RunStore(run_dir), run_rows(run))
+
+
 def run_rows(run: dict) -> list[str]:
     """The rows of a run (its variants, then its anchors) from its run.json."""
     config = run.get("config", {})
@@ -349,7 +364,7 @@ def summary_table(summary: dict) -> str:
 
 def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
     """Describe the run; refuse to resume a run directory made by a different configuration."""
-    config = {k: v for k, v in suite.raw.items() if k not in ("gates", "out", "description")}
+    config = {k: v for k, v in suite.raw.items() if k not in ("gates", "out", "description", "report", "target")}
     dataset_key = ""
     if suite.dataset and (suite.dataset / "prepare.json").exists():
         dataset_key = json.loads((suite.dataset / "prepare.json").read_text()).get("input_key", "")

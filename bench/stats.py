@@ -72,7 +72,12 @@ def summarize(scores: list[Score], variant: str, metric: str) -> Summary:
 
 
 def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
-    """a − b over the prompts both have, each prompt's value averaged over the seeds both have."""
+    """a − b over the prompts both have, each prompt's value averaged over the seeds both have.
+
+    Rows with no prompt in common (e.g. ground_truth, scored on eval clips, against impostor,
+    scored on the prompts) are compared unpaired: difference of the prompt means, intervals from
+    resampling each row on its own, an independent-samples permutation test; `paired` is False.
+    """
     from scipy import stats
 
     base = DERIVED.get(metric, metric)
@@ -86,6 +91,8 @@ def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
             diffs.append(np.mean(list(va.values())) - np.mean(list(vb.values())))
         elif seeds:
             diffs.append(np.mean([va[s] - vb[s] for s in seeds]))
+    if not diffs and not set(ga) & set(gb):
+        return _unpaired(a, b, metric, _prompt_means(ga), _prompt_means(gb))
     d = np.array(diffs, float)
     if len(d) == 0:
         return Comparison(a, b, metric, None, None, None, None, 0)
@@ -97,3 +104,26 @@ def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
     elif len(d) >= 2:
         p = 1.0
     return Comparison(a, b, metric, float(d.mean()), low, high, p, len(d))
+
+
+def _prompt_means(groups: dict[str, list[Score]]) -> np.ndarray:
+    values = [[s.value for s in g if s.value is not None] for g in groups.values()]
+    return np.array([np.mean(v) for v in values if v], float)
+
+
+def _unpaired(a: str, b: str, metric: str, xa: np.ndarray, xb: np.ndarray) -> Comparison:
+    from scipy import stats
+
+    if len(xa) == 0 or len(xb) == 0:
+        return Comparison(a, b, metric, None, None, None, None, 0, paired=False)
+    diff = float(xa.mean() - xb.mean())
+    low = high = p = None
+    if len(xa) >= 2 and len(xb) >= 2:
+        res = stats.bootstrap((xa, xb), lambda x, y: np.mean(x) - np.mean(y), paired=False, vectorized=False,
+                              confidence_level=CONFIDENCE, n_resamples=RESAMPLES, method="percentile",
+                              rng=np.random.default_rng(0))
+        low, high = (float(v) for v in res.confidence_interval)
+        p = float(stats.permutation_test((xa, xb), lambda x, y: np.mean(x) - np.mean(y), n_resamples=9999,
+                                         permutation_type="independent", alternative="two-sided",
+                                         vectorized=False, rng=np.random.default_rng(0)).pvalue)
+    return Comparison(a, b, metric, diff, low, high, p, 0, paired=False)

@@ -75,7 +75,7 @@ class Suite:
 
 
 TOP_KEYS = {"name", "include", "model", "adapter", "dataset", "prompts", "variants", "anchors", "seeds",
-            "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target"}
+            "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target", "report"}
 DEFAULTS = {
     "model": {"backend": "csm", "checkpoint": "sesame/csm-1b", "speaker_id": 0, "device": "auto"},
     "prompts": "default",
@@ -114,7 +114,7 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
     if unknown:
         raise SuiteError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(TOP_KEYS))}")
     # Paths are relative to the file that names them.
-    for key in ("dataset", "adapter", "out", "prompts"):
+    for key in ("dataset", "adapter", "out", "prompts", "report"):
         value = data.get(key)
         if isinstance(value, str) and value and (key != "prompts" or _is_path(value)):
             data[key] = os.path.normpath(path.parent / value)  # an absolute `value` stays as it is
@@ -128,10 +128,17 @@ def _is_path(value: str) -> bool:
     return "/" in value or value.endswith((".yaml", ".yml"))
 
 
-def load_suite(path: str | Path, overrides: dict | None = None) -> Suite:
-    """Read, merge and validate a suite; `overrides` (e.g. from flags) win over the file."""
+def load_suite(path: str | Path, overrides: dict | None = None, check_paths: bool = True) -> Suite:
+    """Read, merge and validate a suite; `overrides` (e.g. from flags) win over the file.
+
+    `check_paths=False` skips checking that the adapter exists (the gates read a suite whose
+    outputs may not have been made yet).
+    """
     path = Path(path)
-    data = merge(DEFAULTS, read_yaml(path))
+    given = read_yaml(path)
+    data = merge(DEFAULTS, given)
+    if "scorers" in given:  # the suite's scorers replace the default set (not merged into it)
+        data["scorers"] = copy.deepcopy(given["scorers"])
     if overrides:
         data = merge(data, overrides)
 
@@ -177,7 +184,7 @@ def load_suite(path: str | Path, overrides: dict | None = None) -> Suite:
         if adapter is None and not data.get("finetune"):
             raise SuiteError(f"{where('adapter')}: variants {', '.join(v for v in variants if v.startswith('finetuned'))}"
                              " need an adapter; set `adapter:` or drop those variants")
-        if adapter is not None and not adapter.exists():
+        if check_paths and adapter is not None and not adapter.exists():
             raise SuiteError(f"{where('adapter')}: {adapter} does not exist; run `ttsbench finetune` first "
                              "or fix the path")
     if data.get("finetune"):

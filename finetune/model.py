@@ -18,6 +18,7 @@ from pathlib import Path
 from dataprep.errors import UserError
 
 TINY_LABEL = "tiny random model — pipeline check only"
+SIZED_LABEL = "random model of CSM-1B's size — speed and memory only"
 MARKER = "ttsbench.json"  # written beside a checkpoint ttsbench built or fine-tuned
 
 # The CSM-1B conversation format: each turn is `<bos>[speaker]text<eos>`, followed by its audio
@@ -129,8 +130,11 @@ def load_csm(name: str | Path, device: str = "auto", dtype=None):
     return model.to(device).eval(), processor
 
 
-def build_tiny_csm(out: str | Path, seed: int = 0) -> Path:
+def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     """A random CSM of ~300 k parameters with its processor, saved like a real checkpoint.
+
+    `size="1b"` builds CSM-1B's default configuration instead (1.77 B parameters, saved in bf16):
+    the same compute and memory as the real weights, for GPU speed and memory benchmarks.
 
     Mimi keeps 24 kHz, 12.5 frames/s and upsampling ratios [8, 6, 5, 4] (the processor computes
     audio-token counts from those strides); CSM's codebook vocabulary equals Mimi's codebook
@@ -138,8 +142,7 @@ def build_tiny_csm(out: str | Path, seed: int = 0) -> Path:
     """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import (CsmConfig, CsmForConditionalGeneration, CsmProcessor, EncodecFeatureExtractor,
-                              PreTrainedTokenizerFast)
+    from transformers import CsmConfig, PreTrainedTokenizerFast
     from transformers.utils import logging
 
     from dataprep.constants import CSM_SAMPLE_RATE
@@ -157,6 +160,13 @@ def build_tiny_csm(out: str | Path, seed: int = 0) -> Path:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token=special[0], eos_token=special[1],
                                         pad_token=special[4])
     ids = {s: tokenizer.convert_tokens_to_ids(s) for s in special}
+    if size not in ("tiny", "1b"):
+        raise UserError(f"--size {size!r}: use tiny or 1b")
+    if size == "1b":  # the defaults are CSM-1B's; only the token ids follow this tokenizer
+        config = CsmConfig(bos_token_id=ids[special[0]], pad_token_id=ids[special[4]],
+                           audio_token_id=ids[special[2]], audio_eos_token_id=ids[special[3]],
+                           codec_config=dict(model_type="mimi", num_quantizers=32, codebook_size=2051))
+        return _save_random(config, tokenizer, out, seed, SIZED_LABEL, torch.bfloat16)
     codebooks, codebook_size = 4, 32
     codec = dict(model_type="mimi", sampling_rate=CSM_SAMPLE_RATE, frame_rate=12.5, audio_channels=1,
                  upsampling_ratios=[8, 6, 5, 4], hidden_size=16, num_filters=4, num_residual_layers=1,
@@ -172,17 +182,26 @@ def build_tiny_csm(out: str | Path, seed: int = 0) -> Path:
                        pad_token_id=ids[special[4]], audio_token_id=ids[special[2]],
                        audio_eos_token_id=ids[special[3]], codebook_eos_token_id=0,
                        codebook_pad_token_id=codebook_size - 1, depth_decoder_config=depth, codec_config=codec)
+    return _save_random(config, tokenizer, out, seed, TINY_LABEL, torch.float32)
+
+
+def _save_random(config, tokenizer, out: Path, seed: int, label: str, dtype) -> Path:
+    import torch
+    from transformers import CsmForConditionalGeneration, CsmProcessor, EncodecFeatureExtractor
+
+    from dataprep.constants import CSM_SAMPLE_RATE
+
     torch.manual_seed(seed)
     model = CsmForConditionalGeneration(config)
     _randomise_codec(model.codec_model)
     processor = CsmProcessor(EncodecFeatureExtractor(feature_size=1, sampling_rate=CSM_SAMPLE_RATE), tokenizer,
                              chat_template=CHAT_TEMPLATE)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    model.to(dtype).save_pretrained(out)
     processor.save_pretrained(out)
     n = sum(p.numel() for p in model.parameters())
     n += sum(b.numel() for name, b in model.named_buffers() if name.endswith("embed_sum"))
-    (out / MARKER).write_text(json.dumps({"label": TINY_LABEL, "parameters": n, "seed": seed}, indent=1) + "\n")
+    (out / MARKER).write_text(json.dumps({"label": label, "parameters": n, "seed": seed}, indent=1) + "\n")
     return out
 
 

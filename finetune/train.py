@@ -270,6 +270,11 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
                       eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
                       data_collator=lambda f: collate(f, pad_id),
                       callbacks=[Record(), TensorBoardCallback(tb_writer=writer)])
+    if not progress:
+        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
     return trainer, history
 
 

@@ -9,15 +9,10 @@ import pytest
 
 from bench.synth import Context, Request, load_synth
 from finetune.data import DatasetError, load_splits, subset
-from finetune.model import TINY_LABEL, CheckpointError, build_tiny_csm, check_checkpoint
+from finetune.model import TINY_LABEL, CheckpointError, check_checkpoint
 from finetune.train import FinetuneOptions, finetune
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def tiny_csm(tmp_path_factory):
-    return build_tiny_csm(tmp_path_factory.mktemp("tiny") / "csm", seed=0)
 
 
 @pytest.fixture(scope="session")

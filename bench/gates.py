@@ -1,0 +1,186 @@
+"""Quality gates: suite YAML `gates:` lines checked against a run directory.
+
+    finetuned_cloned.speaker_sim - base.speaker_sim >= 0.05 (p < 0.05)
+    finetuned.wer_micro <= 0.15
+    *.stop_failure_rate <= 0.1          # every model variant (not the anchors)
+    ground_truth.speaker_sim - impostor.speaker_sim >= 0.2
+    finetune.loss_drop >= 0.5           # first train losses minus the last (3-step means)
+    *.failed <= 0                       # every sample generated
+    report.missing <= 0                 # the report exists, is newer than the run, misses nothing
+
+A single term compares the row's mean (over prompts) with the threshold; a difference uses the
+paired comparison (same prompts and seeds); `(p < α)` also asks its permutation p-value to be
+below α. A gate with no value (nothing scored, no report) fails and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataprep.errors import UserError
+
+from .records import ANCHORS, VARIANTS
+from .stats import DERIVED
+
+OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+COUNTS = ("failed", "samples", "failed_rate")  # from the samples, not the scores
+FINETUNE = ("loss_drop", "final_loss", "eval_loss_drop", "steps")
+REPORT = ("missing", "audio_elements")
+SCORER_METRICS = {"wer": ("wer", "cer", "wer_micro", "wer_macro", "wer_over_50"), "speaker_sim": ("speaker_sim",),
+                  "signal": ("duration", "speaking_rate", "leading_silence", "trailing_silence", "clipping",
+                             "stop_failure", "stop_failure_rate")}
+_TERM = r"([A-Za-z_*]+)\.([A-Za-z_0-9]+)"
+_GATE = re.compile(rf"^\s*{_TERM}\s*(?:-\s*{_TERM}\s*)?(<=|>=|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*"
+                   rf"(?:\(\s*p\s*<\s*([0-9.]+(?:e-?[0-9]+)?)\s*\))?\s*$")
+
+
+class GateError(UserError, ValueError):
+    """A gate line that cannot be checked; the message names the suite file and the gate."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    text: str
+    row: str  # a variant, an anchor, "*", "finetune" or "report"
+    metric: str
+    minus_row: str | None  # set for a difference gate
+    minus_metric: str | None
+    op: str
+    threshold: float
+    p_below: float | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str  # observed value, its interval and the threshold, in one or more lines
+
+
+def parse_gate(text: str, rows: list[str], scorers: list[str], where: str) -> Gate:
+    """Parse and check one gate against the suite's rows and scorers."""
+    m = _GATE.match(str(text))
+    if not m:
+        raise GateError(f"{where}: gate {text!r} is not of the form 'variant.metric [- variant.metric] "
+                        "<=|>=|<|> number [(p < alpha)]'")
+    row, metric, minus_row, minus_metric, op, threshold, p_below = m.groups()
+    gate = Gate(str(text), row, metric, minus_row, minus_metric, op, float(threshold),
+                None if p_below is None else float(p_below))
+    known = [x for s in scorers for x in SCORER_METRICS.get(s, ())] + list(COUNTS)
+    for r, mt in ((row, metric), (minus_row, minus_metric)):
+        if r is None:
+            continue
+        if r == "finetune":
+            allowed = FINETUNE
+        elif r == "report":
+            allowed = REPORT
+        elif r == "*" or r in rows:
+            allowed = known
+        else:
+            raise GateError(f"{where}: gate {text!r} names {r!r}, which is not a row of this suite "
+                            f"(rows: {', '.join(rows)}; also *, finetune, report)")
+        if mt not in allowed:
+            raise GateError(f"{where}: gate {text!r} names unknown metric {r}.{mt}; known: {', '.join(allowed)}")
+    if minus_row is not None and (minus_metric != metric or "*" in (row, minus_row)
+                                  or {row, minus_row} & {"finetune", "report"}):
+        raise GateError(f"{where}: gate {text!r}: a difference compares one metric between two named rows")
+    return gate
+
+
+def check(gate: Gate, run_dir: Path, summary: dict, rows: list[str], report: Path | None = None) -> Outcome:
+    """Evaluate one gate on a run (its summary dict as `read_summary` gives it)."""
+    op, want = OPS[gate.op], f"{gate.op} {gate.threshold:g}" + (f" with p < {gate.p_below:g}" if gate.p_below else "")
+    if gate.minus_row is not None:
+        return _difference(gate, summary, op, want)
+    targets = [r for r in rows if r not in ANCHORS and r in VARIANTS] if gate.row == "*" else [gate.row]
+    lines, passed = [], True
+    for row in targets:
+        value, ci, note = _value(row, gate.metric, run_dir, summary, report)
+        ok = value is not None and op(value, gate.threshold)
+        passed &= ok
+        ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci and None not in ci else ""
+        shown = "no value" if value is None else f"{value:.4g}{ci_text}"
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {row}.{gate.metric} = {shown}; needs {want}" + (f" ({note})" if note else ""))
+    if not targets:
+        return Outcome(False, f"FAIL {gate.text}: the run has no model variants")
+    return Outcome(passed, "\n".join(lines))
+
+
+def _difference(gate: Gate, summary: dict, op, want: str) -> Outcome:
+    base = DERIVED.get(gate.metric, gate.metric)
+    found = None
+    for c in summary.get("comparisons", []):
+        if c["metric"] in (gate.metric, base) and (c["a"], c["b"]) == (gate.row, gate.minus_row):
+            found = c
+        elif c["metric"] in (gate.metric, base) and (c["b"], c["a"]) == (gate.row, gate.minus_row) and found is None:
+            found = {**c, "difference": None if c["difference"] is None else -c["difference"],
+                     "ci_low": None if c["ci_high"] is None else -c["ci_high"],
+                     "ci_high": None if c["ci_low"] is None else -c["ci_low"]}
+    name = f"{gate.row}.{gate.metric} - {gate.minus_row}.{gate.metric}"
+    if found is None or found["difference"] is None:
+        return Outcome(False, f"FAIL {name} = no value (no prompts scored in both); needs {want}")
+    if found["ci_low"] is None:
+        return Outcome(False, f"FAIL {name} = {found['difference']:.4g} without an interval (a row has fewer than "
+                              f"2 scored prompts or clips); needs {want}")
+    d, p = found["difference"], found["p_value"]
+    ok = op(d, gate.threshold) and (gate.p_below is None or (p is not None and p < gate.p_below))
+    p_text = "p n/a" if p is None else f"p = {p:.3g}"
+    return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found['ci_low']:.4g}, {found['ci_high']:.4g}], "
+                       f"{p_text}, " + (f"{found['n_pairs']} prompts" if found.get("paired", True) else "unpaired")
+                       + f"; needs {want}")
+
+
+def _value(row: str, metric: str, run_dir: Path, summary: dict, report: Path | None):
+    """(value, (ci_low, ci_high) or None, note) for one term."""
+    if row == "finetune":
+        return _finetune_value(metric, run_dir)
+    if row == "report":
+        return _report_value(metric, run_dir, report)
+    if metric in COUNTS:
+        counts = summary.get("samples", {}).get(row)
+        if not counts:
+            return None, None, "no samples"
+        value = {"failed": counts["failed"], "samples": counts["n"],
+                 "failed_rate": counts["failed"] / counts["n"] if counts["n"] else None}[metric]
+        return value, None, ""
+    for s in summary.get("summaries", []):
+        if (s["variant"], s["metric"]) == (row, metric):
+            note = f"{s['n']} scored, {s['n_failed']} failed" if s["n_failed"] else ""
+            return s["mean"], (s["ci_low"], s["ci_high"]), note
+    return None, None, "not scored"
+
+
+def _finetune_value(metric: str, run_dir: Path):
+    run = json.loads((run_dir / "run.json").read_text())
+    adapter = run.get("adapter")
+    path = Path(adapter) / "finetune.json" if adapter else None
+    if path is None or not path.is_file():
+        return None, None, "the run used no fine-tune with a finetune.json"
+    record = json.loads(path.read_text())
+    losses = [h["loss"] for h in record.get("loss_history", []) if "loss" in h]
+    evals = [h["eval_loss"] for h in record.get("loss_history", []) if "eval_loss" in h]
+    k = max(1, min(3, len(losses) // 3))
+    values = {"loss_drop": (sum(losses[:k]) - sum(losses[-k:])) / k if losses else None,
+              "final_loss": losses[-1] if losses else None,
+              "eval_loss_drop": evals[0] - evals[-1] if len(evals) > 1 else None,
+              "steps": record.get("steps")}
+    return values[metric], None, f"{len(losses)} logged steps" if metric == "loss_drop" else ""
+
+
+def _report_value(metric: str, run_dir: Path, report: Path | None):
+    report = Path(report) if report else run_dir / "report.html"
+    sidecar = report.with_suffix(".json")
+    if not report.is_file() or not sidecar.is_file():
+        return None, None, f"no report at {report}; run `ttsbench report {run_dir} -o {report}`"
+    info = json.loads(sidecar.read_text())
+    newest = max((p.stat().st_mtime for p in (run_dir / "samples.jsonl", run_dir / "scores.jsonl") if p.exists()),
+                 default=0)
+    if report.stat().st_mtime < newest:
+        return None, None, f"{report} is older than the run; write it again"
+    if str(run_dir.resolve()) not in {str(Path(r).resolve()) for r in info.get("runs", [])}:
+        return None, None, f"{report} is not a report of {run_dir}"
+    return (len(info.get("missing", [])) if metric == "missing" else info.get("audio_elements")), None, \
+        "; ".join(info.get("missing", [])[:3])

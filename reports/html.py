@@ -1,0 +1,387 @@
+"""`ttsbench report RUN_DIR... -o report.html`: one self-contained HTML page per set of runs.
+
+    from reports.html import build_report
+    result = build_report(["runs/my-voice"], "runs/my-voice/report.html")
+
+Reads only run directories (run.json, samples.jsonl, scores.jsonl, audio/, summary.json, the
+adapter's finetune.json) and sweep directories (sweep.json, curve.csv). Audio is embedded as
+Ogg Vorbis data URIs, or copied into `audio_dir` beside the page. A half-finished run shows what
+exists and lists what is missing; runs scored with different models are shown side by side but
+never compared. `report.json` beside the page records what was shown and what was missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.records import ANCHORS, Sample
+from bench.runner import HEADLINE, current_scores, read_summary, run_rows
+from bench.store import RunStore
+from dataprep.errors import UserError
+
+from . import svg
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAIRS = (("finetuned_cloned", "base"), ("finetuned", "base"), ("cloned", "base"), ("finetuned", "cloned"),
+         ("finetuned_cloned", "cloned"), ("finetuned_cloned", "finetuned"), ("finetuned_cloned", "impostor"),
+         ("cloned", "impostor"), ("base", "impostor"), ("ground_truth", "impostor"))
+WORDING = {  # metric: (word when a − b > 0, word when < 0, unit scale, unit)
+    "speaker_sim": ("is more similar to the reference voice", "is less similar to the reference voice", 1.0, ""),
+    "wer": ("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
+    "cer": ("makes more character errors", "makes fewer character errors", 100.0, " points of CER"),
+    "stop_failure": ("hits the frame cap more often", "hits the frame cap less often", 100.0, " points of stop failures"),
+}
+
+
+class ReportError(UserError, ValueError):
+    """Nothing to report on; the message says what was given and what is expected."""
+
+
+@dataclass
+class RunView:
+    """One run directory as the report shows it."""
+
+    dir: Path
+    run: dict
+    summary: dict
+    samples: list
+    scores: dict  # (variant, prompt_id, seed) → {metric: Score}
+    finetune: dict | None
+    missing: list = field(default_factory=list)  # what the run does not have yet, in words
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    seconds: float
+    audio_elements: int
+    missing: list
+
+
+def load_run(run_dir: Path) -> RunView:
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise ReportError(f"{run_dir}: no run.json, so not a run directory; pass a folder `ttsbench bench` wrote")
+    run = json.loads((run_dir / "run.json").read_text())
+    store = RunStore(run_dir)
+    rows = run_rows(run)
+    summary = read_summary(run_dir)
+    samples = store.samples()
+    scores: dict = {}
+    for s in current_scores(store):
+        scores.setdefault((s.variant, s.prompt_id, s.seed), {})[s.metric] = s
+    finetune = None
+    adapter = run.get("adapter")
+    if adapter and (Path(adapter) / "finetune.json").is_file():
+        finetune = json.loads((Path(adapter) / "finetune.json").read_text())
+    view = RunView(run_dir, run, summary, samples, scores, finetune)
+    view.missing = _missing(view, rows)
+    return view
+
+
+def _missing(view: RunView, rows: list) -> list[str]:
+    config = view.run.get("config", {})
+    seeds = config.get("seeds", 3)
+    n_seeds = len(seeds) if isinstance(seeds, list) else int(seeds)
+    n_prompts = view.run.get("prompts", {}).get("n", 0)
+    out = []
+    for v in rows:
+        have = sum(1 for s in view.samples if s.variant == v)
+        want = n_prompts * n_seeds if v not in ANCHORS else None
+        if want and have < want:
+            out.append(f"{v}: {want - have} of {want} samples not generated yet")
+        elif have == 0:
+            out.append(f"{v}: no samples yet")
+    scorers = config.get("scorers", {})
+    expected = {"wer": "wer", "speaker_sim": "speaker_sim", "signal": "duration"}
+    for name in scorers:
+        metric = expected.get(name)
+        unscored = [s for s in view.samples if metric and metric not in view.scores.get(s.key, {})]
+        if unscored:
+            out.append(f"{len(unscored)} samples not scored by {name} yet")
+    if any(v.startswith("finetuned") for v in rows) and view.finetune is None:
+        out.append("no finetune.json beside the adapter: the loss curve cannot be shown")
+    return out
+
+
+def _audio_src(path: Path, audio_dir: Path | None, out: Path, fmt: str) -> str:
+    if audio_dir is not None:
+        target = audio_dir / path.parent.parent.parent.name / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        return target.relative_to(out.parent).as_posix() if target.is_relative_to(out.parent) else target.as_uri()
+    if fmt == "wav":
+        return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode()
+    import soundfile as sf
+
+    audio, rate = sf.read(path, dtype="float32")
+    buf = io.BytesIO()
+    sf.write(buf, audio, rate, format="OGG", subtype="VORBIS")  # ~10× smaller than WAV; 4× faster than Opus
+    return "data:audio/ogg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def word_marks(detail: dict) -> list[tuple[str, str, str]]:
+    """The transcript as (kind, word, tooltip): ok, sub (said instead), ins (extra) or del (missed)."""
+    import jiwer
+
+    ref, hyp = detail.get("ref_norm", ""), detail.get("hyp_norm", "")
+    if not ref.strip():
+        return [("ins", w, "extra word") for w in hyp.split()]
+    if not hyp.strip():
+        return [("del", w, "missed") for w in ref.split()]
+    out = jiwer.process_words(ref, hyp)
+    r, h = out.references[0], out.hypotheses[0]
+    marks = []
+    for chunk in out.alignments[0]:
+        if chunk.type == "equal":
+            marks += [("ok", w, "") for w in h[chunk.hyp_start_idx:chunk.hyp_end_idx]]
+        elif chunk.type == "substitute":
+            marks += [("sub", w, f"should be “{rw}”") for w, rw in
+                      zip(h[chunk.hyp_start_idx:chunk.hyp_end_idx], r[chunk.ref_start_idx:chunk.ref_end_idx])]
+        elif chunk.type == "insert":
+            marks += [("ins", w, "extra word") for w in h[chunk.hyp_start_idx:chunk.hyp_end_idx]]
+        else:
+            marks += [("del", w, "missed") for w in r[chunk.ref_start_idx:chunk.ref_end_idx]]
+    return marks
+
+
+def sentence(c: dict) -> str:
+    """A comparison in words: 'finetuned is more similar … than base by 0.12 [0.08, 0.16], p < 0.001'."""
+    more, less, scale, unit = WORDING.get(c["metric"], ("is higher", "is lower", 1.0, ""))
+    d = c["difference"]
+    if d is None:
+        return f"{c['a']} vs {c['b']} on {c['metric']}: no prompts scored in both"
+    p = c["p_value"]
+    ptext = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    if d == 0 and (c["ci_low"] or 0) == 0 and (c["ci_high"] or 0) == 0:
+        return f"{c['a']} and {c['b']} do not differ on {c['metric']} ({c['n_pairs']} prompts)"
+    sign = 1 if d >= 0 else -1  # say it in the direction of the difference
+    lo, hi = sorted((sign * c["ci_low"] * scale, sign * c["ci_high"] * scale))
+    tail = " — the interval includes no difference" if lo <= 0 <= hi else ""
+    basis = f"{c['n_pairs']} prompts" if c.get("paired", True) else "unpaired: no prompts in common"
+    return (f"{c['a']} {more if d > 0 else less} than {c['b']} by {abs(d) * scale:.3g}{unit} "
+            f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}")
+
+
+def _comparisons(summary: dict) -> list[dict]:
+    by = {(c["a"], c["b"], c["metric"]): c for c in summary.get("comparisons", [])}
+    out = []
+    for a, b in PAIRS:
+        for metric in ("speaker_sim",) if "impostor" in (a, b) else ("speaker_sim", "wer", "stop_failure"):
+            c = by.get((a, b, metric))
+            if c is None and (b, a, metric) in by:  # stored the other way round: flip it
+                f = by[(b, a, metric)]
+                c = {**f, "a": a, "b": b, "difference": None if f["difference"] is None else -f["difference"],
+                     "ci_low": None if f["ci_high"] is None else -f["ci_high"],
+                     "ci_high": None if f["ci_low"] is None else -f["ci_low"]}
+            if c is not None and c["difference"] is not None and c["ci_low"] is not None:
+                out.append({**c, "text": sentence(c),
+                            "significant": c["p_value"] is not None and c["p_value"] < 0.05})
+    return out
+
+
+def _headline(summary: dict) -> tuple[list[str], list[dict]]:
+    by = {(s["variant"], s["metric"]): s for s in summary.get("summaries", [])}
+    rows = list(summary.get("samples", {}))
+    cols = [m for m in HEADLINE if any((v, m) in by for v in rows)]
+    table = []
+    for v in rows:
+        cells = []
+        for m in cols:
+            s = by.get((v, m))
+            cells.append(None if not s or s["mean"] is None else s)
+        table.append({"variant": v, "anchor": v in ANCHORS, "cells": cells, **summary["samples"][v]})
+    return cols, table
+
+
+def _charts(summary: dict) -> list[str]:
+    by = {(s["variant"], s["metric"]): s for s in summary.get("summaries", [])}
+    rows = list(summary.get("samples", {}))
+    charts = []
+    for metric, title, xlabel in (("speaker_sim", "Speaker similarity to the reference clips", "cosine (higher = closer)"),
+                                  ("wer_micro", "Word error rate (micro)", "WER (lower is better)")):
+        if any((v, metric) in by for v in rows):
+            charts.append(svg.dots([(v, *(by[(v, metric)][k] if (v, metric) in by else None
+                                          for k in ("mean", "ci_low", "ci_high"))) for v in rows], title, xlabel))
+    return charts
+
+
+def _loss_chart(finetune: dict | None) -> str | None:
+    if not finetune:
+        return None
+    history = finetune.get("loss_history", [])
+    series = {"train loss": [(h["step"], h["loss"]) for h in history if "loss" in h],
+              "eval loss": [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]}
+    return svg.lines({k: v for k, v in series.items() if v}, "Fine-tuning loss", "optimiser step", "loss")
+
+
+def _grid(view: RunView, src) -> tuple[list[dict], list[str], int]:
+    """Per prompt: the text, then each variant × seed with player, marked transcript and similarity."""
+    rows = run_rows(view.run)
+    prompts: dict[str, dict] = {}
+    for s in view.samples:
+        if s.variant in ("ground_truth",):
+            continue
+        p = prompts.setdefault(s.prompt_id, {"id": s.prompt_id, "text": s.text, "cells": {}})
+        p["cells"].setdefault(s.variant, []).append(_cell(view, s, src))
+    n = sum(len(c) for p in prompts.values() for c in p["cells"].values())
+    for p in prompts.values():
+        for cells in p["cells"].values():
+            cells.sort(key=lambda c: c["seed"])
+    columns = [v for v in rows if v != "ground_truth"]
+    return list(prompts.values()), columns, n
+
+
+def _cell(view: RunView, s: Sample, src) -> dict:
+    scores = view.scores.get(s.key, {})
+    wer, sim = scores.get("wer"), scores.get("speaker_sim")
+    return {"seed": s.seed, "error": s.error, "stopped": s.stopped, "seconds": s.seconds,
+            "src": src(view.dir / s.audio_path) if s.audio_path and (view.dir / s.audio_path).is_file() else None,
+            "wer": None if wer is None else wer.value, "sim": None if sim is None else sim.value,
+            "marks": word_marks(wer.detail) if wer is not None and wer.value is not None else None,
+            "transcript": None if wer is None else wer.detail.get("transcript")}
+
+
+def _references(view: RunView, src) -> list[dict]:
+    folder = view.dir / "audio" / "reference"
+    return [{"id": p.stem.rsplit("-s", 1)[0], "src": src(p)} for p in sorted(folder.glob("*.wav"))]
+
+
+def _metadata(view: RunView) -> list[tuple[str, str]]:
+    run, config = view.run, view.run.get("config", {})
+    model = config.get("model", {})
+    items = [("suite", f"{run.get('suite')} ({run.get('suite_path')})"),
+             ("model", ", ".join(f"{k}: {v}" for k, v in model.items())),
+             ("adapter", run.get("adapter") or "none"),
+             ("dataset", f"{run.get('dataset')} (key {str(run.get('dataset_key', ''))[:12]})"),
+             ("prompts", f"{run.get('prompts', {}).get('name')} v{run.get('prompts', {}).get('version')}, "
+                         f"{run.get('prompts', {}).get('n')} prompts"),
+             ("seeds", str(config.get("seeds"))),
+             ("generation", json.dumps(config.get("generation", {}))),
+             ("scorers", json.dumps(config.get("scorers", {}))),
+             ("scorer ids", ", ".join(view.summary.get("scorers", []))),
+             ("reference clips", ", ".join(run.get("reference_clips", []))),
+             ("versions", ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())),
+             ("machine", ", ".join(f"{k}: {v}" for k, v in run.get("machine", {}).items())),
+             ("git", run.get("git_sha", "")), ("created", run.get("created", ""))]
+    if view.finetune:
+        f = view.finetune
+        items.append(("fine-tune", f"backend {f.get('backend')} on {f.get('device')}, {f.get('steps')} steps, "
+                                   f"{f.get('rows', {}).get('used')} rows, settings {json.dumps(f.get('settings'))}"))
+    return items
+
+
+def comparable(views: list[RunView]) -> str | None:
+    """None when the runs were scored with the same models; else why they are not compared."""
+    if len(views) < 2:
+        return None
+    first = views[0]
+    for v in views[1:]:
+        if set(v.summary.get("scorers", [])) != set(first.summary.get("scorers", [])):
+            a = json.dumps(first.run.get("config", {}).get("scorers", {}))
+            b = json.dumps(v.run.get("config", {}).get("scorers", {}))
+            return (f"{first.dir} and {v.dir} are not compared: they were scored with different ASR or speaker "
+                    f"models or settings ({a} vs {b}), so their numbers are on different scales")
+    return None
+
+
+def load_sweep(sweep_dir: Path) -> dict | None:
+    """The learning curve of a `ttsbench sweep` directory, if it is one."""
+    path = Path(sweep_dir) / "sweep.json"
+    if not path.is_file():
+        return None
+    sweep = json.loads(path.read_text())
+    rows = []
+    if (Path(sweep_dir) / "curve.csv").is_file():
+        with open(Path(sweep_dir) / "curve.csv") as f:
+            rows = list(csv.DictReader(f))
+    charts = []
+    for metric, title in (("speaker_sim", "Similarity vs training rows"), ("wer_micro", "WER vs training rows")):
+        series: dict[str, list] = {}
+        sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
+        for r in rows:
+            if r["metric"] != metric or r["mean"] in ("", None) or r["variant"] in ANCHORS:
+                continue
+            point = (float(r["mean"]), *(float(r[k]) if r[k] else None for k in ("ci_low", "ci_high")))
+            if int(r["rows"]) == 0 and sizes:  # not fine-tuned: a flat line across the sizes
+                series[f"{r['variant']} (no fine-tune)"] = [(sizes[0], *point), (sizes[-1], point[0])]
+            elif int(r["rows"]) > 0:
+                series.setdefault(f"{r['variant']} seed {r['seed']}", []).append((int(r["rows"]), *point))
+        if series:
+            charts.append(svg.lines({k: sorted(v) for k, v in series.items()}, title, "training rows (log scale)",
+                                    metric, width=640, log_x=True))
+    return {"dir": str(sweep_dir), "sweep": sweep, "charts": charts, "rows": rows}
+
+
+def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path | None = None,
+                 audio_format: str = "ogg", title: str | None = None) -> ReportResult:
+    """Write one HTML page for the runs (and sweeps) in `paths`; see the module docstring."""
+    import jinja2
+
+    start = time.time()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    audio_dir = Path(audio_dir) if audio_dir else None
+    if not paths:
+        raise ReportError("no run directories given; pass one or more folders `ttsbench bench` wrote")
+    sweeps, views = [], []
+    for p in paths:
+        p = Path(p)
+        if not p.is_dir():
+            raise ReportError(f"{p}: no such folder; pass a run directory (`ttsbench bench --out`) or a sweep folder")
+        sweep = load_sweep(p)
+        if sweep is not None:
+            sweeps.append(sweep)
+            views += [load_run(Path(d)) for d in sweep["sweep"].get("points", {}).values()
+                      if (Path(d) / "run.json").is_file()]
+        else:
+            views.append(load_run(p))
+
+    show_grid = not sweeps  # a sweep's many points: headline tables and the curve, no players
+    needed = [v.dir / s.audio_path for v in views for s in v.samples
+              if show_grid and s.audio_path and s.variant != "ground_truth" and (v.dir / s.audio_path).is_file()]
+    needed += [p for v in views for p in sorted((v.dir / "audio" / "reference").glob("*.wav")) if show_grid]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the codec releases the GIL
+        encoded = dict(zip(needed, pool.map(lambda p: _audio_src(p, audio_dir, out, audio_format), needed)))
+
+    def src(path: Path) -> str:
+        return encoded.get(path) or _audio_src(path, audio_dir, out, audio_format)
+
+    runs, audio_elements, missing = [], 0, []
+    for v in views:
+        grid, columns, n = _grid(v, src) if show_grid else ([], [], 0)
+        refs = _references(v, src) if show_grid else []
+        audio_elements += n + len(refs)
+        cols, table = _headline(v.summary)
+        runs.append({"dir": str(v.dir), "name": v.run.get("suite", v.dir.name), "label": v.summary.get("label", ""),
+                     "missing": v.missing, "headline_cols": cols, "headline": table,
+                     "comparisons": _comparisons(v.summary), "charts": _charts(v.summary),
+                     "loss_chart": _loss_chart(v.finetune), "grid": grid, "columns": columns, "references": refs,
+                     "metadata": _metadata(v)})
+        missing += [f"{v.dir}: {m}" for m in v.missing]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["num"] = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
+    labels = sorted({r["label"] for r in runs if r["label"]})
+    html = env.get_template("report.html.j2").render(
+        title=title or "ttsbench report: " + ", ".join(r["name"] for r in runs), runs=runs, sweeps=sweeps,
+        labels=labels, not_compared=comparable(views),
+        created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html)
+    tmp.replace(out)
+    seconds = time.time() - start
+    (out.with_suffix(".json")).write_text(json.dumps(
+        {"report": out.name, "runs": [str(v.dir) for v in views], "audio_elements": audio_elements,
+         "samples": sum(len(v.samples) for v in views), "missing": missing, "seconds": round(seconds, 2)},
+        indent=1) + "\n")
+    return ReportResult(out, seconds, audio_elements, missing)
+

@@ -1,0 +1,138 @@
+"""`ttsbench report`: content, escaping, incomplete runs, incomparable runs, and a headless browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reports.html import ReportError, build_report, comparable, load_run, sentence
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = Path(os.environ.get("TTSBENCH_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
+CHECK = """<script>
+window.addEventListener('load', async () => {
+  const players = [...document.querySelectorAll('audio')];
+  const found = await Promise.all(players.map(a => new Promise(done => {
+    if (a.readyState >= 1) return done(a.duration);
+    a.addEventListener('loadedmetadata', () => done(a.duration));
+    a.addEventListener('error', () => done(-1));
+    a.load();
+  })));
+  const out = document.createElement('pre'); out.id = 'audio-check';
+  out.textContent = JSON.stringify(found); document.body.appendChild(out);
+});
+</script></body>"""
+
+
+def test_report_shows_every_variant_sample_and_comparison(tiny_run, tmp_path):
+    result = build_report([tiny_run], tmp_path / "report.html")
+    html = result.path.read_text()
+    samples = [json.loads(line) for line in (tiny_run / "samples.jsonl").read_text().splitlines()]
+    shown = [s for s in samples if s["audio_path"] and s["variant"] != "ground_truth"]
+    references = list((tiny_run / "audio" / "reference").glob("*.wav"))
+    assert references and result.audio_elements == len(shown) + len(references)
+    assert html.count("<audio ") == result.audio_elements
+    assert html.count("data:audio/ogg;base64,") == result.audio_elements
+    for v in ("base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"):
+        assert f"<td>{v}</td>" in html
+    assert "tiny random model — pipeline check only" in html
+    assert "Fine-tuning loss" in html and "Speaker similarity to the reference clips" in html
+    assert "more similar to the reference voice than" in html or "less similar to the reference voice than" in html
+    assert not result.missing
+    info = json.loads((tmp_path / "report.json").read_text())
+    assert info["audio_elements"] == result.audio_elements and info["missing"] == []
+
+
+def test_report_escapes_text_from_the_run(tiny_run, tmp_path):
+    html = build_report([tiny_run], tmp_path / "report.html").path.read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+
+
+def test_report_can_keep_audio_beside_the_page(tiny_run, tmp_path):
+    result = build_report([tiny_run], tmp_path / "out" / "report.html", audio_dir=tmp_path / "out" / "audio")
+    html = result.path.read_text()
+    srcs = re.findall(r'<audio controls preload="metadata" src="([^"]+)"', html)
+    assert len(srcs) == result.audio_elements and "base64" not in html
+    assert all((tmp_path / "out" / s).is_file() for s in srcs)
+
+
+def test_half_finished_and_empty_runs_show_what_is_missing(tiny_run, tmp_path):
+    half = tmp_path / "half"
+    shutil.copytree(tiny_run, half)
+    lines = (half / "samples.jsonl").read_text().splitlines()
+    (half / "samples.jsonl").write_text("\n".join(lines[:5]) + "\n")
+    (half / "summary.json").unlink()
+    result = build_report([half], tmp_path / "half.html")
+    assert any("not generated yet" in m for m in result.missing)
+    assert "Not complete" in result.path.read_text()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy(tiny_run / "run.json", empty / "run.json")
+    result = build_report([empty], tmp_path / "empty.html")
+    assert any("base: 4 of 4 samples not generated yet" in m for m in result.missing)
+
+    with pytest.raises(ReportError, match="not a run directory"):
+        build_report([tmp_path], tmp_path / "x.html")
+
+
+def test_runs_scored_with_different_models_are_not_compared(tiny_run, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(tiny_run, other)
+    summary = json.loads((other / "summary.json").read_text())
+    summary["scorers"] = [s.replace("wer:", "wer:turbo-") for s in summary["scorers"]]
+    (other / "summary.json").write_text(json.dumps(summary))
+    views = [load_run(tiny_run), load_run(other)]
+    assert "not compared" in comparable(views) and "different ASR or speaker" in comparable(views)
+    assert comparable(views[:1]) is None
+    html = build_report([tiny_run, other], tmp_path / "two.html").path.read_text()
+    assert "are not compared" in html
+
+
+def test_comparisons_are_worded_plainly():
+    c = {"a": "finetuned_cloned", "b": "base", "metric": "speaker_sim", "difference": 0.12, "ci_low": 0.08,
+         "ci_high": 0.16, "p_value": 0.0002, "n_pairs": 20}
+    assert sentence(c) == ("finetuned_cloned is more similar to the reference voice than base by 0.12 "
+                           "[0.08, 0.16], p < 0.001 (20 prompts)")
+    w = {"a": "finetuned", "b": "cloned", "metric": "wer", "difference": -0.02, "ci_low": -0.05, "ci_high": 0.01,
+         "p_value": 0.3, "n_pairs": 20}
+    assert sentence(w).startswith("finetuned makes fewer word errors than cloned by 2 points of WER [-1, 5]")
+    assert sentence(w).endswith("the interval includes no difference")
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_in_headless_chromium(tiny_run, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; `make system-deps` installs it")
+        pytest.skip("chromium is not installed")
+    report = build_report([tiny_run], tmp_path / "report.html").path
+    checked = tmp_path / "checked.html"
+    checked.write_text(report.read_text().replace("</body>", CHECK))
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+    run = subprocess.run(flags + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=20000",
+                                  "--dump-dom", checked.as_uri()], capture_output=True, text=True, timeout=120)
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE(" in line or "Uncaught" in line]
+    assert not console, console
+    found = re.search(r'<pre id="audio-check">([^<]*)</pre>', run.stdout)
+    assert found, run.stdout[-2000:]
+    durations = json.loads(found.group(1))
+    assert len(durations) == report.read_text().count("<audio ") > 0
+    assert all(d > 0 for d in durations), durations  # every player has a playable source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={shot}", report.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 10_000
