@@ -43,7 +43,7 @@ demo: install
 	@test -s $(DEMO)/voices/target.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
 	@test -s $(DEMO)/voices/impostor.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --seed 2
 	@echo "== 2/6 voice dataset (Whisper tiny.en, embedded)"
-	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15
+	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15 --eval-fraction 0.2
 	@echo "== 3/6 tiny random CSM, LoRA fine-tune on the train split"
 	@test -s $(DEMO)/tiny-csm/config.json || $(VENV)/bin/ttsbench tiny-csm --out $(DEMO)/tiny-csm
 	@$(VENV)/bin/ttsbench finetune $(DEMO)/voice --base $(DEMO)/tiny-csm --out $(DEMO)/finetune --max-steps 30 --eval-steps 5 --quiet

@@ -8,6 +8,7 @@ sign-flip permutation test on per-prompt differences (scipy.stats.permutation_te
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -36,8 +37,10 @@ def _interval(data: tuple[np.ndarray, ...], statistic, seed: int = 0) -> tuple[f
         return value, value  # one prompt, or no spread: nothing to resample
     for method in ("BCa", "percentile"):
         try:
-            res = stats.bootstrap(data, statistic, paired=True, vectorized=False, confidence_level=CONFIDENCE,
-                                  n_resamples=RESAMPLES, method=method, rng=np.random.default_rng(seed))
+            with warnings.catch_warnings():  # BCa on near-degenerate data warns, then we fall back
+                warnings.simplefilter("ignore")
+                res = stats.bootstrap(data, statistic, paired=True, vectorized=False, confidence_level=CONFIDENCE,
+                                      n_resamples=RESAMPLES, method=method, rng=np.random.default_rng(seed))
             low, high = res.confidence_interval
             if np.isfinite(low) and np.isfinite(high):
                 return float(low), float(high)

@@ -118,6 +118,12 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
         value = data.get(key)
         if isinstance(value, str) and value and (key != "prompts" or _is_path(value)):
             data[key] = os.path.normpath(path.parent / value)  # an absolute `value` stays as it is
+    # A model checkpoint (or fine-tune base) written as a path (./, ../ or /) is relative to the file
+    # too; anything else is a Hub id such as sesame/csm-1b.
+    for section, key in (("model", "checkpoint"), ("finetune", "base")):
+        block = data.get(section)
+        if isinstance(block, dict) and isinstance(block.get(key), str) and block[key].startswith(("./", "../", "/")):
+            data[section] = {**block, key: os.path.normpath(path.parent / block[key])}
     if "include" in data:
         parent = read_yaml(path.parent / str(data["include"]), seen + (path.resolve(),))
         data = merge(parent, {k: v for k, v in data.items() if k != "include"})

@@ -165,7 +165,7 @@ def sentence(c: dict) -> str:
     if d == 0 and (c["ci_low"] or 0) == 0 and (c["ci_high"] or 0) == 0:
         return f"{c['a']} and {c['b']} do not differ on {c['metric']} ({c['n_pairs']} prompts)"
     sign = 1 if d >= 0 else -1  # say it in the direction of the difference
-    lo, hi = sorted((sign * c["ci_low"] * scale, sign * c["ci_high"] * scale))
+    lo, hi = sorted((sign * c["ci_low"] * scale + 0.0, sign * c["ci_high"] * scale + 0.0))  # no "-0"
     tail = " — the interval includes no difference" if lo <= 0 <= hi else ""
     basis = f"{c['n_pairs']} prompts" if c.get("paired", True) else "unpaired: no prompts in common"
     return (f"{c['a']} {more if d > 0 else less} than {c['b']} by {abs(d) * scale:.3g}{unit} "

@@ -42,7 +42,11 @@ class SpeakerEncoder:
                 "and set `source: DIR`, or use `encoder: resemblyzer` (offline)") from None
 
     def _load_resemblyzer(self, device):
-        from resemblyzer import VoiceEncoder, preprocess_wav
+        import warnings
+
+        with warnings.catch_warnings():  # webrtcvad imports pkg_resources; nothing to act on
+            warnings.simplefilter("ignore")
+            from resemblyzer import VoiceEncoder, preprocess_wav
 
         self._model, self._pre = VoiceEncoder(device, verbose=False), preprocess_wav
 
