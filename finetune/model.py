@@ -133,8 +133,8 @@ def load_csm(name: str | Path, device: str = "auto", dtype=None):
 def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     """A random CSM of ~300 k parameters with its processor, saved like a real checkpoint.
 
-    `size="1b"` builds CSM-1B's default configuration instead (1.77 B parameters, saved in bf16):
-    the same compute and memory as the real weights, for GPU speed and memory benchmarks.
+    `size="1b"` builds CSM-1B's configuration instead (1.77 B parameters, saved in bf16; see
+    `csm_config`): the compute and memory of the real weights, for GPU speed and memory benchmarks.
 
     Mimi keeps 24 kHz, 12.5 frames/s and upsampling ratios [8, 6, 5, 4] (the processor computes
     audio-token counts from those strides); CSM's codebook vocabulary equals Mimi's codebook
@@ -142,10 +142,8 @@ def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import CsmConfig, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
     from transformers.utils import logging
-
-    from dataprep.constants import CSM_SAMPLE_RATE
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
@@ -162,11 +160,28 @@ def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     ids = {s: tokenizer.convert_tokens_to_ids(s) for s in special}
     if size not in ("tiny", "1b"):
         raise UserError(f"--size {size!r}: use tiny or 1b")
-    if size == "1b":  # the defaults are CSM-1B's; only the token ids follow this tokenizer
-        config = CsmConfig(bos_token_id=ids[special[0]], pad_token_id=ids[special[4]],
-                           audio_token_id=ids[special[2]], audio_eos_token_id=ids[special[3]],
-                           codec_config=dict(model_type="mimi", num_quantizers=32, codebook_size=2051))
+    config = csm_config(size, ids, len(tokenizer))
+    if size == "1b":
         return _save_random(config, tokenizer, out, seed, SIZED_LABEL, torch.bfloat16)
+    return _save_random(config, tokenizer, out, seed, TINY_LABEL, torch.float32)  # CPU tests: fp32
+
+
+def csm_config(size: str, ids: dict, text_vocab: int):
+    """The CsmConfig of a random model; `ids` maps the special tokens to this tokenizer's ids.
+
+    "1b" is CSM-1B's default configuration except the codebook vocabulary: 2048 (Mimi's codebook
+    size, a power of two) instead of 2051, so every code a random model samples decodes; that is
+    0.5 M of 1,766 M parameters, the same compute.
+    """
+    from transformers import CsmConfig
+
+    from dataprep.constants import CSM_SAMPLE_RATE
+
+    tokens = dict(bos_token_id=ids["<|begin_of_text|>"], pad_token_id=ids["<|pad|>"],
+                  audio_token_id=ids["<|AUDIO|>"], audio_eos_token_id=ids["<|audio_eos|>"])
+    if size == "1b":
+        return CsmConfig(**tokens, vocab_size=2048, codebook_pad_token_id=2047, depth_decoder_config={"vocab_size": 2048},
+                         codec_config={"model_type": "mimi", "num_quantizers": 32})
     codebooks, codebook_size = 4, 32
     codec = dict(model_type="mimi", sampling_rate=CSM_SAMPLE_RATE, frame_rate=12.5, audio_channels=1,
                  upsampling_ratios=[8, 6, 5, 4], hidden_size=16, num_filters=4, num_residual_layers=1,
@@ -176,13 +191,10 @@ def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     depth = dict(num_codebooks=codebooks, backbone_hidden_size=64, vocab_size=codebook_size, hidden_size=32,
                  intermediate_size=64, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=2,
                  max_position_embeddings=codebooks + 1)
-    config = CsmConfig(num_codebooks=codebooks, vocab_size=codebook_size, text_vocab_size=len(tokenizer),
-                       hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                       num_key_value_heads=2, max_position_embeddings=1024, bos_token_id=ids[special[0]],
-                       pad_token_id=ids[special[4]], audio_token_id=ids[special[2]],
-                       audio_eos_token_id=ids[special[3]], codebook_eos_token_id=0,
-                       codebook_pad_token_id=codebook_size - 1, depth_decoder_config=depth, codec_config=codec)
-    return _save_random(config, tokenizer, out, seed, TINY_LABEL, torch.float32)
+    return CsmConfig(**tokens, num_codebooks=codebooks, vocab_size=codebook_size, text_vocab_size=text_vocab,
+                     hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                     num_key_value_heads=2, max_position_embeddings=1024, codebook_eos_token_id=0,
+                     codebook_pad_token_id=codebook_size - 1, depth_decoder_config=depth, codec_config=codec)
 
 
 def _save_random(config, tokenizer, out: Path, seed: int, label: str, dtype) -> Path:

@@ -191,3 +191,40 @@ def test_a_suite_benches_all_four_variants_after_its_fine_tune(tiny_csm, voice_d
     assert (tmp_path / "run" / "finetune" / "adapter_config.json").is_file()
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["adapter"].endswith("finetune") and run["label"] == TINY_LABEL
+
+
+def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
+    import torch
+    from transformers import CsmForConditionalGeneration
+
+    from finetune.model import csm_config
+
+    ids = {"<|begin_of_text|>": 256, "<|end_of_text|>": 257, "<|AUDIO|>": 258, "<|audio_eos|>": 259, "<|pad|>": 260}
+    config = csm_config("1b", ids, 261)
+    with torch.device("meta"):  # no memory: shapes only
+        model = CsmForConditionalGeneration(config)
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - 1_766.5e6) < 1e6  # CSM-1B's 1,767 M
+    assert config.vocab_size == model.codec_model.config.codebook_size == 2048
+    assert config.text_vocab_size == 128256 and config.num_codebooks == 32
+
+
+def test_perf_generate_runs_on_the_tiny_csm(tiny_csm, capsys):
+    from bench.cli import main
+
+    assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1,2", "--seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "batch   2:" in out and "audio-s per s" in out and TINY_LABEL in out
+
+
+def test_finetune_settings_come_from_yaml_then_flags(tmp_path):
+    from dataprep.errors import UserError
+
+    path = tmp_path / "ft.yaml"
+    path.write_text("r: 8\nlearning_rate: 0.001\ntarget_modules: [q_proj, v_proj]\n")
+    options = FinetuneOptions.from_yaml(path, learning_rate=0.0005)
+    assert (options.r, options.learning_rate, options.target_modules) == (8, 0.0005, ("q_proj", "v_proj"))
+    assert (options.lora_alpha, options.warmup_steps, options.seed) == (16, 3, 3407)  # the workshop's defaults
+    path.write_text("rank: 8\n")
+    with pytest.raises(UserError, match="ft.yaml: unknown setting.*rank"):
+        FinetuneOptions.from_yaml(path)
