@@ -109,8 +109,11 @@ def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
 
 def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneOptions = FinetuneOptions(),
              merge: bool = False, push_to_hub: str | None = None, public: bool = False,
-             progress: bool = True) -> FinetuneResult:
-    """Train LoRA adapters for `base` on the dataset's train split; see the module docstring."""
+             progress: bool = True, callbacks: list | None = None) -> FinetuneResult:
+    """Train LoRA adapters for `base` on the dataset's train split; see the module docstring.
+
+    `callbacks`: extra transformers `TrainerCallback`s (early stopping, your own logging …).
+    """
     out = Path(out)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
     base = check_checkpoint(base)
@@ -140,7 +143,8 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     say(f"finetune: {len(train_rows)} train clips ({len(filtered)} filtered), {len(eval_rows)} eval clips; "
         f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens")
 
-    trainer, history = _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress)
+    trainer = _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress,
+                       callbacks or [])
     if device.startswith("cuda"):
         import torch
 
@@ -149,10 +153,14 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     checkpoints = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     resume = checkpoints and _checkpoint_key(out) == key
     _write_checkpoint_key(out, key)
+    if resume:
+        say(f"finetune: resuming from {checkpoints[-1].name}")
     trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if resume else None)
     wall = time.time() - start
-    if eval_rows and (not history.rows or "eval_loss" not in history.rows[-1]):
+    step = trainer.state.global_step
+    if eval_rows and not any("eval_loss" in e and e.get("step") == step for e in trainer.state.log_history):
         trainer.evaluate()  # the final eval loss, so the record ends with one
+    history = loss_history(trainer.state.log_history)  # includes what a resumed checkpoint had logged
 
     model.save_pretrained(out)
     processor.save_pretrained(out)
@@ -167,7 +175,8 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
                  "eval": len(eval_rows), "clip_ids": [r.clip_id for r in train_rows]},
         "filtered": filtered, "filtered_eval": filtered_eval, "lengths": lengths,
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "steps": trainer.state.global_step, "loss_history": history.rows,
+        "steps": trainer.state.global_step, "loss_history": history,
+        "resumed_from": checkpoints[-1].name if resume else None,
         "wall_seconds": round(wall, 2), "seconds_per_step": round(wall / max(1, trainer.state.global_step), 4),
         "peak_memory": _peak_memory(device),
         "versions": package_versions("ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl",
@@ -220,34 +229,22 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
     return model, processor
 
 
-class History:
-    """Training logs as a list of {step, loss, grad_norm, eval_loss?}, merged by step."""
-
-    def __init__(self):
-        self.rows: list[dict] = []
-
-    def add(self, step: int, logs: dict) -> None:
-        values = {k: round(float(logs[k]), 6) for k in ("loss", "grad_norm", "eval_loss", "learning_rate")
-                  if k in logs and logs[k] is not None}
-        if not values:
-            return
-        if self.rows and self.rows[-1]["step"] == step:
-            self.rows[-1].update(values)
-        else:
-            self.rows.append({"step": step, **values})
+def loss_history(logs: list[dict]) -> list[dict]:
+    """Trainer logs as a list of {step, loss, grad_norm, learning_rate, eval_loss?}, one row per step."""
+    rows: dict[int, dict] = {}
+    for entry in logs:
+        values = {k: round(float(entry[k]), 6) for k in ("loss", "grad_norm", "eval_loss", "learning_rate")
+                  if entry.get(k) is not None}
+        if values:
+            rows.setdefault(int(entry["step"]), {"step": int(entry["step"])}).update(values)
+    return [rows[k] for k in sorted(rows)]
 
 
-def _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress):
+def _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress, callbacks):
     import torch
     from torch.utils.tensorboard import SummaryWriter
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import Trainer, TrainingArguments
     from transformers.integrations import TensorBoardCallback
-
-    history = History()
-
-    class Record(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            history.add(state.global_step, logs or {})
 
     cuda = device.startswith("cuda")
     bf16 = cuda and torch.cuda.is_bf16_supported()
@@ -269,13 +266,13 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
                       train_dataset=TurnDataset(train_rows, processor, options.depth_decoder_frames),
                       eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
                       data_collator=lambda f: collate(f, pad_id),
-                      callbacks=[Record(), TensorBoardCallback(tb_writer=writer)])
+                      callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks])
     if not progress:
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
-    return trainer, history
+    return trainer
 
 
 def _checkpoint_key(out: Path) -> str:

@@ -228,3 +228,24 @@ def test_finetune_settings_come_from_yaml_then_flags(tmp_path):
     path.write_text("rank: 8\n")
     with pytest.raises(UserError, match="ft.yaml: unknown setting.*rank"):
         FinetuneOptions.from_yaml(path)
+
+
+def test_a_killed_fine_tune_resumes_from_its_checkpoint(tiny_csm, voice_dataset, tmp_path):
+    from transformers import TrainerCallback
+
+    class Kill(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 5:
+                raise KeyboardInterrupt  # as if the machine went away after step 5
+
+    options = FinetuneOptions(max_steps=6, save_steps=2, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              eval_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, progress=False, callbacks=[Kill()])
+    assert not (tmp_path / "ft" / "finetune.json").exists()
+    assert (tmp_path / "ft" / "checkpoints" / "checkpoint-4").is_dir()
+    result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, progress=False)
+    assert result.trained and result.record["resumed_from"] == "checkpoint-4"
+    assert result.record["steps"] == 6
+    assert [h["step"] for h in result.record["loss_history"] if "loss" in h] == [1, 2, 3, 4, 5, 6]
+    assert not (tmp_path / "ft" / "checkpoints").exists()  # cleaned up once the adapter is saved
