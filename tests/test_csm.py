@@ -249,3 +249,18 @@ def test_a_killed_fine_tune_resumes_from_its_checkpoint(tiny_csm, voice_dataset,
     assert result.record["steps"] == 6
     assert [h["step"] for h in result.record["loss_history"] if "loss" in h] == [1, 2, 3, 4, 5, 6]
     assert not (tmp_path / "ft" / "checkpoints").exists()  # cleaned up once the adapter is saved
+
+
+def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset, tmp_path):
+    options = FinetuneOptions(max_steps=3, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              learning_rate=5e-3)
+    result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, merge=True, progress=False)
+    merged = tmp_path / "ft" / "merged"
+    assert result.record["merged"] == str(merged) and (merged / "config.json").is_file()
+    assert json.loads((merged / "ttsbench.json").read_text())["label"] == TINY_LABEL
+    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, merged)
+    assert synth.tuned is not synth.net  # a second model, not an adapter
+    tuned = synth.generate([Request("Merged weights.", 2, 2.0, adapter=True)])[0]
+    base = synth.generate([Request("Merged weights.", 2, 2.0, adapter=False)])[0]
+    assert tuned.error is None and len(tuned.audio) > 0
+    assert len(tuned.audio) != len(base.audio) or not np.allclose(tuned.audio, base.audio)
