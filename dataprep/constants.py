@@ -5,3 +5,4 @@ ASR_SAMPLE_RATE = 16_000  # Whisper and the speaker encoders take 16 kHz
 MAX_CLIP_SECONDS = 30.0  # the notebook's limit on one training clip
 MIN_CLIP_SECONDS = 2.0
 SILENCE_DBFS = -60.0  # audio whose peak stays below this is treated as silent
+CSM_FRAME_RATE = 12.5  # Mimi audio frames per second (CSM's audio tokens)

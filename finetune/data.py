@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dataprep.constants import CSM_SAMPLE_RATE
+from dataprep.constants import CSM_FRAME_RATE, CSM_SAMPLE_RATE
 from dataprep.errors import UserError
 
-FRAME_RATE = 12.5  # Mimi audio frames per second
 
 
 class DatasetError(UserError, ValueError):
@@ -135,7 +134,7 @@ def fit_rows(rows: list[Row], processor, max_audio_seconds: float, max_positions
     for r in rows:
         seconds = len(r.audio) / CSM_SAMPLE_RATE
         n_text = len(processor.tokenizer(f"[{r.speaker}]{r.text}", add_special_tokens=False).input_ids) + 2
-        n_audio = math.ceil(seconds * FRAME_RATE) + 1  # frames + the audio-EOS frame
+        n_audio = math.ceil(seconds * CSM_FRAME_RATE) + 1  # frames + the audio-EOS frame
         if seconds > max_audio_seconds:
             filtered.append({"clip_id": r.clip_id, "seconds": round(seconds, 2),
                              "reason": f"longer than max_audio_seconds {max_audio_seconds:g}"})

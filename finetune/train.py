@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from dataprep.constants import MAX_CLIP_SECONDS
 from dataprep.errors import UserError
 from dataprep.versions import package_versions
 
@@ -53,7 +54,7 @@ class FinetuneOptions:
     optim: str = "auto"  # adamw_8bit on CUDA, adamw_torch elsewhere
     seed: int = 3407  # training and the --rows subset
     rows: int | None = None  # a nested subset of the train split
-    max_audio_seconds: float = 30.0  # longer clips are filtered and counted
+    max_audio_seconds: float = MAX_CLIP_SECONDS  # longer clips are filtered and counted
     depth_decoder_frames: float = 1.0  # fraction of frames the depth decoder trains on (Sesame: 1/16)
     eval_steps: int = 10
     save_steps: int = 50  # checkpoints for resuming a killed run

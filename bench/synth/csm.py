@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dataprep.constants import CSM_FRAME_RATE
+
 from . import Generated, Synth
 
-FRAME_RATE = 12.5  # Mimi frames per second
 
 
 class CsmSynth(Synth):
@@ -87,7 +88,7 @@ class CsmSynth(Synth):
         conversations = [self.conversation(r) for r in requests]
         inputs = self.processor.apply_chat_template(conversations, tokenize=True, return_dict=True)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
-        caps = [max(1, int(round(r.max_seconds * FRAME_RATE))) for r in requests]
+        caps = [max(1, int(round(r.max_seconds * CSM_FRAME_RATE))) for r in requests]
         model, switch = self._model_for(adapter)
         sampling = {} if g is None else dict(
             temperature=g.temperature, top_k=g.top_k,
