@@ -135,6 +135,9 @@ def _sweep(args) -> int:
         f"{(suite.out or Path('runs') / suite.name).name}-sweep")
     result = sweep(suite, _ints(args.sizes, "--sizes"), _ints(args.seeds, "--seeds"), out, executor=args.executor,
                    progress=not args.quiet)
+    from reports.html import build_report
+
+    build_report([out], out / "report.html")
     print(f"curve: {out / 'curve.csv'}; report: {out / 'report.html'} ({len(result.computed)} points computed now)")
     for variant, fit in result.fit.items():
         print(f"{variant}: {fit['text']}")

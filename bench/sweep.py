@@ -3,7 +3,8 @@
 For each size and seed: fine-tune on the nested subset of that many train rows (the seed picks the
 rows and seeds the training), bench the suite's fine-tuned variants, collect their summaries. The
 base and cloned variants and the anchors do not depend on the rows and run once, as the `rows 0`
-point. Writes OUT/curve.csv, OUT/sweep.json (with the saturating fit) and OUT/report.html.
+point. Writes OUT/curve.csv and OUT/sweep.json (with the saturating fit); `ttsbench report OUT`
+draws the learning curve (the command line writes OUT/report.html).
 Resumable: a point whose run finished is not recomputed. Points run through an executor:
 `local` (one after another) or `ray` (each point a Ray task asking for a GPU when CUDA is there;
 `RAY_ADDRESS` picks a cluster, else a local Ray starts).
@@ -120,9 +121,6 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
               "points": {p.name: str(dirs[p.name]) for p in points}, "fit": fit,
               "fit_text": " ".join(f"{v}: {f['text']}" for v, f in fit.items())}
     (out / "sweep.json").write_text(json.dumps(record, indent=1) + "\n")
-    from reports.html import build_report
-
-    build_report([out], out / "report.html")
     return SweepResult(out, curve, fit, [p.name for p in todo])
 
 

@@ -303,15 +303,16 @@ def load_sweep(sweep_dir: Path) -> dict | None:
     rows = []
     if (Path(sweep_dir) / "curve.csv").is_file():
         with open(Path(sweep_dir) / "curve.csv") as f:
-            rows = list(csv.DictReader(f))
+            rows = [{**r, **{k: float(r[k]) if r[k] else None for k in ("mean", "ci_low", "ci_high")}}
+                    for r in csv.DictReader(f)]
     charts = []
     for metric, title in (("speaker_sim", "Similarity vs training rows"), ("wer_micro", "WER vs training rows")):
         series: dict[str, list] = {}
         sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
         for r in rows:
-            if r["metric"] != metric or r["mean"] in ("", None) or r["variant"] in ANCHORS:
+            if r["metric"] != metric or r["mean"] is None or r["variant"] in ANCHORS:
                 continue
-            point = (float(r["mean"]), *(float(r[k]) if r[k] else None for k in ("ci_low", "ci_high")))
+            point = (r["mean"], r["ci_low"], r["ci_high"])
             if int(r["rows"]) == 0 and sizes:  # not fine-tuned: a flat line across the sizes
                 series[f"{r['variant']} (no fine-tune)"] = [(sizes[0], *point), (sizes[-1], point[0])]
             elif int(r["rows"]) > 0:
@@ -372,7 +373,8 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
     env.filters["num"] = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
     labels = sorted({r["label"] for r in runs if r["label"]})
     html = env.get_template("report.html.j2").render(
-        title=title or "ttsbench report: " + ", ".join(r["name"] for r in runs), runs=runs, sweeps=sweeps,
+        title=title or ("ttsbench sweep: " + ", ".join(sw["sweep"]["suite"] for sw in sweeps) if sweeps else
+                        "ttsbench report: " + ", ".join(r["name"] for r in runs)), runs=runs, sweeps=sweeps,
         labels=labels, not_compared=comparable(views),
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     tmp = out.with_name(out.name + ".tmp")

@@ -79,7 +79,7 @@ def lines(series: dict[str, list[tuple]], title: str, xlabel: str, ylabel: str, 
     y0, y1 = min(ys), max(ys)
     pad = (y1 - y0) * 0.08 or 0.05
     y0, y1 = y0 - pad, y1 + pad
-    left, right, top, bottom = 56, 110, 28, 40
+    left, right, top, bottom = 56, 190, 28, 40
 
     def px(v):
         return left + (fx(v) - x0) / (x1 - x0) * (width - left - right)
@@ -104,7 +104,7 @@ def lines(series: dict[str, list[tuple]], title: str, xlabel: str, ylabel: str, 
         for p in good:
             if len(p) >= 4 and p[2] is not None and p[3] is not None:
                 parts.append(f'<line x1="{px(p[0]):.1f}" x2="{px(p[0]):.1f}" y1="{py(p[2]):.1f}" '
-                             f'y2="{py(p[3]):.1f}" stroke="{colour}" class="whisker"/>')
+                             f'y2="{py(p[3]):.1f}" stroke="{colour}" stroke-width="1.5" opacity="0.6"/>')
             if len(good) <= 40:
                 parts.append(f'<circle cx="{px(p[0]):.1f}" cy="{py(p[1]):.1f}" r="3" fill="{colour}">'
                              f'<title>{escape(name)} at {_fmt(p[0])}: {_fmt(p[1])}</title></circle>')

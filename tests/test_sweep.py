@@ -40,7 +40,10 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     assert set(used[2]) < set(used[4])  # nested subsets
     record = json.loads((out / "sweep.json").read_text())
     assert "do not support a saturating fit" in record["fit"]["finetuned"]["text"]
-    assert (out / "report.html").is_file() and "Similarity vs training rows" in (out / "report.html").read_text()
+    from reports.html import build_report
+
+    html = build_report([out], out / "report.html").path.read_text()
+    assert "Similarity vs training rows" in html and "rows2-seed0" in html
     again = sweep(sweep_suite, [2, 4], [0], out, progress=False)
     assert again.computed == [] and again.curve == first.curve
 
