@@ -197,9 +197,22 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     return FinetuneResult(out, record, True)
 
 
-def lora_targets(options: FinetuneOptions) -> str:
-    """A PEFT regex for the projections of the backbone and the depth decoder (never the codec)."""
-    return rf"^(backbone_model|depth_decoder)\..*\.({'|'.join(options.target_modules)})$"
+def lora_targets(model, options: FinetuneOptions) -> list[str]:
+    """The full names of the projections LoRA goes on: backbone and depth decoder, never the codec.
+
+    Full names, not suffixes: a suffix such as `q_proj` would also match Mimi's transformer layers,
+    which never get gradients. A list (not a regex) is what both PEFT and Unsloth accept.
+    """
+    import re
+
+    import torch
+
+    pattern = re.compile(rf"^(backbone_model|depth_decoder)\..*\.({'|'.join(options.target_modules)})$")
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and pattern.match(n)]
+    if not names:
+        raise UserError(f"target_modules {list(options.target_modules)}: no such linear layers in the backbone or "
+                        "depth decoder; use names like q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj")
+    return names
 
 
 def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
@@ -213,7 +226,7 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
                                                      dtype=None, load_in_4bit=False, max_seq_length=2048)
         model = FastModel.get_peft_model(
             model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-            target_modules=lora_targets(options), use_rslora=options.use_rslora, bias="none",
+            target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none",
             use_gradient_checkpointing="unsloth", random_state=options.seed)
         return model, processor
     from peft import LoraConfig, get_peft_model
@@ -223,7 +236,7 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
     model, processor = load_csm(base, device, default_dtype(device))
     model.train()
     config = LoraConfig(r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-                        target_modules=lora_targets(options), use_rslora=options.use_rslora, bias="none")
+                        target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none")
     model = get_peft_model(model, config)
     if options.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

@@ -92,7 +92,14 @@ def test_finetune_lowers_the_training_loss_and_records_it(tuned):
     assert on_disk["loss_history"] == record["loss_history"]
     lora = json.loads((tuned.out / "adapter_config.json").read_text())
     assert lora["r"] == 32 and lora["lora_alpha"] == 16 and lora["use_rslora"]
-    assert "codec" not in lora["target_modules"] and "backbone_model|depth_decoder" in lora["target_modules"]
+    from safetensors import safe_open
+
+    with safe_open(str(tuned.out / "adapter_model.safetensors"), "pt") as f:
+        adapted = {k.split(".lora_")[0] for k in f.keys()}
+    assert not any("codec_model" in k for k in adapted)  # never the Mimi codec
+    assert any(".backbone_model." in k for k in adapted) and any(".depth_decoder." in k for k in adapted)
+    assert {k.rsplit(".", 1)[1] for k in adapted} == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                                                      "down_proj"}
 
 
 def test_finetune_again_is_up_to_date(tuned, voice_dataset, tiny_csm):
@@ -120,7 +127,7 @@ def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
     from finetune.train import lora_targets
 
     model, _ = load_csm(tiny_csm)
-    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=lora_targets(FinetuneOptions())))
+    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=lora_targets(model, FinetuneOptions())))
     torch.manual_seed(0)
     for name, p in model.named_parameters():
         if "lora_B" in name:
