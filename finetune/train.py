@@ -224,6 +224,10 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
 
         model, processor = FastModel.from_pretrained(model_name=base, auto_model=CsmForConditionalGeneration,
                                                      dtype=None, load_in_4bit=False, max_seq_length=2048)
+        if not hasattr(processor, "feature_extractor"):  # some Unsloth versions hand back only the tokenizer
+            from transformers import AutoProcessor
+
+            processor = AutoProcessor.from_pretrained(base)
         model = FastModel.get_peft_model(
             model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
             target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none",
