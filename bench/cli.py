@@ -131,13 +131,15 @@ def _sweep(args) -> int:
     from .sweep import sweep
 
     suite = load_suite(args.suite)
-    out = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name).with_name(
-        f"{(suite.out or Path('runs') / suite.name).name}-sweep")
+    default = suite.out or Path("runs") / suite.name
+    out = Path(args.out) if args.out else default.with_name(default.name + "-sweep")
     result = sweep(suite, _ints(args.sizes, "--sizes"), _ints(args.seeds, "--seeds"), out, executor=args.executor,
                    progress=not args.quiet)
     from reports.html import build_report
 
     build_report([out], out / "report.html")
+    if result.label:
+        print(f"[{result.label}]")
     print(f"curve: {out / 'curve.csv'}; report: {out / 'report.html'} ({len(result.computed)} points computed now)")
     for variant, fit in result.fit.items():
         print(f"{variant}: {fit['text']}")

@@ -154,12 +154,11 @@ def _value(row: str, metric: str, run_dir: Path, summary: dict, report: Path | N
 
 
 def _finetune_value(metric: str, run_dir: Path):
-    run = json.loads((run_dir / "run.json").read_text())
-    adapter = run.get("adapter")
-    path = Path(adapter) / "finetune.json" if adapter else None
-    if path is None or not path.is_file():
+    from .runner import finetune_record
+
+    record = finetune_record(json.loads((run_dir / "run.json").read_text()))
+    if record is None:
         return None, None, "the run used no fine-tune with a finetune.json"
-    record = json.loads(path.read_text())
     losses = [h["loss"] for h in record.get("loss_history", []) if "loss" in h]
     evals = [h["eval_loss"] for h in record.get("loss_history", []) if "eval_loss" in h]
     k = max(1, min(3, len(losses) // 3))

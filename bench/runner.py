@@ -312,6 +312,17 @@ def read_summary(run_dir: Path) -> dict:
     return summarize_store(RunStore(run_dir), run_rows(run))
 
 
+def finetune_record(run: dict) -> dict | None:
+    """The `finetune.json` of the run's adapter (beside a PEFT adapter, or one level up from `merged/`)."""
+    adapter = run.get("adapter")
+    if not adapter:
+        return None
+    for path in (Path(adapter) / "finetune.json", Path(adapter).parent / "finetune.json"):
+        if path.is_file():
+            return json.loads(path.read_text())
+    return None
+
+
 def run_rows(run: dict) -> list[str]:
     """The rows of a run (its variants, then its anchors) from its run.json."""
     config = run.get("config", {})
@@ -389,7 +400,7 @@ def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
     run = {"suite": suite.name, "suite_path": str(suite.path), "config": config, "config_key": key,
            "prompts": {"name": suite.prompts.name, "version": suite.prompts.version, "n": len(suite.prompts.prompts)},
            "dataset": str(suite.dataset) if suite.dataset else None, "dataset_key": dataset_key,
-           "adapter": str(suite.adapter) if suite.adapter else None, "adapter_sha": _tree_sha(suite.adapter),
+           "adapter": str(Path(suite.adapter).resolve()) if suite.adapter else None, "adapter_sha": _tree_sha(suite.adapter),
            "reference_clips": [c.id for c in reference], "gates": list(suite.gates),
            "label": _synth_label(suite), "versions": versions, "git_sha": git,
            "machine": {"platform": platform.platform(), "python": sys.version.split()[0]},

@@ -46,6 +46,7 @@ class Point:
 class SweepResult:
     out: Path
     curve: list[dict]  # the rows of curve.csv
+    label: str  # e.g. "tiny random model — pipeline check only"; "" for real weights
     fit: dict  # per variant: the saturating fit and the rows estimated to reach the target
     computed: list[str]  # points run by this call (the rest were already done)
 
@@ -116,12 +117,15 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     fit = {v: fit_curve([(r["rows"], r["mean"]) for r in curve if r["variant"] == v and r["metric"] == "speaker_sim"
                          and r["mean"] is not None], target)
            for v in suite.variants if v.startswith("finetuned")}
-    record = {"suite": suite.name, "suite_path": str(suite.path), "sizes": sorted(set(sizes)), "seeds": list(seeds),
+    from .synth import synth_class
+
+    label = synth_class(suite.model).describe(suite.model)
+    record = {"suite": suite.name, "suite_path": str(suite.path), "label": label, "sizes": sorted(set(sizes)), "seeds": list(seeds),
               "executor": executor, "train_rows": n_train, "target": {"speaker_sim": target},
               "points": {p.name: str(dirs[p.name]) for p in points}, "fit": fit,
               "fit_text": " ".join(f"{v}: {f['text']}" for v, f in fit.items())}
     (out / "sweep.json").write_text(json.dumps(record, indent=1) + "\n")
-    return SweepResult(out, curve, fit, [p.name for p in todo])
+    return SweepResult(out, curve, label, fit, [p.name for p in todo])
 
 
 def _run_ray(suite: Suite, todo: list[Point], dirs: dict, say) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.records import ANCHORS, Sample
-from bench.runner import HEADLINE, current_scores, read_summary, run_rows
+from bench.runner import HEADLINE, current_scores, finetune_record, read_summary, run_rows
 from bench.store import RunStore
 from dataprep.errors import UserError
 
@@ -79,11 +79,7 @@ def load_run(run_dir: Path) -> RunView:
     scores: dict = {}
     for s in current_scores(store):
         scores.setdefault((s.variant, s.prompt_id, s.seed), {})[s.metric] = s
-    finetune = None
-    adapter = run.get("adapter")
-    if adapter and (Path(adapter) / "finetune.json").is_file():
-        finetune = json.loads((Path(adapter) / "finetune.json").read_text())
-    view = RunView(run_dir, run, summary, samples, scores, finetune)
+    view = RunView(run_dir, run, summary, samples, scores, finetune_record(run))
     view.missing = _missing(view, rows)
     return view
 
@@ -229,7 +225,7 @@ def _grid(view: RunView, src) -> tuple[list[dict], list[str], int]:
     rows = run_rows(view.run)
     prompts: dict[str, dict] = {}
     for s in view.samples:
-        if s.variant in ("ground_truth",):
+        if s.variant == "ground_truth":  # eval clips, not prompts: their ids are not prompt ids
             continue
         p = prompts.setdefault(s.prompt_id, {"id": s.prompt_id, "text": s.text, "cells": {}})
         p["cells"].setdefault(s.variant, []).append(_cell(view, s, src))

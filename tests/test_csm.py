@@ -264,6 +264,9 @@ def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset
     result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, merge=True, progress=False)
     merged = tmp_path / "ft" / "merged"
     assert result.record["merged"] == str(merged) and (merged / "config.json").is_file()
+    from bench.runner import finetune_record
+
+    assert finetune_record({"adapter": str(merged)})["key"] == result.record["key"]  # found one level up
     assert json.loads((merged / "ttsbench.json").read_text())["label"] == TINY_LABEL
     synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, merged)
     assert synth.tuned is not synth.net  # a second model, not an adapter

@@ -39,6 +39,7 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
             for n in (2, 4)}
     assert set(used[2]) < set(used[4])  # nested subsets
     record = json.loads((out / "sweep.json").read_text())
+    assert first.label == record["label"] == "tiny random model — pipeline check only"
     assert "do not support a saturating fit" in record["fit"]["finetuned"]["text"]
     from reports.html import build_report
 

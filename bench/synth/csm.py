@@ -108,8 +108,7 @@ class CsmSynth(Synth):
         codes = codes[:min(end, cap)]
         if len(codes) == 0:
             return Generated(None, True, "the model stopped before its first audio frame")
-        codec = getattr(model, "codec_model", None) or model.get_base_model().codec_model
-        audio = codec.decode(codes.transpose(0, 1).unsqueeze(0)).audio_values[0, 0]
+        audio = model.codec_model.decode(codes.transpose(0, 1).unsqueeze(0)).audio_values[0, 0]
         return Generated(audio.float().cpu().numpy().astype(np.float32), stopped)
 
     def conversation(self, r) -> list[dict]:
