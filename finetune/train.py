@@ -232,6 +232,7 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
             model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
             target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none",
             use_gradient_checkpointing="unsloth", random_state=options.seed)
+        release_depth_decoder_inputs(model)  # the same in-place crash as the PEFT path's (see there)
         return model, processor
     from peft import LoraConfig, get_peft_model
 
@@ -244,7 +245,29 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
     model = get_peft_model(model, config)
     if options.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        release_depth_decoder_inputs(model)
     return model, processor
+
+
+def release_depth_decoder_inputs(model) -> int:
+    """Undo the input-grad hook on the depth decoder's embeddings; returns how many were removed.
+
+    With frozen weights and gradient checkpointing, transformers (and PEFT, Unsloth) hook every
+    input-embedding layer so that its output `requires_grad_(True)`: reentrant checkpoints need an
+    input that requires grad. That makes the depth decoder's token embeddings a *leaf* tensor, into
+    which CSM's depth decoder then writes the backbone's last hidden state in place
+    (`inputs_embeds[:, 0] = backbone_last_hidden_state`) — "a view of a leaf Variable that requires
+    grad is being used in an in-place operation". The hook is not needed there: that hidden state
+    comes from the backbone's LoRA layers and already carries the gradient into the depth decoder.
+    The backbone keeps its hook.
+    """
+    net = model.get_base_model() if hasattr(model, "get_base_model") else model
+    embeddings = net.depth_decoder.get_input_embeddings()
+    hooks = embeddings._forward_hooks
+    doomed = [k for k, fn in hooks.items() if "require" in getattr(fn, "__name__", "") and "grad" in fn.__name__]
+    for k in doomed:
+        del hooks[k]
+    return len(doomed)
 
 
 def loss_history(logs: list[dict]) -> list[dict]:

@@ -274,3 +274,43 @@ def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset
     base = synth.generate([Request("Merged weights.", 2, 2.0, adapter=False)])[0]
     assert tuned.error is None and len(tuned.audio) > 0
     assert len(tuned.audio) != len(base.audio) or not np.allclose(tuned.audio, base.audio)
+
+
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_csm):
+    """PEFT + gradient checkpointing used to crash in the depth decoder (an in-place write into a
+    leaf); it must now train, and checkpointing must change memory only, not the gradients."""
+    import torch
+
+    from finetune.train import load_model
+
+    rng = np.random.default_rng(0)
+    results = []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)
+        model, processor = load_model("peft", str(tiny_csm), "cpu",
+                                      FinetuneOptions(gradient_checkpointing=checkpointing))
+        for name, p in model.named_parameters():  # LoRA B starts at zero: give it values so A gets gradients
+            if "lora_B" in name:
+                torch.nn.init.normal_(p, std=0.02, generator=torch.Generator().manual_seed(hash(name) % 2**31))
+        assert model.is_gradient_checkpointing == checkpointing
+        audio = rng.normal(0, 0.1, 24000).astype(np.float32) if not results else audio
+        turn = [{"role": "0", "content": [{"type": "text", "text": "hello there"}, {"type": "audio", "path": audio}]}]
+        inputs = processor.apply_chat_template(turn, tokenize=True, return_dict=True, output_labels=True)
+        loss = model(**inputs).loss
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+        results.append((loss.item(), grads))
+    (loss_plain, plain), (loss_ckpt, ckpt) = results
+    assert loss_ckpt == pytest.approx(loss_plain, rel=1e-6)
+    assert plain.keys() == ckpt.keys() and any("depth_decoder" in n for n in plain)
+    for name in plain:
+        torch.testing.assert_close(ckpt[name], plain[name], rtol=1e-4, atol=1e-6, msg=name)
+        assert plain[name].abs().sum() > 0, name  # every LoRA matrix, backbone and depth decoder, learns
+
+
+def test_finetune_with_gradient_checkpointing_trains(tiny_csm, voice_dataset, tmp_path):
+    options = FinetuneOptions(max_steps=4, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              learning_rate=2e-3, eval_steps=100, gradient_checkpointing=True)
+    record = finetune(voice_dataset, str(tiny_csm), tmp_path / "gc", options, progress=False).record
+    assert record["steps"] == 4 and record["settings"]["gradient_checkpointing"] is True
+    assert all(np.isfinite(h["loss"]) for h in record["loss_history"] if "loss" in h)
