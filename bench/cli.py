@@ -295,12 +295,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser("perf", help="speed benchmarks, each against a baseline measured in the same run")
-    p.add_argument("what", choices=["prepare", "score", "report", "generate"], help="prepare: audio-seconds per wall-second vs "
-                   "the notebook's way; score: audio-seconds scored per wall-second vs a per-file loop, and cached; "
-                   "report: seconds to write the report of 4 variants × 20 prompts × 3 seeds; generate: CSM audio-seconds "
-                   "per second at each --batch-sizes (to the frame cap), --base a checkpoint")
+    p.add_argument("what", choices=["prepare", "score", "report", "generate", "gpu"], help="prepare: audio-seconds per "
+                   "wall-second vs the notebook's way; score: audio-seconds scored per wall-second vs a per-file loop, "
+                   "and cached; report: seconds to write the report of 4 variants × 20 prompts × 3 seeds; generate: CSM "
+                   "audio-seconds per second at each --batch-sizes (to the frame cap), --base a checkpoint; gpu: the "
+                   "fine-tune (Unsloth, PEFT, PEFT + gradient checkpointing) and generation figures of a CUDA GPU "
+                   "into --out DIR")
     p.add_argument("--base", help="generate: a CSM checkpoint (e.g. `ttsbench tiny-csm --size 1b` output)")
-    p.add_argument("--batch-sizes", default="1,8", help="generate: batch sizes to time")
+    p.add_argument("--batch-sizes", default=None, help="generate, gpu: batch sizes to time (1,8; gpu: 1,8,16)")
+    p.add_argument("--out", help="gpu: the folder for gpu.json, gpu.md, the random models and clips (resumable)")
+    p.add_argument("--points", help="gpu: a comma list of points (default all: tiny/unsloth, tiny/peft, "
+                   "tiny/peft+gc, 1b/unsloth, 1b/peft, 1b/peft+gc, 1b/generate)")
+    p.add_argument("--steps", type=int, default=10, help="gpu: optimizer steps per training point (1b/unsloth "
+                   "runs the workshop's 60)")
     p.add_argument("--device", default="auto", help="generate: auto, cpu or cuda")
     p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
     p.add_argument("--seconds", type=float, help="prepare: how much audio to process (120); generate: the frame "

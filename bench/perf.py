@@ -23,41 +23,77 @@ def main(args) -> int:
     if args.what == "report":
         return perf_report(data)
     if args.what == "generate":
-        return perf_generate(args.base, [int(b) for b in args.batch_sizes.split(",")], args.seconds or 10.0,
-                             args.device)
+        return perf_generate(args.base, _sizes(args.batch_sizes or "1,8"), args.seconds or 10.0, args.device)
+    if args.what == "gpu":
+        from dataprep.errors import UserError
+
+        from .perf_gpu import perf_gpu
+
+        if not args.out:
+            raise UserError("perf gpu: pass --out DIR (where gpu.json, gpu.md and the random models go)")
+        return perf_gpu(args.out, args.points.split(",") if args.points else None, args.steps,
+                        _sizes(args.batch_sizes or "1,8,16"), args.seconds or 10.0,
+                        "cuda" if args.device == "auto" else args.device)
     return perf_score(data, args.threads)
 
 
-def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str) -> int:
-    """Audio-seconds generated per wall-second through our synthesizer at each batch size.
-
-    A random model never emits the end-of-audio frame, so every row runs to `seconds`: the timing
-    is pure generation. The baseline is batch 1 in the same run.
-    """
+def _sizes(text: str) -> list[int]:
     from dataprep.errors import UserError
 
-    from .suite import GenerationOptions
-    from .synth import Request, load_synth
+    try:
+        sizes = [int(b) for b in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise UserError(f"--batch-sizes {text!r}: give positive integers separated by commas, e.g. 1,8,16")
+    return sizes
+
+
+def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str) -> int:
+    """Print audio-seconds generated per wall-second through our synthesizer at each batch size."""
+    from dataprep.errors import UserError
 
     if not base:
         raise UserError("perf generate: pass --base CHECKPOINT (e.g. from `ttsbench tiny-csm --size 1b --out DIR`)")
+    rates = generation_rates(base, batch_sizes, seconds, device)
+    for r in rates:
+        print(f"batch {r['batch']:3d}: {r['audio_seconds']:7.1f} audio-s in {r['wall_seconds']:7.2f} s = "
+              f"{r['audio_seconds_per_second']:6.2f} audio-s per s, {r['ran_to_cap']}/{r['batch']} ran to the cap")
+    from finetune.model import checkpoint_label
+
+    label = checkpoint_label(base)
+    first, last = rates[0], rates[-1]
+    print(f"device {rates[0]['device']}; batch {last['batch']} vs {first['batch']}: "
+          f"{last['audio_seconds_per_second'] / first['audio_seconds_per_second']:.1f}×" + (f" [{label}]" if label else ""))
+    return 0
+
+
+def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: str) -> list[dict]:
+    """Audio-seconds per wall-second at each batch size, each row capped at `seconds`.
+
+    A random model never emits the end-of-audio frame, so every row runs to the cap: the timing
+    is pure generation. Batch 1 in the same run is the baseline.
+    """
+    from .suite import GenerationOptions
+    from .synth import Request, load_synth
+
     synth = load_synth({"backend": "csm", "checkpoint": base, "device": device}, None, GenerationOptions())
     text = "The quick brown fox jumps over the lazy dog near the river bank."
     synth.generate([Request(text, 0, 1.0)])  # warm-up: kernels, caches
-    rates = {}
+    rates = []
     for b in batch_sizes:
         requests = [Request(text, seed, seconds) for seed in range(b)]
+        sync = getattr(getattr(synth, "_torch", None), "cuda", None)
         t = time.perf_counter()
         out = synth.generate(requests)
+        if sync is not None and sync.is_available():
+            sync.synchronize()
         wall = time.perf_counter() - t
         audio = sum(len(g.audio) for g in out if g.audio is not None) / synth.sample_rate
-        rates[b] = audio / wall
-        print(f"batch {b:3d}: {audio:7.1f} audio-s in {wall:7.2f} s = {rates[b]:6.2f} audio-s per s "
-              f"({rates[b]:.2f}× real time), {sum(not g.stopped for g in out)}/{b} ran to the cap")
-    label = type(synth).describe({"checkpoint": base})
-    print(f"device {synth.device}; batch {max(rates)} vs 1: {rates[max(rates)] / rates[min(rates)]:.1f}×"
-          + (f" [{label}]" if label else ""))
-    return 0
+        rates.append({"batch": b, "audio_seconds": round(audio, 2), "wall_seconds": round(wall, 3),
+                      "audio_seconds_per_second": round(audio / wall, 3), "ran_to_cap": sum(not g.stopped for g in out),
+                      "failed": sum(g.error is not None for g in out), "device": str(synth.device)})
+    return rates
 
 
 def perf_report(data: Path, prompts: int = 20, seeds: int = 3) -> int:
