@@ -66,7 +66,8 @@ def perf_gpu(out: str | Path, points: list[str] | None = None, steps: int = 10, 
         print(f"{name}: measuring …", file=sys.stderr)
         record["points"][name] = run_point(out, spec)
         write_record(out, record)
-        print(f"{name}: {record['points'][name]['status']}", file=sys.stderr)
+        print(f"{name}: {record['points'][name]['status']} ({record['points'][name].get('wall_seconds', '?')} s)",
+              file=sys.stderr)
     write_record(out, record)
     print(table(record))
     return 0 if all(p.get("status") != "failed" for p in record["points"].values()) else 1
@@ -106,7 +107,7 @@ def run_point(out: Path, spec: dict) -> dict:
     (out / "logs").mkdir(exist_ok=True)
     (out / "logs" / (spec["name"].replace("/", "_") + ".log")).write_text(proc.stdout + proc.stderr)
     if result_path.is_file():
-        return json.loads(result_path.read_text())
+        return {**json.loads(result_path.read_text()), "wall_seconds": round(time.time() - start, 1)}
     tail = [line for line in (proc.stderr or proc.stdout).strip().splitlines() if line.strip()][-3:]
     return {"status": "failed", "error": " | ".join(tail)[-600:], "wall_seconds": round(time.time() - start, 1)}
 
@@ -166,7 +167,10 @@ def voice_data(out: Path) -> Path:
         rows["source"].append(0)
         rows["clip_id"].append(f"clip{i:02d}")
         rows["split"].append("train" if i < TRAIN_CLIPS else "eval")
-    features = datasets.Features({"audio": datasets.Audio(sampling_rate=CSM_SAMPLE_RATE, decode=False),
+    # audio as a plain {bytes, path} struct: writing datasets' Audio feature needs torchcodec, which a bare
+    # CUDA machine lacks; the reader casts it to Audio(decode=False), as it does every voice dataset
+    audio = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
+    features = datasets.Features({"audio": audio,
                                   "text": datasets.Value("string"), "source": datasets.Value("int64"),
                                   "clip_id": datasets.Value("string"), "split": datasets.Value("string")})
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(path))
@@ -210,7 +214,7 @@ def train_point(out: Path, base: Path, backend: str, checkpointing: bool, spec: 
             "peak_memory": rec["peak_memory"], "trainable_parameters": rec["trainable_parameters"],
             "loss_start": round(float(np.mean(losses[:k])), 4), "loss_end": round(float(np.mean(losses[-k:])), 4),
             "eval_loss": next((h["eval_loss"] for h in reversed(rec["loss_history"]) if "eval_loss" in h), None),
-            "wall_seconds": rec["wall_seconds"], "label": rec["label"]}
+            "train_seconds": rec["wall_seconds"], "label": rec["label"]}
 
 
 def generate_point(base: Path, spec: dict) -> dict:
