@@ -288,7 +288,12 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
     from transformers.integrations import TensorBoardCallback
 
     cuda = device.startswith("cuda")
-    bf16 = cuda and torch.cuda.is_bf16_supported()
+    # Mixed precision (autocast) only for Unsloth. The PEFT path loads the base in bf16/fp16 and trains fp32
+    # LoRA weights without autocast: on CUDA, autocast runs `sum` in fp32, so CSM's audio-frame embeddings
+    # (a sum over codebooks) come out fp32 and its in-place merge into the bf16 text embeddings fails
+    # ("Index put requires the source and destination dtypes match"; measured on an H100).
+    amp = cuda and backend == "unsloth"
+    bf16 = amp and torch.cuda.is_bf16_supported()
     optim = options.optim if options.optim != "auto" else ("adamw_8bit" if cuda else "adamw_torch")
     args = TrainingArguments(
         output_dir=str(out / "checkpoints"), per_device_train_batch_size=options.per_device_batch_size,
@@ -296,7 +301,7 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
         gradient_accumulation_steps=options.gradient_accumulation_steps, warmup_steps=options.warmup_steps,
         num_train_epochs=options.epochs, max_steps=options.max_steps, learning_rate=options.learning_rate,
         weight_decay=options.weight_decay, lr_scheduler_type=options.lr_scheduler, optim=optim,
-        seed=options.seed, data_seed=options.seed, bf16=bf16, fp16=cuda and not bf16,
+        seed=options.seed, data_seed=options.seed, bf16=bf16, fp16=amp and not bf16,
         logging_steps=1, eval_strategy="steps" if eval_rows else "no", eval_steps=options.eval_steps,
         save_strategy="steps", save_steps=options.save_steps, save_total_limit=1,
         report_to="none", remove_unused_columns=False, label_names=["labels"], disable_tqdm=not progress,
