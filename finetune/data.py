@@ -168,7 +168,7 @@ class TurnDataset:
         return {k: v[0] for k, v in enc.items()}
 
 
-def collate(features: list[dict], pad_id: int) -> dict:
+def collate(features: list[dict], pad_id: int, dtype=None) -> dict:
     """Right-pad a batch to its longest row: text with the pad id (label -100), audio with zeros."""
     import torch
 
@@ -183,6 +183,6 @@ def collate(features: list[dict], pad_id: int) -> dict:
         "input_ids": torch.stack([pad(f["input_ids"], n, pad_id) for f in features]),
         "attention_mask": torch.stack([pad(f["attention_mask"], n, 0) for f in features]),
         "labels": torch.stack([pad(f["labels"], n, -100) for f in features]),
-        "input_values": torch.stack([pad(f["input_values"], samples, 0.0) for f in features]),
+        "input_values": torch.stack([pad(f["input_values"], samples, 0.0) for f in features]).to(dtype),  # the codec's
         "input_values_cutoffs": torch.stack([pad(f["input_values_cutoffs"], cuts, -1) for f in features]),
     }

@@ -311,7 +311,7 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
     trainer = Trainer(model=model, args=args,
                       train_dataset=TurnDataset(train_rows, processor, options.depth_decoder_frames),
                       eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
-                      data_collator=lambda f: collate(f, pad_id),
+                      data_collator=lambda f: collate(f, pad_id, model.dtype),
                       callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks])
     if not progress:
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
