@@ -84,7 +84,7 @@ def _tiny_csm(args) -> int:
 
 FINETUNE_FLAGS = ("rows", "max_steps", "epochs", "seed", "learning_rate", "per_device_batch_size",
                   "gradient_accumulation_steps", "r", "lora_alpha", "backend", "device", "depth_decoder_frames",
-                  "max_audio_seconds", "eval_steps")
+                  "max_audio_seconds", "eval_steps", "gradient_checkpointing")
 
 
 def _finetune(args) -> int:
@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lora-alpha", type=int)
     p.add_argument("--backend", choices=["auto", "unsloth", "peft"])
     p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="PEFT backend: recompute "
+                   "activations in the backward pass (Unsloth always does): CSM-1B on 2 × 30 s clips 17.8 → 7.7 GiB, "
+                   "1.55× the time per step on an H100")
     p.add_argument("--depth-decoder-frames", type=float, help="fraction of frames the depth decoder trains on "
                    "(Sesame used 1/16 = 0.0625); default 1")
     p.add_argument("--max-audio-seconds", type=float, help="longer clips are filtered and counted (default 30)")

@@ -178,6 +178,8 @@ def voice_data(out: Path) -> Path:
 
 
 def train_point(out: Path, base: Path, backend: str, checkpointing: bool, spec: dict) -> dict:
+    if backend == "unsloth":
+        import unsloth  # noqa: F401  (before transformers, or Unsloth applies fewer of its patches)
     import torch
     from transformers import TrainerCallback
 

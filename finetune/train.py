@@ -313,6 +313,12 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
                       eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
                       data_collator=lambda f: collate(f, pad_id, model.dtype),
                       callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks])
+    # CSM's loss is the backbone's (codebook 0) plus the depth decoder's (the other codebooks), each a mean
+    # over its tokens. Handed `num_items_in_batch` (the frame count), transformers' CSM divides the depth
+    # decoder's *sum over frames × codebooks* by the frame count: that term weighs 31× on CSM-1B, the loss
+    # reads ~250 instead of ~15, and it no longer matches Unsloth's (measured on an H100). Means, as both
+    # the model's own forward and Unsloth compute it.
+    trainer.model_accepts_loss_kwargs = False
     if not progress:
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 

@@ -314,3 +314,16 @@ def test_finetune_with_gradient_checkpointing_trains(tiny_csm, voice_dataset, tm
     record = finetune(voice_dataset, str(tiny_csm), tmp_path / "gc", options, progress=False).record
     assert record["steps"] == 4 and record["settings"]["gradient_checkpointing"] is True
     assert all(np.isfinite(h["loss"]) for h in record["loss_history"] if "loss" in h)
+
+
+def test_the_trainer_logs_the_models_own_loss(tuned, tiny_csm):
+    """Backbone + depth decoder, each a mean over its tokens — what `model(**inputs).loss` gives and
+    what Unsloth logs; not the depth-decoder sum over codebooks that `num_items_in_batch` produced."""
+    import math
+
+    from transformers import CsmConfig
+
+    config = CsmConfig.from_pretrained(tiny_csm)
+    chance = 2 * math.log(config.vocab_size)  # both terms of an untrained model near ln(vocab)
+    first = next(h["loss"] for h in tuned.record["loss_history"] if "loss" in h)
+    assert 0.6 * chance < first < 1.4 * chance, (first, chance)

@@ -1,0 +1,43 @@
+"""`ttsbench perf gpu` as far as a CPU takes it: the refusal, a real training point, resuming."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.cli import main
+from bench.perf_gpu import perf_gpu
+
+
+def test_perf_gpu_refuses_clearly_without_cuda(tmp_path, capsys):
+    assert main(["perf", "gpu", "--out", str(tmp_path / "gpu")]) == 2
+    err = capsys.readouterr().err
+    assert "no CUDA GPU is visible" in err and "docs/benchmarks.md" in err
+    assert main(["perf", "gpu"]) == 2 and "--out DIR" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_perf_gpu_points_run_record_and_resume(tmp_path, capsys):
+    out = tmp_path / "gpu"
+    assert perf_gpu(out, ["tiny/unsloth", "tiny/peft+gc"], steps=3, device="cpu") == 0
+    record = json.loads((out / "gpu.json").read_text())
+    point = record["points"]["tiny/peft+gc"]
+    assert point["status"] == "ok" and point["backend"] == "peft" and point["gradient_checkpointing"]
+    assert point["steps"] == 3 and point["seconds_per_micro_batch"] > 0 and point["trainable_parameters"] > 0
+    assert "tiny random model" in point["label"]
+    assert record["points"]["tiny/unsloth"]["status"] == "skipped"  # no unsloth here: said, not dropped
+    table = (out / "gpu.md").read_text()
+    assert "random models — speed and memory only" in table and "| tiny/peft+gc | peft + grad." in table
+    assert "skipped: unsloth is not installed" in table
+    # a second call measures nothing that is done, and retries what was skipped
+    assert perf_gpu(out, ["tiny/unsloth", "tiny/peft+gc"], steps=3, device="cpu") == 0
+    assert json.loads((out / "gpu.json").read_text())["points"]["tiny/peft+gc"] == point
+    assert "tiny/peft+gc: done earlier" in capsys.readouterr().err
+
+
+def test_perf_gpu_names_unknown_points(tmp_path):
+    from dataprep.errors import UserError
+
+    with pytest.raises(UserError, match="--points 2b/peft: unknown"):
+        perf_gpu(tmp_path, ["2b/peft"], device="cpu")
