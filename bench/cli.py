@@ -48,6 +48,8 @@ def summary_text(manifest: dict, out) -> str:
                  + "".join(f"\n  {d['recording_id']} {d['start']:.1f}-{d['end']:.1f} s: {d['reason']}"
                            for d in dropped[:10])
                  + (f"\n  … {len(dropped) - 10} more in prepare.json" if len(dropped) > 10 else ""))
+    for d in manifest.get("duplicates", []):
+        lines.append(f"duplicate source: {d['source']} is the same audio as {d['same_as']} (used once)")
     if manifest["corrections"]:
         lines.append("corrections: " + ", ".join(f"{c['wrong']!r}→{c['right']!r} ×{c['fired']}"
                                                  for c in manifest["corrections"]))
@@ -92,7 +94,8 @@ def _finetune(args) -> int:
 
     given = {k: getattr(args, k) for k in FINETUNE_FLAGS if getattr(args, k) is not None}
     options = FinetuneOptions.from_yaml(args.config, **given) if args.config else FinetuneOptions.from_dict(given)
-    result = finetune(args.dataset, args.base, args.out, options, merge=args.merge, push_to_hub=args.push_to_hub,
+    result = finetune(args.dataset, args.base, args.out, options, merge=args.merge, overwrite=args.overwrite,
+                      push_to_hub=args.push_to_hub,
                       public=args.public, progress=not args.quiet)
     print(finetune_text(result.record, result.out))
     return 0
@@ -258,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-audio-seconds", type=float, help="longer clips are filtered and counted (default 30)")
     p.add_argument("--eval-steps", type=int, help="eval loss every this many steps (default 10)")
     p.add_argument("--merge", action="store_true", help="also write a merged 16-bit checkpoint to OUT/merged")
+    p.add_argument("--overwrite", action="store_true", help="replace a fine-tune with other settings already in OUT")
     p.add_argument("--push-to-hub", metavar="REPO", help="push the adapter (private; token from HF_TOKEN)")
     p.add_argument("--public", action="store_true", help="with --push-to-hub: make it public")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -327,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserError as e:  # bad input or a missing model: one line, no traceback
-        print(f"ttsbench {args.command}: error: {e}", file=sys.stderr)
+        from dataprep.errors import redact
+
+        print(f"ttsbench {args.command}: error: {redact(e)}", file=sys.stderr)
         return 2
 
 

@@ -16,6 +16,7 @@ below α. A gate with no value (nothing scored, no report) fails and says so.
 from __future__ import annotations
 
 import json
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def check(gate: Gate, run_dir: Path, summary: dict, rows: list[str], report: Pat
     lines, passed = [], True
     for row in targets:
         value, ci, note = _value(row, gate.metric, run_dir, summary, report)
-        ok = value is not None and op(value, gate.threshold)
+        ok = finite(value) and op(value, gate.threshold)
         passed &= ok
         ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci and None not in ci else ""
         shown = "no value" if value is None else f"{value:.4g}{ci_text}"
@@ -120,7 +121,7 @@ def _difference(gate: Gate, summary: dict, op, want: str) -> Outcome:
                      "ci_low": None if c["ci_high"] is None else -c["ci_high"],
                      "ci_high": None if c["ci_low"] is None else -c["ci_low"]}
     name = f"{gate.row}.{gate.metric} - {gate.minus_row}.{gate.metric}"
-    if found is None or found["difference"] is None:
+    if found is None or not finite(found["difference"]):
         return Outcome(False, f"FAIL {name} = no value (no prompts scored in both); needs {want}")
     if found["ci_low"] is None:
         return Outcome(False, f"FAIL {name} = {found['difference']:.4g} without an interval (a row has fewer than "
@@ -133,6 +134,11 @@ def _difference(gate: Gate, summary: dict, op, want: str) -> Outcome:
                        + f"; needs {want}")
 
 
+def finite(value) -> bool:
+    """A value a gate can pass on: present and a real number (NaN and ±inf always fail)."""
+    return value is not None and math.isfinite(value)
+
+
 def _value(row: str, metric: str, run_dir: Path, summary: dict, report: Path | None):
     """(value, (ci_low, ci_high) or None, note) for one term."""
     if row == "finetune":
@@ -143,9 +149,11 @@ def _value(row: str, metric: str, run_dir: Path, summary: dict, report: Path | N
         counts = summary.get("samples", {}).get(row)
         if not counts:
             return None, None, "no samples"
-        value = {"failed": counts["failed"], "samples": counts["n"],
-                 "failed_rate": counts["failed"] / counts["n"] if counts["n"] else None}[metric]
-        return value, None, ""
+        missing = counts.get("missing", 0)  # planned, never produced: a failure too
+        failed, planned = counts["failed"] + missing, counts["n"] + missing
+        value = {"failed": failed, "samples": counts["n"],
+                 "failed_rate": failed / planned if planned else None}[metric]
+        return value, None, f"{missing} planned samples missing" if missing else ""
     for s in summary.get("summaries", []):
         if (s["variant"], s["metric"]) == (row, metric):
             note = f"{s['n']} scored, {s['n_failed']} failed" if s["n_failed"] else ""
@@ -159,6 +167,9 @@ def _finetune_value(metric: str, run_dir: Path):
     record = finetune_record(json.loads((run_dir / "run.json").read_text()))
     if record is None:
         return None, None, "the run used no fine-tune with a finetune.json"
+    if record.get("diverged"):
+        d = record["diverged"]
+        return None, None, f"the fine-tune diverged at step {d['step']} ({d['what']} {d['value']})"
     losses = [h["loss"] for h in record.get("loss_history", []) if "loss" in h]
     evals = [h["eval_loss"] for h in record.get("loss_history", []) if "eval_loss" in h]
     k = max(1, min(3, len(losses) // 3))

@@ -18,7 +18,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -89,13 +89,14 @@ def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True) -> RunRe
         raise RunError(f"dataset {suite.dataset}: has no reference clips (the cloning context and similarity target); "
                        "re-run `ttsbench prepare` with --reference-clips 1 or more")
     evals = load_clips(suite.dataset, "eval") if "ground_truth" in suite.anchors else []
-    _write_run_json(suite, run_dir, reference)
+    plan = planned(suite, evals)
+    _write_run_json(suite, run_dir, reference, {r: sum(s.variant == r for s in plan) for r in _rows(suite)})
     for c in reference:  # the run describes itself: the report plays these beside the samples
         path = store.audio_path("reference", c.id, 0)
         if not path.is_file():
             write_wav(path, c.audio, c.sample_rate)
 
-    generated = _generate(suite, store, reference, evals, say, progress)
+    generated = _generate(suite, store, plan, reference, evals, say, progress)
     scored = _score(suite, store, reference, say, progress)
     summary = write_summary(suite, store)
     return RunResult(run_dir, summary, generated, scored)
@@ -135,11 +136,11 @@ def planned(suite: Suite, evals: list[Clip]) -> list[Sample]:
     return out
 
 
-def _generate(suite, store: RunStore, reference, evals, say, progress) -> int:
+def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say, progress) -> int:
     from tqdm import tqdm
 
     done = {s.key for s in store.samples() if s.error is None and (store.dir / s.audio_path).is_file()}
-    todo = [s for s in planned(suite, evals) if s.key not in done]
+    todo = [s for s in plan if s.key not in done]
     if not todo:
         return 0
     say(f"generating {len(todo)} samples ({len(done)} already done)")
@@ -286,10 +287,13 @@ def current_scores(store: RunStore) -> list[Score]:
     return list(latest.values())
 
 
+def _rows(suite: Suite) -> list[str]:
+    return list(suite.variants) + [a for a in ANCHORS if a in suite.anchors]
+
+
 def write_summary(suite: Suite, store: RunStore) -> dict:
     """Summarise the run's current scores into summary.json and summary.csv."""
-    rows = list(suite.variants) + [a for a in ANCHORS if a in suite.anchors]
-    summary = summarize_store(store, rows)
+    summary = summarize_store(store, _rows(suite))
     tmp = store.dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1) + "\n")
     tmp.replace(store.dir / "summary.json")
@@ -334,17 +338,22 @@ def summarize_store(store: RunStore, rows: list[str]) -> dict:
     scores = current_scores(store)
     metrics = sorted({s.metric for s in scores})
     metrics += [d for d, base in DERIVED.items() if base in metrics]
-    summaries = [summarize(scores, v, m) for v in rows for m in metrics]
-    comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
-                   for i, a in enumerate(rows) for b in rows[i + 1:]]
     samples = store.samples()
     run_json = store.dir / "run.json"
     run = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    counts = {}
+    for v in rows:  # planned samples never produced (a half-finished run) count as missing
+        n = sum(1 for s in samples if s.variant == v)
+        counts[v] = {"n": n, "failed": sum(1 for s in samples if s.variant == v and s.error),
+                     "missing": max(0, run.get("planned", {}).get(v, n) - n)}
+    summaries = [summarize(scores, v, m) for v in rows for m in metrics]
+    summaries = [replace(s, n_failed=s.n_failed + counts[s.variant]["missing"]) for s in summaries]
+    comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
+                   for i, a in enumerate(rows) for b in rows[i + 1:]]
     return {
         "suite": run.get("suite", ""), "label": run.get("label", ""),
         "scorers": sorted({s.scorer for s in scores}),
-        "samples": {v: {"n": sum(1 for s in samples if s.variant == v),
-                        "failed": sum(1 for s in samples if s.variant == v and s.error)} for v in rows},
+        "samples": counts,
         "summaries": [to_dict(s) for s in summaries],
         "comparisons": [to_dict(c) for c in comparisons],
     }
@@ -363,9 +372,10 @@ def summary_table(summary: dict) -> str:
         ci = f" [{s['ci_low']:.2f}, {s['ci_high']:.2f}]" if s["ci_low"] is not None and s["ci_low"] != s["ci_high"] else ""
         return f"{s['mean']:.3f}{ci}"
 
-    table = [["variant", *cols, "samples", "failed"]]
+    table = [["variant", *cols, "samples", "failed", "missing"]]
     for v in rows:
-        table.append([v, *[cell(v, m) for m in cols], str(summary["samples"][v]["n"]), str(summary["samples"][v]["failed"])])
+        c = summary["samples"][v]
+        table.append([v, *[cell(v, m) for m in cols], str(c["n"]), str(c["failed"]), str(c.get("missing", 0))])
     widths = [max(len(r[k]) for r in table) for k in range(len(table[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in table]
     if summary.get("label"):
@@ -373,7 +383,7 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
+def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]) -> None:
     """Describe the run; refuse to resume a run directory made by a different configuration."""
     config = {k: v for k, v in suite.raw.items() if k not in ("gates", "out", "description", "report", "target")}
     dataset_key = ""
@@ -401,7 +411,7 @@ def _write_run_json(suite: Suite, run_dir: Path, reference) -> None:
            "prompts": {"name": suite.prompts.name, "version": suite.prompts.version, "n": len(suite.prompts.prompts)},
            "dataset": str(suite.dataset) if suite.dataset else None, "dataset_key": dataset_key,
            "adapter": str(Path(suite.adapter).resolve()) if suite.adapter else None, "adapter_sha": _tree_sha(suite.adapter),
-           "reference_clips": [c.id for c in reference], "gates": list(suite.gates),
+           "reference_clips": [c.id for c in reference], "planned": plan, "gates": list(suite.gates),
            "label": _synth_label(suite), "versions": versions, "git_sha": git,
            "machine": {"platform": platform.platform(), "python": sys.version.split()[0]},
            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -163,8 +163,12 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
     seeds = data["seeds"]
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
         seeds = list(range(seeds))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                           for s in seeds):
         raise SuiteError(f"{where('seeds')}: a positive count or a list of integers, got {data['seeds']!r}")
+    if len(set(seeds)) != len(seeds):  # a repeated seed would generate and score the same samples twice
+        raise SuiteError(f"{where('seeds')}: {seeds!r} repeats {sorted({s for s in seeds if seeds.count(s) > 1})}; "
+                         "give distinct seeds")
     model = data["model"]
     if not isinstance(model, dict) or "backend" not in model:
         raise SuiteError(f"{where('model')}: a mapping with at least 'backend'")

@@ -24,11 +24,12 @@ from .asr import AsrOptions, load_asr
 from .audio import AudioError, decode_audio, resample, wav_bytes
 from .chunking import ChunkOptions, plan_clips, words_text
 from .constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE
-from .errors import UserError
+from .errors import UserError, redact
 from .versions import package_versions
 from .corrections import Corrector, load_corrections
 from .records import Clip, Dropped, Segment, Transcript, Word
-from .sources import Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, speaker_for
+from .sources import (Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, source_names,
+                      speaker_for)
 from .splits import SPLITS, SplitOptions, assign_splits
 
 MANIFEST = "prepare.json"
@@ -76,15 +77,28 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     speakers = load_speakers(options.speakers) if options.speakers else {}
     if not sources:
         raise PrepareError("no sources given; pass audio or video files, folders or URLs")
+    expanded = expand_sources(sources)
+    check_speakers(speakers, expanded, options.speakers)
 
     say = _Say(options.progress)
     failed: list[dict] = []
+    duplicates: list[dict] = []
     recordings: list[tuple[Source, Transcript]] = []
-    for source in expand_sources(sources):
+    transcripts = _TranscriptFolder(out / "transcripts")
+    first_of: dict[str, Source] = {}  # audio hash → the first source with that content
+    for source in expanded:
         try:
-            recordings.append(_transcribe(source, out, options, say))
+            source = _fetch(source, options, say)
+            digest = file_sha256(source.path)
+            if digest in first_of:  # the same recording twice (a folder and a file in it …): used once
+                same = first_of[digest]
+                duplicates.append({"source": redact(source.given), "same_as": redact(same.given)})
+                say.warn(f"{redact(source.given)} is the same audio as {redact(same.given)}; used once")
+                continue
+            first_of[digest] = source
+            recordings.append(_transcribe(source, digest, transcripts, options, say))
         except (AudioError, SourceError) as e:
-            failed.append({"source": source.given, "error": str(e)})
+            failed.append({"source": redact(source.given), "error": redact(str(e))})
             say.error(str(e))
 
     key = _input_key(recordings, options, corrector)
@@ -98,11 +112,11 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     clips: list[Clip] = []
     dropped: list[Dropped] = []
     for source, transcript in recordings:
-        words = _edited_words(transcript, out, say)
+        words = _edited_words(transcript, transcripts.path_of(transcript), say)
         if not words:
-            msg = (f"{source.given}: the transcript is empty (no speech recognised); check that it is English speech, "
-                   f"or write the text into {out / 'transcripts' / (source.recording_id + '.json')}")
-            failed.append({"source": source.given, "error": msg})
+            msg = (f"{redact(source.given)}: the transcript is empty (no speech recognised); check that it is English "
+                   f"speech, or write the text into {transcripts.path_of(transcript)}")
+            failed.append({"source": redact(source.given), "error": msg})
             say.error(msg)
             continue
         plan = plan_clips(words, source.recording_id, transcript.duration, options.chunk,
@@ -119,7 +133,8 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     for w in warnings:
         say.warn(w)
     dataset = _build_dataset(recordings, clips, split, options, say)
-    manifest = _manifest(sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings)
+    manifest = _manifest(sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings,
+                         duplicates, transcripts)
     _save(dataset, manifest, out)
     if options.push_to_hub:
         say(f"pushing to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
@@ -136,19 +151,106 @@ def _check_out(out: Path) -> None:
                                "pass a new or empty folder")
 
 
-def _transcribe(source: Source, out: Path, options: PrepareOptions, say) -> tuple[Source, Transcript]:
-    """The transcript of one source: reused from disk when present, else made and saved at once."""
+def check_speakers(speakers: dict[str, int], sources: list[Source], path) -> None:
+    """Every entry of a speakers file must name a source: a typo would silently merge two speakers."""
+    import difflib
+
+    names = sorted({k for s in sources for k in source_names(s)})
+    for entry in speakers:
+        if entry not in names:
+            close = difflib.get_close_matches(entry, names, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"sources: {', '.join(names[:6])}"
+            raise PrepareError(f"{path}: entry {entry!r} names no source of this call ({hint}); fix or remove it")
+
+
+def _fetch(source: Source, options: PrepareOptions, say) -> Source:
+    """The source with a local file: a URL downloaded (cached), a path checked."""
     if source.url:
-        bar = say.bar(f"download {source.url}", unit="B")
+        bar = say.bar(f"download {redact(source.url)}", unit="B")
         path = download(source.url, Path(options.cache_dir), progress=bar.bytes)
         bar.close()
-        source = dataclasses.replace(source, path=path)
+        return dataclasses.replace(source, path=path)
     if source.path.is_dir():
         raise SourceError(f"{source.given}: holds no audio or video files ({', '.join(['wav', 'flac', 'mp3', 'm4a', 'mp4', 'webm'])} …)")
-    transcript_path = out / "transcripts" / f"{source.recording_id}.json"
-    if transcript_path.exists() and not options.retranscribe:
-        _audio_probe(source.path)  # a file that vanished or changed to garbage is still an error
-        return source, Transcript.load(transcript_path)
+    if not source.path.is_file():
+        raise AudioError(f"{source.path}: no such file; check the path")
+    return source
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+class _TranscriptFolder:
+    """`DATA/transcripts/*.json`, found by the hash of the audio they transcribe, not by file name.
+
+    Two recordings may share a name (`a/take.wav`, `b/take.wav`) and the order of sources may
+    change between calls: a transcript is reused only for the audio it was made from. A transcript
+    written before hashes were recorded is adopted when its name and duration match.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._by_sha: dict[str, Path] | None = None
+        self._paths: dict[int, Path] = {}
+
+    def _index(self) -> dict[str, Path]:
+        if self._by_sha is None:
+            self._by_sha = {}
+            for path in sorted(self.folder.glob("*.json")):
+                try:
+                    sha = json.loads(path.read_text()).get("audio_sha256")
+                except (OSError, ValueError):
+                    continue  # not a transcript: left alone
+                if sha:
+                    self._by_sha.setdefault(sha, path)
+        return self._by_sha
+
+    def find(self, recording_id: str, sha: str, duration) -> Transcript | None:
+        """The saved transcript of this audio (hand edits and all), named for this call's recording id."""
+        path = self._index().get(sha)
+        if path is None:
+            legacy = self.folder / f"{recording_id}.json"
+            if not legacy.is_file():
+                return None
+            old = Transcript.load(legacy)  # hand-written (no duration) or made before hashes were recorded
+            if old.audio_sha256 or (old.duration and abs(old.duration - duration()) > 0.05):
+                return None
+            old = dataclasses.replace(old, audio_sha256=sha)
+            old.save(legacy)  # adopted: the hash is added, nothing else changes
+            self._index()[sha] = path = legacy
+        found = Transcript.load(path)
+        if found.recording_id != recording_id:  # the same audio under another name this time
+            found = dataclasses.replace(found, recording_id=recording_id)
+        return self._remember(found, path)
+
+    def save(self, transcript: Transcript) -> Path:
+        """Under the recording's name, unless that file transcribes other audio (it is kept, never replaced)."""
+        path = self._index().get(transcript.audio_sha256) or self.folder / f"{transcript.recording_id}.json"
+        if path.is_file() and json.loads(path.read_text()).get("audio_sha256") not in ("", None,
+                                                                                   transcript.audio_sha256):
+            path = self.folder / f"{transcript.recording_id}-{transcript.audio_sha256[:8]}.json"
+        transcript.save(path)
+        self._index()[transcript.audio_sha256] = path
+        self._remember(transcript, path)
+        return path
+
+    def _remember(self, transcript: Transcript, path: Path) -> Transcript:
+        self._paths[id(transcript)] = path
+        return transcript
+
+    def path_of(self, transcript: Transcript) -> Path:
+        return self._paths[id(transcript)]
+
+
+def _transcribe(source: Source, sha: str, transcripts: _TranscriptFolder, options: PrepareOptions,
+                say) -> tuple[Source, Transcript]:
+    """The transcript of one source: reused when one exists for this audio, else made and saved at once."""
+    if not options.retranscribe:
+        found = transcripts.find(source.recording_id, sha, lambda: _duration(source.path))
+        if found is not None:
+            return source, found
     audio, rate = decode_audio(source.path)
     audio16 = resample(audio, rate, ASR_SAMPLE_RATE)
     duration = len(audio) / rate
@@ -158,17 +260,17 @@ def _transcribe(source: Source, out: Path, options: PrepareOptions, say) -> tupl
     bar.to(duration)
     bar.close()
     transcript = Transcript(source.recording_id, tuple(segments), options.asr.language,
-                            options.asr.model_id, round(duration, 3))
-    transcript.save(transcript_path)
+                            options.asr.model_id, round(duration, 3), sha)
+    transcripts.save(transcript)
     return source, transcript
 
 
-def _audio_probe(path: Path) -> None:
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file; check the path")
+def _duration(path: Path) -> float:
+    audio, rate = decode_audio(path)
+    return len(audio) / rate
 
 
-def _edited_words(transcript: Transcript, out: Path, say) -> list[Word]:
+def _edited_words(transcript: Transcript, path: Path, say) -> list[Word]:
     """The transcript's words, honouring a hand edit of a segment's text.
 
     Clip text comes from the words (they carry the timings). A segment whose `text` a person
@@ -183,7 +285,7 @@ def _edited_words(transcript: Transcript, out: Path, say) -> list[Word]:
                 seg = Segment(seg.start, seg.end, seg.text,
                               tuple(dataclasses.replace(w, word=" " + t) for w, t in zip(seg.words, said)))
             elif seg.words:
-                say.warn(f"{out}/transcripts/{transcript.recording_id}.json segment {n}: its text was edited but "
+                say.warn(f"{path} segment {n}: its text was edited but "
                          "the word count changed, so the words' text is used; edit the words too (or use --corrections)")
         words += seg.words
     return words
@@ -247,9 +349,8 @@ def _save(dataset, manifest: dict, out: Path) -> None:
 def _input_key(recordings, options: PrepareOptions, corrector: Corrector) -> str:
     """A hash of everything the dataset depends on: audio files, transcripts, settings, corrections."""
     h = hashlib.sha256()
-    for source, transcript in recordings:
-        with open(source.path, "rb") as f:  # the content, not the mtime: a re-written identical file is unchanged
-            h.update(f"{source.recording_id}|{hashlib.file_digest(f, 'sha256').hexdigest()}".encode())
+    for source, transcript in recordings:  # the content, not the mtime: a re-written identical file is unchanged
+        h.update(f"{source.recording_id}|{transcript.audio_sha256}".encode())
         h.update(json.dumps(transcript.to_json(), sort_keys=True).encode())
     settings = {k: v for k, v in _settings(options).items() if k not in ("progress", "retranscribe", "push_to_hub")}
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
@@ -266,7 +367,8 @@ def _versions() -> dict:
                             "soxr")
 
 
-def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings) -> dict:
+def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates,
+              transcripts) -> dict:
     counts = {s: {"clips": 0, "minutes": 0.0} for s in SPLITS}
     for c in clips:
         counts[split[c.id]]["clips"] += 1
@@ -277,9 +379,11 @@ def _manifest(given, recordings, clips, split, dropped, failed, corrector, optio
         "kind": "ttsbench voice dataset",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "input_key": key,
-        "sources": list(given),
-        "recordings": [{"recording_id": s.recording_id, "source": s.given, "path": str(s.path),
+        "sources": [redact(g) for g in given],
+        "recordings": [{"recording_id": s.recording_id, "source": redact(s.given), "path": str(s.path),
+                        "sha256": t.audio_sha256, "transcript": transcripts.path_of(t).name,
                         "seconds": t.duration, "asr": t.model} for s, t in recordings],
+        "duplicates": duplicates,
         "settings": _settings(options),
         "versions": _versions(),
         "counts": counts,
@@ -303,10 +407,10 @@ class _Say:
             print(msg, file=sys.stderr)
 
     def warn(self, msg: str) -> None:
-        print(f"warning: {msg}", file=sys.stderr)
+        print(f"warning: {redact(msg)}", file=sys.stderr)
 
     def error(self, msg: str) -> None:
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {redact(msg)}", file=sys.stderr)
 
     def bar(self, desc: str, total=None, unit="it"):
         return _Bar(desc, total, unit, disable=not self.on)

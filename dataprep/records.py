@@ -41,6 +41,7 @@ class Transcript:
     language: str = "en"
     model: str = ""  # which ASR model and settings produced it
     duration: float = 0.0  # seconds of audio it covers
+    audio_sha256: str = ""  # of the file it transcribes: a transcript is reused only for the same audio
 
     @property
     def words(self) -> list[Word]:
@@ -56,6 +57,7 @@ class Transcript:
             "language": self.language,
             "model": self.model,
             "duration": self.duration,
+            "audio_sha256": self.audio_sha256,
             "text": self.text,
             "segments": [
                 {"id": i, "start": s.start, "end": s.end, "text": s.text,
@@ -73,7 +75,7 @@ class Transcript:
             for s in data.get("segments", ())
         )
         return cls(data["recording_id"], segments, data.get("language", "en"),
-                   data.get("model", ""), float(data.get("duration", 0.0)))
+                   data.get("model", ""), float(data.get("duration", 0.0)), data.get("audio_sha256", ""))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

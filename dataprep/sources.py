@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import AUDIO_SUFFIXES
-from .errors import UserError
+from .errors import UserError, redact
 
 
 class SourceError(UserError, ValueError):
@@ -81,8 +81,9 @@ def download(url: str, cache_dir: Path, progress=None) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     index_path = cache_dir / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
-    if url in index and (cache_dir / index[url]).is_file():
-        return cache_dir / index[url]
+    key = hashlib.sha256(url.encode()).hexdigest()  # the URL itself may hold credentials: never written
+    if key in index and (cache_dir / index[key]).is_file():
+        return cache_dir / index[key]
     try:
         import yt_dlp
     except ImportError:
@@ -101,9 +102,9 @@ def download(url: str, cache_dir: Path, progress=None) -> Path:
             path = Path(ydl.prepare_filename(info))
     except Exception as e:  # yt-dlp wraps network and extractor failures in DownloadError
         msg = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).splitlines()[0][:200]
-        raise SourceError(f"{url}: download failed ({msg}); check the network, or download the "
-                          "audio elsewhere and pass the file") from None
-    index[url] = path.name
+        raise SourceError(redact(f"{url}: download failed ({msg}); check the network, or download the "
+                                 "audio elsewhere and pass the file")) from None
+    index[key] = path.name
     tmp = index_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(index, indent=1))
     tmp.replace(index_path)
@@ -135,11 +136,16 @@ def load_speakers(path: str | Path) -> dict[str, int]:
     return out
 
 
-def speaker_for(source: Source, speakers: dict[str, int], default: int) -> int:
+def source_names(source: Source) -> list[str]:
+    """The names a speakers file may use for a source: as given, its recording id, path, file name, stem."""
     keys = [source.given, source.recording_id]
     if source.path is not None:
         keys += [str(source.path), source.path.name, source.path.stem]
-    for k in keys:
+    return keys
+
+
+def speaker_for(source: Source, speakers: dict[str, int], default: int) -> int:
+    for k in source_names(source):
         if k in speakers:
             return speakers[k]
     return default

@@ -108,12 +108,19 @@ def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+class FinetuneError(UserError, ValueError):
+    """A fine-tune that cannot start, or that diverged; the message says where and what to change."""
+
+
 def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneOptions = FinetuneOptions(),
              merge: bool = False, push_to_hub: str | None = None, public: bool = False,
-             progress: bool = True, callbacks: list | None = None) -> FinetuneResult:
+             progress: bool = True, callbacks: list | None = None, overwrite: bool = False) -> FinetuneResult:
     """Train LoRA adapters for `base` on the dataset's train split; see the module docstring.
 
     `callbacks`: extra transformers `TrainerCallback`s (early stopping, your own logging …).
+    `overwrite`: replace a fine-tune with other settings already in `out` (refused otherwise).
+    A non-finite loss, gradient norm or adapter weight stops training: no adapter is saved,
+    `finetune.json` says where it diverged, and FinetuneError is raised.
     """
     out = Path(out)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
@@ -126,6 +133,10 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
         if old.get("key") == key and (not merge or (out / "merged" / "config.json").is_file()):
             say(f"finetune: {out} is up to date (same dataset, base and settings)")
             return FinetuneResult(out, old, False)
+        if old.get("key") != key and not overwrite:
+            raise FinetuneError(f"--out {out}: holds a fine-tune of other data, base or settings "
+                                f"({_what_differs(old, base, splits.fingerprint, options)}); pass a new --out, "
+                                "or --overwrite to replace it")
 
     device = resolve_device(options.device)
     backend = choose_backend(options.backend, device)
@@ -144,8 +155,9 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     say(f"finetune: {len(train_rows)} train clips ({len(filtered)} filtered), {len(eval_rows)} eval clips; "
         f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens")
 
+    watch = divergence_watch()
     trainer = _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress,
-                       callbacks or [])
+                       [watch, *(callbacks or [])])
     if device.startswith("cuda"):
         import torch
 
@@ -159,6 +171,9 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if resume else None)
     wall = time.time() - start
     step = trainer.state.global_step
+    diverged = watch.diverged or _bad_weights(model, step)
+    if diverged:
+        return _diverged(out, diverged, key, base, options, trainer, splits.fingerprint)
     if eval_rows and not any("eval_loss" in e and e.get("step") == step for e in trainer.state.log_history):
         trainer.evaluate()  # the final eval loss, so the record ends with one
     history = loss_history(trainer.state.log_history)  # includes what a resumed checkpoint had logged
@@ -195,6 +210,63 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     tmp.replace(record_path)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # only for resuming; the adapter is saved
     return FinetuneResult(out, record, True)
+
+
+def divergence_watch():
+    """A TrainerCallback that stops training at the first non-finite loss or gradient norm."""
+    import math
+
+    from transformers import TrainerCallback
+
+    class DivergenceWatch(TrainerCallback):
+        diverged: dict | None = None  # {step, what, value} of the first non-finite value
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            for what in ("loss", "grad_norm"):
+                value = (logs or {}).get(what)
+                if value is not None and not math.isfinite(float(value)) and self.diverged is None:
+                    self.diverged = {"step": state.global_step, "what": what, "value": str(float(value))}
+                    control.should_training_stop = True
+
+    return DivergenceWatch()
+
+
+def _bad_weights(model, step: int) -> dict | None:
+    import torch
+
+    for name, p in model.named_parameters():
+        if p.requires_grad and not torch.isfinite(p).all():
+            return {"step": step, "what": f"adapter weight {name}", "value": "non-finite"}
+    return None
+
+
+def _diverged(out: Path, diverged: dict, key: str, base: str, options: FinetuneOptions, trainer, fingerprint):
+    """Record where training diverged, keep no adapter or checkpoint of it, and raise."""
+    record = {"key": "", "diverged": diverged, "base": base, "dataset_fingerprint": fingerprint,
+              "settings": dataclasses.asdict(options), "steps": trainer.state.global_step,
+              "loss_history": loss_history(trainer.state.log_history),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        (out / name).unlink(missing_ok=True)  # a stale adapter must not pass for this run's
+    tmp = out / "finetune.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    tmp.replace(out / "finetune.json")
+    raise FinetuneError(f"finetune: training diverged at step {diverged['step']} ({diverged['what']} "
+                        f"{diverged['value']}) with learning rate {options.learning_rate:g}; lower --learning-rate "
+                        f"or check the data; no adapter was saved (see {out / 'finetune.json'})")
+
+
+def _what_differs(old: dict, base: str, fingerprint: str, options: FinetuneOptions) -> str:
+    diffs = [k for k, v in dataclasses.asdict(options).items()
+             if k != "device" and old.get("settings", {}).get(k, v) != (list(v) if isinstance(v, tuple) else v)]
+    if old.get("base") != base:
+        diffs.insert(0, "base")
+    if old.get("dataset_fingerprint") != fingerprint:
+        diffs.insert(0, "dataset")
+    if old.get("diverged"):
+        diffs.append("it diverged")
+    return ", ".join(diffs) or "an older version's record"
 
 
 def lora_targets(model, options: FinetuneOptions) -> list[str]:
@@ -302,7 +374,7 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
         num_train_epochs=options.epochs, max_steps=options.max_steps, learning_rate=options.learning_rate,
         weight_decay=options.weight_decay, lr_scheduler_type=options.lr_scheduler, optim=optim,
         seed=options.seed, data_seed=options.seed, bf16=bf16, fp16=amp and not bf16,
-        logging_steps=1, eval_strategy="steps" if eval_rows else "no", eval_steps=options.eval_steps,
+        logging_steps=1, logging_nan_inf_filter=False, eval_strategy="steps" if eval_rows else "no", eval_steps=options.eval_steps,
         save_strategy="steps", save_steps=options.save_steps, save_total_limit=1,
         report_to="none", remove_unused_columns=False, label_names=["labels"], disable_tqdm=not progress,
         dataloader_num_workers=0, use_cpu=not cuda)

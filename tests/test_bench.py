@@ -119,7 +119,7 @@ def test_failed_samples_are_counted_never_dropped(voice_dataset, tmp_path):
                                    prompts=PROMPTS + ["Short and silent.", "Tiny <b>&amp;</b> \"quoted\" — ünïcödé?"],
                                    scorers={"wer": {}, "speaker_sim": {}, "signal": {}}))
     s = run_suite(suite, tmp_path / "out", progress=False).summary
-    assert s["samples"]["base"] == {"n": 10, "failed": 4}  # 2 seeds × (fail + NaN)
+    assert s["samples"]["base"] == {"n": 10, "failed": 4, "missing": 0}  # 2 seeds × (fail + NaN)
     wer = value(s, "base", "wer_macro")
     assert wer["n"] == 6 and wer["n_failed"] == 4
     assert value(s, "base", "stop_failure_rate")["mean"] == pytest.approx(2 / 6)
@@ -191,3 +191,33 @@ def test_changed_suite_does_not_resume_into_an_old_run(finished_run, voice_datas
     suite = load_suite(write_suite(tmp_path, voice_dataset, seeds=1))
     with pytest.raises(RunError, match="different configuration"):
         run_suite(suite, first.run_dir, progress=False)
+
+
+def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(finished_run, tmp_path):
+    import shutil
+
+    from bench.gates import check, parse_gate
+    from bench.runner import read_summary
+
+    suite, first = finished_run
+    run = tmp_path / "half"
+    shutil.copytree(first.run_dir, run)
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    (run / "samples.jsonl").write_text("".join(l + "\n" for l in lines if json.loads(l)["variant"] != "cloned"))
+    (run / "summary.json").unlink()  # as a run killed before the summary: recomputed from the store
+    summary = read_summary(run)
+    assert summary["samples"]["cloned"] == {"n": 0, "failed": 0, "missing": 6}
+    assert summary["samples"]["base"]["missing"] == 0
+    sim = value(summary, "cloned", "speaker_sim")
+    assert sim["n"] == 0 and sim["n_failed"] == 6
+    rows = list(summary["samples"])
+    for text in ("*.failed <= 0", "cloned.failed_rate <= 0"):
+        outcome = check(parse_gate(text, rows, list(suite.scorers), "s.yaml"), run, summary, rows)
+        assert not outcome.passed and "missing" in outcome.message, outcome.message
+    assert check(parse_gate("base.failed <= 0", rows, list(suite.scorers), "s.yaml"), run, summary, rows).passed
+
+
+def test_repeated_seeds_are_refused(voice_dataset, tmp_path):
+    path = write_suite(tmp_path, voice_dataset, seeds=[0, 0])
+    with pytest.raises(SuiteError, match=r"key 'seeds'.*repeats \[0\]"):
+        load_suite(path)

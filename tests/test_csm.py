@@ -327,3 +327,45 @@ def test_the_trainer_logs_the_models_own_loss(tuned, tiny_csm):
     chance = 2 * math.log(config.vocab_size)  # both terms of an untrained model near ln(vocab)
     first = next(h["loss"] for h in tuned.record["loss_history"] if "loss" in h)
     assert 0.6 * chance < first < 1.4 * chance, (first, chance)
+
+
+def test_a_diverged_fine_tune_fails_loudly_and_saves_no_adapter(tiny_csm, voice_dataset, tmp_path):
+    from finetune.train import FinetuneError
+
+    out = tmp_path / "ft"
+    options = FinetuneOptions(max_steps=6, learning_rate=1e9, per_device_batch_size=2, gradient_accumulation_steps=1,
+                              eval_steps=100)
+    with pytest.raises(FinetuneError, match=r"diverged at step \d+ .*lower --learning-rate"):
+        finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
+    record = json.loads((out / "finetune.json").read_text())
+    assert record["diverged"]["step"] <= 6 and record["diverged"]["what"] in ("loss", "grad_norm") \
+        or record["diverged"]["what"].startswith("adapter weight")
+    assert not (out / "adapter_config.json").exists() and not (out / "checkpoints").exists()
+    from bench.gates import finite
+
+    assert not finite(float("nan")) and not finite(float("inf")) and finite(0.0)
+
+
+def test_finetune_cli_exits_non_zero_when_training_diverges(tiny_csm, voice_dataset, tmp_path, capsys):
+    from bench.cli import main
+
+    code = main(["finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(tmp_path / "ft"),
+                 "--max-steps", "4", "--learning-rate", "1e9", "--per-device-batch-size", "2",
+                 "--gradient-accumulation-steps", "1", "--quiet"])
+    assert code != 0 and "diverged" in capsys.readouterr().err
+
+
+def test_finetune_never_replaces_another_fine_tune_unless_asked(tuned, tiny_csm, voice_dataset, tmp_path):
+    import shutil
+
+    from finetune.train import FinetuneError
+
+    out = tmp_path / "ft"
+    shutil.copytree(tuned.out, out)
+    before = (out / "adapter_model.safetensors").read_bytes()
+    other = FinetuneOptions(max_steps=2, per_device_batch_size=2, gradient_accumulation_steps=1, learning_rate=1e-3)
+    with pytest.raises(FinetuneError, match=r"holds a fine-tune of other .*(max_steps|learning_rate).*--overwrite"):
+        finetune(voice_dataset, str(tiny_csm), out, other, progress=False)
+    assert (out / "adapter_model.safetensors").read_bytes() == before
+    replaced = finetune(voice_dataset, str(tiny_csm), out, other, progress=False, overwrite=True)
+    assert replaced.trained and replaced.record["steps"] == 2

@@ -163,8 +163,9 @@ def test_out_must_be_ours(tmp_path, target_voice):
 
 
 def test_speakers_file_sets_the_source_column(target_voice, tmp_path):
-    second = tmp_path / "second.wav"
-    second.write_bytes(target_voice.read_bytes())
+    second = tmp_path / "second.wav"  # another recording (the same bytes twice would be used once)
+    audio, rate = sf.read(target_voice, dtype="float32")
+    sf.write(second, 0.8 * audio, rate)
     speakers = tmp_path / "speakers.yaml"
     speakers.write_text("target.wav: 0\nsecond: 7\n")
     out = tmp_path / "voice"
