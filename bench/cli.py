@@ -70,9 +70,10 @@ def _bench(args) -> int:
 
     suite = load_suite(args.suite)
     run_dir = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name)
-    result = run_suite(suite, run_dir, progress=not args.quiet)
+    result = run_suite(suite, run_dir, progress=not args.quiet, repair=args.repair)
     print(summary_table(result.summary))
-    print(f"run directory: {run_dir} (generated {result.generated}, scored {result.scored} this call)")
+    again = f", {result.regenerated} of them again because their audio had gone" if result.regenerated else ""
+    print(f"run directory: {run_dir} (generated {result.generated}{again}, scored {result.scored} this call)")
     return 0
 
 
@@ -122,7 +123,7 @@ def _report(args) -> int:
     from reports.html import build_report
 
     result = build_report(args.runs, args.output, audio_dir=args.audio_dir, audio_format=args.audio_format,
-                          title=args.title)
+                          title=args.title, overwrite=args.overwrite)
     print(f"report: {result.path} ({result.audio_elements} audio players, {result.seconds:.1f} s)")
     for m in result.missing:
         print(f"  missing: {m}", file=sys.stderr)
@@ -222,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a suite (YAML); resumable: a re-run skips finished samples and scores.")
     p.add_argument("suite", metavar="SUITE.yaml")
     p.add_argument("--out", help="run directory (default: the suite's `out:`, else runs/<suite name>)")
+    p.add_argument("--repair", action="store_true", help="first keep every intact line of a damaged samples.jsonl "
+                   "or scores.jsonl (the original is kept beside it), then resume")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_bench)
 
@@ -276,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audio-format", choices=["ogg", "wav"], default="ogg",
                    help="embedded audio: ogg (Vorbis, ~10× smaller) or wav (plays everywhere)")
     p.add_argument("--title")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file at -o that is not a report")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("sweep", help="fine-tune and bench at several data sizes: the similarity learning curve",
@@ -325,14 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    from dataprep.errors import UserError
+    from dataprep.errors import OptionError, UserError, redact
 
     try:
         return args.func(args)
+    except OptionError as e:  # a setting out of range: named as the flag that set it, when one did
+        flag = "--" + e.key.replace("_", "-")
+        given = any(a == flag or a.startswith(flag + "=") for a in argv)
+        print(f"ttsbench {args.command}: error: {redact(e.where(flag) if given else e)}", file=sys.stderr)
+        return 2
     except UserError as e:  # bad input or a missing model: one line, no traceback
-        from dataprep.errors import redact
-
         print(f"ttsbench {args.command}: error: {redact(e)}", file=sys.stderr)
         return 2
 

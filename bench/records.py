@@ -38,6 +38,7 @@ class Sample:
     seconds: float = 0.0
     stopped: bool | None = None  # generation ended by itself (False: it hit the frame cap)
     error: str | None = None  # why generation failed; the sample still counts
+    regenerated: str | None = None  # why it was generated again (its audio file had gone missing)
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from dataprep.errors import UserError
+from dataprep.errors import OptionError, UserError, check_number, yaml_problem
 
 from .records import ANCHORS, VARIANTS, Prompt, PromptSet
 
@@ -48,6 +48,16 @@ class GenerationOptions:
     min_seconds: float = 3.0  # … plus this …
     max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
     batch_size: int = 8
+
+    def __post_init__(self):
+        for name in ("temperature", "depth_decoder_temperature"):
+            check_number(self, name, 0, 10)
+        check_number(self, "top_k", 0, integer=True)
+        check_number(self, "depth_decoder_top_p", 0, 1, low_open=True)
+        check_number(self, "seconds_per_char", 0, 10, low_open=True)
+        check_number(self, "min_seconds", 0, 600)
+        check_number(self, "max_seconds", 0, 600, low_open=True)
+        check_number(self, "batch_size", 1, 4096, integer=True)
 
     def max_seconds_for(self, text: str) -> float:
         return min(self.max_seconds, self.min_seconds + self.seconds_per_char * len(text))
@@ -107,7 +117,7 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
-        raise SuiteError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        raise SuiteError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite is a mapping of keys (name, model, prompts …)")
     unknown = set(data) - TOP_KEYS
@@ -177,7 +187,7 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
     if model["backend"] not in SYNTHS:
         raise SuiteError(f"{where('model.backend')}: unknown backend {model['backend']!r}; "
                          f"available: {', '.join(sorted(SYNTHS))}")
-    from .scorers import SCORERS
+    from .scorers import SCORERS, scorer_class
 
     scorers = data["scorers"]
     if not isinstance(scorers, dict) or not scorers:
@@ -185,10 +195,22 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
     for s in scorers:
         if s not in SCORERS:
             raise SuiteError(f"{where('scorers')}: unknown scorer {s!r}; available: {', '.join(sorted(SCORERS))}")
+        if not isinstance(scorers[s] or {}, dict):
+            raise SuiteError(f"{where('scorers.' + s)}: a mapping of settings, e.g. {{}}")
+        try:  # settings are checked now, before anything is generated (no model is loaded)
+            scorer_class(s).resolve(scorers[s] or {})
+        except OptionError as e:
+            raise SuiteError(f"{where('scorers.' + s + '.' + e.key)} = {e.detail}") from None
+        except (UserError, TypeError, ValueError) as e:
+            raise SuiteError(f"{where('scorers.' + s)}: {str(e).removeprefix(f'scorer {s}: ')}") from None
+    if not isinstance(data["generation"] or {}, dict):
+        raise SuiteError(f"{where('generation')}: a mapping of sampling settings (temperature, top_k …)")
     try:
         generation = GenerationOptions(**(data["generation"] or {}))
     except TypeError as e:
         raise SuiteError(f"{where('generation')}: {e}") from None
+    except OptionError as e:
+        raise SuiteError(f"{where('generation.' + e.key)} = {e.detail}") from None
     adapter = local("adapter")
     if any(v.startswith("finetuned") for v in variants):
         if adapter is None and not data.get("finetune"):

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .constants import ASR_SAMPLE_RATE
-from .errors import UserError
+from .errors import OptionError, UserError, check_choice, check_number
 from .records import Segment, Word
 
 EMBEDDED_ASR = "tiny.en"
@@ -44,9 +44,38 @@ class AsrOptions:
     threads: int = 0  # CPU threads for faster-whisper; 0 = all cores
     vad: bool = False  # faster-whisper's Silero VAD skips long silences before decoding
 
+    def __post_init__(self):
+        check_number(self, "beam_size", 1, 64, integer=True)
+        check_number(self, "threads", 0, integer=True)
+        check_choice(self, "device", ("auto", "cpu", "cuda") + tuple(f"cuda:{i}" for i in range(16)))
+        if not isinstance(self.language, str) or not self.language.isalpha():
+            raise OptionError("language", f"{self.language!r}: a Whisper language code such as en")
+        check_asr_name(self.model)
+
     @property
     def model_id(self) -> str:
         return f"{backend_of(self.model)}:{self.model}"
+
+
+# openai-whisper's model names (its `_MODELS`); kept here so that a name is checked without importing torch
+OPENAI_WHISPER_NAMES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
+                        "large-v2", "large-v3", "large", "large-v3-turbo", "turbo")
+
+
+def check_asr_name(name: str) -> None:
+    """Raise OptionError for a model name that no backend knows (before any model loads)."""
+    if not isinstance(name, str) or not name:
+        raise OptionError("asr", f"{name!r}: a Whisper model name such as tiny.en or turbo")
+    if name == EMBEDDED_ASR or name.startswith("faster-whisper:") or name in OPENAI_WHISPER_NAMES:
+        return
+    path = Path(name)
+    if path.suffix == ".pt" or "/" in name or path.exists():
+        if not path.exists():
+            raise OptionError("asr", f"{name!r}: no such file or folder; pass a Whisper checkpoint (.pt), a "
+                                     "CTranslate2 model folder, or a name such as tiny.en or turbo")
+        return
+    raise OptionError("asr", f"{name!r}: unknown Whisper model; use tiny.en (embedded), one of "
+                             f"{', '.join(OPENAI_WHISPER_NAMES[4:])} …, faster-whisper:NAME, a .pt file or a folder")
 
 
 def backend_of(name: str) -> str:

@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 
 from .constants import MAX_CLIP_SECONDS, MIN_CLIP_SECONDS
+from .errors import check_number
 from .records import ChunkPlan, Clip, Dropped, Word
 
 
@@ -24,6 +25,12 @@ class ChunkOptions:
     min_seconds: float = MIN_CLIP_SECONDS  # shorter pieces are merged into a neighbour or dropped
     margin: float = 0.2  # silence kept before the first and after the last word, seconds
     max_pause: float = 3.0  # a longer pause between two words always ends a clip
+
+    def __post_init__(self):
+        check_number(self, "max_seconds", 0, MAX_CLIP_SECONDS, low_open=True)
+        check_number(self, "min_seconds", 0, self.max_seconds)
+        check_number(self, "margin", 0, self.max_seconds / 2)
+        check_number(self, "max_pause", 0, low_open=True)
 
 
 def words_text(words: list[Word]) -> str:

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from .errors import UserError, yaml_problem
 
 
 class CorrectionsError(UserError, ValueError):
@@ -109,11 +109,16 @@ def _yaml_rules(text: str, path: Path) -> list[Rule]:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        raise CorrectionsError(f"{path}: not valid YAML ({str(e).splitlines()[0]}); see the format in "
+        raise CorrectionsError(f"{path}: not valid YAML ({yaml_problem(e)}); see the format in "
                                "`ttsbench prepare --help`") from None
+    if not isinstance(data, (dict, list)):
+        raise CorrectionsError(f"{path}: a mapping 'wrong: right' (and an optional `rules:` list), got {data!r}")
     entries = data if isinstance(data, list) else []
     if isinstance(data, dict):
-        entries = [{"from": k, "to": v} for k, v in data.items() if k != "rules"] + list(data.get("rules") or [])
+        extra = data.get("rules") or []
+        if not isinstance(extra, list):
+            raise CorrectionsError(f"{path}: key 'rules' must be a list of {{from: …, to: …}} rules, got {extra!r}")
+        entries = [{"from": k, "to": v} for k, v in data.items() if k != "rules"] + extra
     rules = []
     for n, e in enumerate(entries, 1):
         if not isinstance(e, dict) or "from" not in e or "to" not in e:
@@ -122,6 +127,10 @@ def _yaml_rules(text: str, path: Path) -> list[Rule]:
         if unknown:
             raise CorrectionsError(f"{path}: rule {n} has unknown keys {sorted(unknown)}; "
                                    "allowed: from, to, regex, case_sensitive, whole_word")
-        rules.append(Rule(str(e["from"]), "" if e["to"] is None else str(e["to"]), bool(e.get("regex", False)),
-                          bool(e.get("case_sensitive", False)), bool(e.get("whole_word", True))))
+        flags = {k: e.get(k, k == "whole_word") for k in ("regex", "case_sensitive", "whole_word")}
+        for k, v in flags.items():
+            if not isinstance(v, bool):
+                raise CorrectionsError(f"{path}: rule {n} key {k!r} must be true or false, got {v!r}")
+        rules.append(Rule(str(e["from"]), "" if e["to"] is None else str(e["to"]), flags["regex"],
+                          flags["case_sensitive"], flags["whole_word"]))
     return rules

@@ -22,3 +22,60 @@ _SECRET_PARAM = re.compile(r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|key|secret|passwo
 def redact(text: str) -> str:
     """`text` with URL credentials and secret query parameters replaced by `***`; for messages and records."""
     return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", str(text)))
+
+
+class OptionError(UserError, ValueError):
+    """A setting outside its allowed values. `key` is the field; callers name the flag or file."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key} {message}")
+        self.key, self.detail = key, message
+
+    def where(self, place: str) -> "OptionError":
+        """The same error, named for a flag (`--max-seconds`) or a file and key (`c.yaml: key 'r'`)."""
+        e = OptionError(self.key, self.detail)
+        e.args = (f"{place} {self.detail}",)
+        return e
+
+
+def check_number(options, name: str, low=None, high=None, integer: bool = False, low_open: bool = False,
+                 optional: bool = False, special=()) -> None:
+    """Raise OptionError unless `options.name` is a finite number in [low, high] (`low_open`: > low).
+
+    `integer` refuses fractions; `optional` allows None; `special` lists other accepted values
+    (e.g. -1 for "not set"). Booleans are not numbers here.
+    """
+    import math
+
+    value = getattr(options, name)
+    if value is None and optional or value in special and not isinstance(value, bool):
+        return
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
+        raise OptionError(name, f"{value!r}: must be {kind}{_range(low, high, low_open, special)}")
+    if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) \
+            or (high is not None and value > high):
+        raise OptionError(name, f"{value!r}: must be {kind}{_range(low, high, low_open, special)}")
+
+
+def check_choice(options, name: str, choices) -> None:
+    value = getattr(options, name)
+    if value not in choices:
+        raise OptionError(name, f"{value!r}: must be one of {', '.join(map(str, choices))}")
+
+
+def _range(low, high, low_open, special) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '≥'} {low:g}")
+    if high is not None:
+        parts.append(f"≤ {high:g}")
+    text = (" " + " and ".join(parts)) if parts else ""
+    return text + (f" (or {', '.join(map(str, special))})" if special else "")
+
+
+def yaml_problem(e: Exception) -> str:
+    """'line N: problem' of a YAML parse error, for a one-line message."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    return f"line {mark.line + 1}: {problem}" if mark is not None else problem

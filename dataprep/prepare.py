@@ -24,7 +24,7 @@ from .asr import AsrOptions, load_asr
 from .audio import AudioError, decode_audio, resample, wav_bytes
 from .chunking import ChunkOptions, plan_clips, words_text
 from .constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE
-from .errors import UserError, redact
+from .errors import UserError, check_number, redact
 from .versions import package_versions
 from .corrections import Corrector, load_corrections
 from .records import Clip, Dropped, Segment, Transcript, Word
@@ -57,6 +57,10 @@ class PrepareOptions:
     push_to_hub: str | None = None  # a Hub repo id; the token comes from the environment
     public: bool = False  # pushed datasets are private unless this is set
     progress: bool = True
+
+    def __post_init__(self):
+        check_number(self, "sample_rate", 8000, 192000, integer=True)
+        check_number(self, "speaker", 0, integer=True)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import AUDIO_SUFFIXES
-from .errors import UserError, redact
+from .errors import UserError, redact, yaml_problem
 
 
 class SourceError(UserError, ValueError):
@@ -123,7 +123,10 @@ def load_speakers(path: str | Path) -> dict[str, int]:
     else:
         import yaml
 
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise SourceError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: expected a mapping 'source: speaker id'")
         pairs = list(data.items())
@@ -132,7 +135,9 @@ def load_speakers(path: str | Path) -> dict[str, int]:
         try:
             out[str(key).strip()] = int(str(value).strip())
         except ValueError:
-            raise SourceError(f"{path}: speaker id for {key!r} must be an integer, got {value!r}") from None
+            out[str(key).strip()] = -1
+        if out[str(key).strip()] < 0 or isinstance(value, bool):
+            raise SourceError(f"{path}: speaker id for {key!r} must be an integer ≥ 0, got {value!r}")
     return out
 
 

@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .errors import check_number
 from .records import Clip
 
 SPLITS = ("train", "eval", "reference")
@@ -25,6 +26,13 @@ class SplitOptions:
     reference_seconds: float = 10.0  # at least this much reference audio per speaker
     reference_max_clip_seconds: float = 15.0  # prefer reference clips up to this long (short cloning context)
     eval_fraction: float = 0.1  # of the clips left after the reference, per speaker; at least one
+
+    def __post_init__(self):
+        check_number(self, "seed", integer=True)
+        check_number(self, "reference_clips", 0, integer=True)
+        check_number(self, "reference_seconds", 0)
+        check_number(self, "reference_max_clip_seconds", 0, low_open=True)
+        check_number(self, "eval_fraction", 0, 0.9)
 
 
 def assign_splits(clips: list[Clip], options: SplitOptions = SplitOptions()) -> tuple[dict[str, str], list[str]]:

@@ -100,8 +100,8 @@ def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: in
     """Write `minutes` of speech in `voice` to `out` (24 kHz WAV) and its text to `out` + `.txt`."""
     if voice not in VOICES:
         raise UserError(f"unknown voice {voice!r}; choose one of {', '.join(VOICES)}")
-    if minutes <= 0:
-        raise UserError(f"--minutes must be positive, got {minutes}")
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 600:
+        raise UserError(f"--minutes {minutes!r}: must be a number > 0 and ≤ 600")
     out = Path(out)
     r = random.Random(f"pauses:{seed}")
     parts, lines, total = [], [], 0.0

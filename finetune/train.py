@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from dataprep.constants import MAX_CLIP_SECONDS
-from dataprep.errors import UserError
+from dataprep.errors import OptionError, UserError, check_choice, check_number, yaml_problem
 from dataprep.versions import package_versions
 
 from .data import TurnDataset, collate, decode_rows, fit_rows, load_splits, subset
@@ -62,13 +62,38 @@ class FinetuneOptions:
     gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
     device: str = "auto"
 
+    def __post_init__(self):
+        for name in ("r", "per_device_batch_size", "gradient_accumulation_steps", "eval_steps", "save_steps"):
+            check_number(self, name, 1, integer=True)
+        check_number(self, "lora_alpha", 0, low_open=True)
+        check_number(self, "lora_dropout", 0, 0.99)
+        check_number(self, "learning_rate", 0, low_open=True)
+        check_number(self, "warmup_steps", 0, integer=True)
+        check_number(self, "epochs", 0, low_open=True)
+        check_number(self, "max_steps", 1, integer=True, special=(-1,))
+        check_number(self, "weight_decay", 0, 10)
+        check_number(self, "seed", integer=True)
+        check_number(self, "rows", 1, integer=True, optional=True)
+        check_number(self, "max_audio_seconds", 0, low_open=True)
+        check_number(self, "depth_decoder_frames", 0, 1, low_open=True)
+        check_choice(self, "backend", ("auto", "unsloth", "peft"))
+        check_choice(self, "gradient_checkpointing", (True, False))
+        check_choice(self, "use_rslora", (True, False))
+        if not self.target_modules or not all(isinstance(t, str) for t in self.target_modules):
+            raise OptionError("target_modules", f"{list(self.target_modules)!r}: a list of layer names such as q_proj")
+
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides) -> FinetuneOptions:
         """Settings from a YAML mapping, then `overrides` (flags that were given) on top."""
         path = Path(path)
         if not path.is_file():
             raise UserError(f"{path}: no such config file")
-        data = yaml.safe_load(path.read_text()) or {}
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise UserError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{path}: a mapping of settings (learning_rate: 2e-4, max_steps: 60 …)")
         return cls.from_dict({**data, **overrides}, where=str(path))
 
     @classmethod
@@ -78,8 +103,12 @@ class FinetuneOptions:
         if unknown:
             raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
         if "target_modules" in data:
-            data = {**data, "target_modules": tuple(data["target_modules"])}
-        return cls(**data)
+            modules = data["target_modules"]
+            data = {**data, "target_modules": tuple(modules) if isinstance(modules, (list, tuple)) else (modules,)}
+        try:
+            return cls(**data)
+        except OptionError as e:
+            raise e.where(f"{where}: key '{e.key}' =") from None
 
 
 @dataclass
@@ -141,6 +170,9 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     device = resolve_device(options.device)
     backend = choose_backend(options.backend, device)
     say(f"finetune: backend {backend} on {device}")
+    from transformers import set_seed
+
+    set_seed(options.seed)  # before the LoRA weights are drawn: same seed, same start, same loss history
     model, processor = load_model(backend, base, device, options)
     chosen = subset(splits.train, options.rows, options.seed)
     train_rows, bad = decode_rows(splits.dataset, chosen)

@@ -319,14 +319,54 @@ def load_sweep(sweep_dir: Path) -> dict | None:
     return {"dir": str(sweep_dir), "sweep": sweep, "charts": charts, "rows": rows}
 
 
+SIDECAR_KIND = "ttsbench report"
+
+
+def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, overwrite: bool) -> None:
+    """Refuse to write over what the report reads, or over a file that is not a report, before any work."""
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ReportError(f"-o {out}: a report is an .html file (its record goes beside it as .json); "
+                          f"pass e.g. {out.with_suffix('.html')}")
+    sidecar = out.with_suffix(".json")
+    ours = sidecar.is_file() and _sidecar_of(sidecar) == out.name
+    for path in (out, sidecar):
+        if not path.exists() or ours:
+            continue
+        inside = next((d for d in read_dirs if d.resolve() in path.resolve().parents), None)
+        if inside is not None:
+            raise ReportError(f"-o {out}: would write over {path}, a file of the run {inside} this report reads; "
+                              f"pass another name, e.g. {inside / 'report.html'}")
+        if not overwrite:
+            raise ReportError(f"-o {out}: {path} exists and is not a ttsbench report; pass another name, "
+                              "or --overwrite to replace it")
+    if audio_dir is not None:
+        inside = next((d for d in read_dirs if d.resolve() == audio_dir.resolve()
+                       or d.resolve() in audio_dir.resolve().parents), None)
+        if inside is not None:
+            raise ReportError(f"--audio-dir {audio_dir}: is inside the run {inside} this report reads; "
+                              "pass a folder outside it")
+
+
+def _sidecar_of(path: Path) -> str | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data.get("report") if isinstance(data, dict) else None
+
+
 def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path | None = None,
-                 audio_format: str = "ogg", title: str | None = None) -> ReportResult:
-    """Write one HTML page for the runs (and sweeps) in `paths`; see the module docstring."""
+                 audio_format: str = "ogg", title: str | None = None, overwrite: bool = False) -> ReportResult:
+    """Write one HTML page for the runs (and sweeps) in `paths`; see the module docstring.
+
+    `out` is an .html file; `out` with .json beside it records what the report holds (the
+    `report.*` gates read it). Neither may be a file the report reads, and an existing file that
+    is not a ttsbench report is replaced only with `overwrite`.
+    """
     import jinja2
 
     start = time.time()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     audio_dir = Path(audio_dir) if audio_dir else None
     if not paths:
         raise ReportError("no run directories given; pass one or more folders `ttsbench bench` wrote")
@@ -343,6 +383,8 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         else:
             views.append(load_run(p))
 
+    _check_output(out, [Path(p) for p in paths] + [v.dir for v in views], audio_dir, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
     show_grid = not sweeps  # a sweep's many points: headline tables and the curve, no players
     needed = [v.dir / s.audio_path for v in views for s in v.samples
               if show_grid and s.audio_path and s.variant != "ground_truth" and (v.dir / s.audio_path).is_file()]
@@ -378,7 +420,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
     tmp.replace(out)
     seconds = time.time() - start
     (out.with_suffix(".json")).write_text(json.dumps(
-        {"report": out.name, "runs": [str(v.dir) for v in views], "audio_elements": audio_elements,
+        {"kind": SIDECAR_KIND, "report": out.name, "runs": [str(v.dir) for v in views], "audio_elements": audio_elements,
          "samples": sum(len(v.samples) for v in views), "missing": missing, "seconds": round(seconds, 2)},
         indent=1) + "\n")
     return ReportResult(out, seconds, audio_elements, missing)

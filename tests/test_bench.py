@@ -119,7 +119,7 @@ def test_failed_samples_are_counted_never_dropped(voice_dataset, tmp_path):
                                    prompts=PROMPTS + ["Short and silent.", "Tiny <b>&amp;</b> \"quoted\" — ünïcödé?"],
                                    scorers={"wer": {}, "speaker_sim": {}, "signal": {}}))
     s = run_suite(suite, tmp_path / "out", progress=False).summary
-    assert s["samples"]["base"] == {"n": 10, "failed": 4, "missing": 0}  # 2 seeds × (fail + NaN)
+    assert s["samples"]["base"] == {"n": 10, "failed": 4, "missing": 0, "regenerated": 0}  # 2 seeds × (fail + NaN)
     wer = value(s, "base", "wer_macro")
     assert wer["n"] == 6 and wer["n_failed"] == 4
     assert value(s, "base", "stop_failure_rate")["mean"] == pytest.approx(2 / 6)
@@ -206,7 +206,7 @@ def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(fini
     (run / "samples.jsonl").write_text("".join(l + "\n" for l in lines if json.loads(l)["variant"] != "cloned"))
     (run / "summary.json").unlink()  # as a run killed before the summary: recomputed from the store
     summary = read_summary(run)
-    assert summary["samples"]["cloned"] == {"n": 0, "failed": 0, "missing": 6}
+    assert summary["samples"]["cloned"] == {"n": 0, "failed": 0, "missing": 6, "regenerated": 0}
     assert summary["samples"]["base"]["missing"] == 0
     sim = value(summary, "cloned", "speaker_sim")
     assert sim["n"] == 0 and sim["n_failed"] == 6
