@@ -23,9 +23,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
-from dataprep.errors import OptionError, UserError, check_number, yaml_problem
+from dataprep.errors import OptionError, UserError, check_number, read_yaml_mapping
 
 from .records import ANCHORS, VARIANTS, Prompt, PromptSet
 
@@ -110,16 +109,9 @@ def merge(base: dict, override: dict) -> dict:
 def read_yaml(path: Path, seen: tuple = ()) -> dict:
     """A suite file with its includes resolved."""
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError(f"{path}: no such suite file; check the path")
     if path.resolve() in seen:
         raise SuiteError(f"{path}: includes itself (through {' → '.join(p.name for p in seen)})")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise SuiteError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
-    if not isinstance(data, dict):
-        raise SuiteError(f"{path}: a suite is a mapping of keys (name, model, prompts …)")
+    data = read_yaml_mapping(path, "suite", SuiteError)
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise SuiteError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(TOP_KEYS))}")
@@ -256,7 +248,7 @@ def load_prompts(value, suite_path: Path) -> PromptSet:
         path = Path(value) if _is_path(value) else PROMPTS_DIR / f"{value}.yaml"
         if not path.is_file():
             raise SuiteError(f"{where}: no prompt set {value!r} (looked for {path})")
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml_mapping(path, "prompt set", SuiteError)
         name, version, items = data.get("name", path.stem), str(data.get("version", "1")), data.get("prompts")
         where = f"{path}: key 'prompts'"
     else:

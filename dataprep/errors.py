@@ -79,3 +79,20 @@ def yaml_problem(e: Exception) -> str:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or str(e).splitlines()[0]
     return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+
+
+def read_yaml_mapping(path, what: str, error=UserError) -> dict:
+    """A YAML file that must hold a mapping; `error` (naming the file, and the line of a syntax error) otherwise."""
+    import yaml
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file; check the path")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise error(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: a {what} file is a mapping of keys, got {type(data).__name__}")
+    return data

@@ -22,10 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from dataprep.constants import MAX_CLIP_SECONDS
-from dataprep.errors import OptionError, UserError, check_choice, check_number, yaml_problem
+from dataprep.errors import OptionError, UserError, check_choice, check_number, read_yaml_mapping
 from dataprep.versions import package_versions
 
 from .data import TurnDataset, collate, decode_rows, fit_rows, load_splits, subset
@@ -85,15 +83,7 @@ class FinetuneOptions:
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides) -> FinetuneOptions:
         """Settings from a YAML mapping, then `overrides` (flags that were given) on top."""
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: no such config file")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise UserError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
-        if not isinstance(data, dict):
-            raise UserError(f"{path}: a mapping of settings (learning_rate: 2e-4, max_steps: 60 …)")
+        data = read_yaml_mapping(path, "fine-tune settings")
         return cls.from_dict({**data, **overrides}, where=str(path))
 
     @classmethod

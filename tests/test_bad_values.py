@@ -59,7 +59,7 @@ def test_finetune_flags(flags, expected, capsys, tmp_path):
     ("r: -4\n", "c.yaml: key 'r' = -4: must be an integer ≥ 1"),
     ("gradient_checkpointing: maybe\n", "key 'gradient_checkpointing' = 'maybe': must be one of True, False"),
     ("max_steps: [1\n", "c.yaml: not valid YAML (line 2:"),
-    ("- 1\n- 2\n", "c.yaml: a mapping of settings"),
+    ("- 1\n- 2\n", "c.yaml: a fine-tune settings file is a mapping of keys"),
     ("learning_rat: 0.1\n", "unknown setting(s) learning_rat"),
 ])
 def test_finetune_config_files(text, expected, capsys, tmp_path):
