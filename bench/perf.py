@@ -5,6 +5,7 @@ Timings depend on the machine; the ratios are what to compare. Nothing here is a
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -13,31 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dataprep.audio import speech_from_folder
+
 REALSPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "realspeech" / "ljspeech"
 
 
-def main(args) -> int:
-    data = Path(args.data) if args.data else REALSPEECH
-    if args.what == "prepare":
-        return perf_prepare(data, args.seconds or 120.0, args.threads)
-    if args.what == "report":
-        return perf_report(data)
-    if args.what == "generate":
-        return perf_generate(args.base, _sizes(args.batch_sizes or "1,8"), args.seconds or 10.0, args.device)
-    if args.what == "gpu":
-        from dataprep.errors import UserError
-
-        from .perf_gpu import perf_gpu
-
-        if not args.out:
-            raise UserError("perf gpu: pass --out DIR (where gpu.json, gpu.md and the random models go)")
-        return perf_gpu(args.out, args.points.split(",") if args.points else None, args.steps,
-                        _sizes(args.batch_sizes or "1,8,16"), args.seconds or 10.0,
-                        "cuda" if args.device == "auto" else args.device)
-    return perf_score(data, args.threads)
-
-
-def _sizes(text: str) -> list[int]:
+def batch_sizes(text: str) -> list[int]:
     from dataprep.errors import UserError
 
     try:
@@ -94,61 +76,6 @@ def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: 
                       "audio_seconds_per_second": round(audio / wall, 3), "ran_to_cap": sum(not g.stopped for g in out),
                       "failed": sum(g.error is not None for g in out), "device": str(synth.device)})
     return rates
-
-
-def perf_report(data: Path, prompts: int = 20, seeds: int = 3) -> int:
-    """Report time for a run of 4 variants × 20 prompts × 3 seeds (+ anchors) built from real speech,
-    with audio embedded as Ogg Vorbis, against the same report embedding plain WAV (no encoding)."""
-    import json
-
-    from dataprep.audio import write_wav
-
-    from reports.html import build_report
-
-    from .records import Sample, Score
-    from .store import RunStore
-
-    rng = np.random.default_rng(0)
-    variants = ["base", "cloned", "finetuned", "finetuned_cloned"]
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
-        store = RunStore(run_dir)
-        speech = _speech(data, 400.0, 24000)
-        text = "the quick brown fox jumps over the lazy dog near the river bank"
-        rows = [(v, f"p{k:02d}", s) for v in variants for k in range(prompts) for s in range(seeds)]
-        rows += [("impostor", f"p{k:02d}", 0) for k in range(prompts)] + [("ground_truth", f"e{k}", 0) for k in range(5)]
-        for n, (v, p, seed) in enumerate(rows):
-            start = int(rng.integers(0, len(speech) - 6 * 24000))
-            audio = speech[start:start + int(rng.uniform(3, 6) * 24000)]
-            path = write_wav(store.audio_path(v, p, seed), audio, 24000)
-            store.add_sample(Sample(v, p, seed, text, str(path.relative_to(run_dir)), len(audio) / 24000, True))
-            hyp = " ".join(w for w in text.split() if rng.random() > 0.1)
-            words = len(text.split())
-            wer = {"transcript": hyp, "ref_norm": text, "hyp_norm": hyp, "substitutions": 0, "insertions": 0,
-                   "deletions": words - len(hyp.split()), "ref_words": words}
-            store.add_scores([Score(v, p, seed, "wer", (words - len(hyp.split())) / words, wer, "wer:x"),
-                              Score(v, p, seed, "speaker_sim", float(rng.uniform(0.5, 0.9)), {}, "speaker_sim:x"),
-                              Score(v, p, seed, "stop_failure", 0.0, {}, "signal:x")], "")
-        write_wav(store.audio_path("reference", "ref-1", 0), speech[:10 * 24000], 24000)
-        (run_dir / "run.json").write_text(json.dumps({
-            "suite": "perf", "config": {"variants": variants, "anchors": ["ground_truth", "impostor"], "seeds": seeds,
-                                        "scorers": {"wer": {}, "speaker_sim": {}, "signal": {}}},
-            "prompts": {"n": prompts}}))
-        from .runner import read_summary
-
-        (run_dir / "summary.json").write_text(json.dumps(read_summary(run_dir)))  # as `bench` leaves it
-        timings = {}
-        for fmt in ("wav", "ogg"):
-            t = time.perf_counter()
-            result = build_report([run_dir], Path(tmp) / f"report-{fmt}.html", audio_format=fmt)
-            timings[fmt] = (time.perf_counter() - t, result.path.stat().st_size / 2**20, result.audio_elements)
-    print(f"report of {len(variants)} variants × {prompts} prompts × {seeds} seeds + anchors "
-          f"({timings['ogg'][2]} audio players, 3–6 s each, {os.cpu_count()} CPUs):")
-    for fmt, (seconds, mib, _) in timings.items():
-        print(f"  audio as {fmt:<4} {seconds:6.2f} s  {mib:6.1f} MiB")
-    print(f"ogg/wav: {timings['ogg'][0] / timings['wav'][0]:.1f}× the time, "
-          f"{timings['ogg'][1] / timings['wav'][1]:.2f}× the size (goal: a few seconds)")
-    return 0
 
 
 def perf_score(data: Path, threads: int) -> int:
@@ -211,24 +138,6 @@ def perf_score(data: Path, threads: int) -> int:
     return 0
 
 
-def _speech(folder: Path, seconds: float, rate: int) -> np.ndarray:
-    """Real speech from `folder` joined (with short pauses) to about `seconds`."""
-    from dataprep.audio import AUDIO_SUFFIXES, load_audio
-    from dataprep.errors import UserError
-
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise UserError(f"--data {folder}: no audio files; pass a folder of speech recordings")
-    parts, total = [], 0
-    while total < seconds * rate:
-        for f in files:
-            parts += [load_audio(f, rate), np.zeros(rate // 3, np.float32)]
-            total += len(parts[-2]) + len(parts[-1])
-            if total >= seconds * rate:
-                break
-    return np.concatenate(parts)
-
-
 def perf_prepare(data: Path, seconds: float, threads: int) -> int:
     """Ours (word timestamps, sentence-aware chunking, dataset) vs the notebook's way (segment
     stacking without word timings, same Whisper model), on the same audio, model loaded once."""
@@ -241,7 +150,7 @@ def perf_prepare(data: Path, seconds: float, threads: int) -> int:
 
     datasets.disable_progress_bars()
     asr_options = AsrOptions(threads=threads)
-    audio = _speech(data, seconds, CSM_SAMPLE_RATE)
+    audio = speech_from_folder(data, seconds, CSM_SAMPLE_RATE)
     length = len(audio) / CSM_SAMPLE_RATE
     with tempfile.TemporaryDirectory() as tmp:
         wav = write_wav(Path(tmp) / "speech.wav", audio, CSM_SAMPLE_RATE)
@@ -265,19 +174,76 @@ def perf_prepare(data: Path, seconds: float, threads: int) -> int:
         prepare([str(wav)], replace(options))
         rerun_s = time.perf_counter() - t
 
-    counts = result.manifest["counts"]
-    clips = sum(c["clips"] for c in counts.values())
+    clips = result.manifest.clips
     print(f"perf prepare — {length:.0f} s of real speech from {data}, Whisper {asr_options.model_id} "
           f"(model load {load_s:.1f} s, not counted), {threads or os.cpu_count()} CPU threads, best of 2")
     print(f"{'pipeline':<44} {'wall s':>7} {'× real time':>12} {'clips':>6} {'lost':>6}")
     print(f"{'notebook: segments stacked, no word timings':<44} {naive_s:>7.2f} {length / naive_s:>12.1f} "
           f"{naive['clips']:>6} {naive['lost']:>6}")
     print(f"{'ttsbench prepare: words, sentence ends':<44} {ours_s:>7.2f} {length / ours_s:>12.1f} "
-          f"{clips:>6} {len(result.manifest['dropped']):>6}")
+          f"{clips:>6} {len(result.manifest.dropped):>6}")
     print(f"{'ttsbench prepare, re-run (cached)':<44} {rerun_s:>7.2f} {length / rerun_s:>12.1f}")
     print(f"ours / notebook speed: {naive_s / ours_s:.2f}×   goal: ≥ 10× real time → "
           f"{'met' if length / ours_s >= 10 else 'MISSED'} ({length / ours_s:.1f}×)")
     print("'lost' = speech not in any clip: the notebook drops segments silently; ttsbench lists each dropped piece")
+    return 0
+
+
+def perf_prepare_long(data: Path, hours: float, threads: int) -> int:
+    """Peak memory of `ttsbench prepare` on a recording of `hours` (44.1 kHz stereo WAV, real speech with a
+    30 s stretch of non-speech every 5 minutes), beside the peak of decoding it whole as prepare used to."""
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    from dataprep.constants import ASR_SAMPLE_RATE
+
+    rate, speech = 44100, speech_from_folder(data, 300, 44100)  # five minutes of real speech, repeated
+    t = np.arange(30 * rate) / rate
+    noise = (0.05 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.5 * t)  # a hum that swells and fades …
+             + 0.01 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)  # … over hiss
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, quiet = Path(tmp) / "long.wav", []
+        with sf.SoundFile(wav, "w", rate, 2, subtype="PCM_16") as f:  # written in blocks: this process stays small
+            written = 0.0
+            while written < hours * 3600:
+                f.write(np.stack([speech, 0.9 * speech], axis=1))
+                quiet.append((written + len(speech) / rate, written + (len(speech) + len(noise)) / rate))
+                f.write(np.stack([noise, noise], axis=1))
+                written += (len(speech) + len(noise)) / rate
+        print(f"perf prepare --hours {hours:g}: {written / 3600:.2f} h of 44.1 kHz stereo WAV "
+              f"({wav.stat().st_size / 2**30:.2f} GiB), real speech from {data} with 30 s of hum every 5 min")
+
+        def peak_of(code: str) -> tuple[float, float]:
+            """(peak resident GiB, wall s) of `code` in a fresh process, as that process reports it."""
+            start = time.perf_counter()
+            report = "\nimport resource; print('peak-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+            proc = subprocess.run([sys.executable, "-c", code + report], capture_output=True, text=True)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("peak-kib")]
+            if proc.returncode or not lines:
+                raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1])
+            return int(lines[-1].split()[1]) / 2**20, time.perf_counter() - start  # ru_maxrss: KiB on Linux
+
+        whole_gib, whole_s = peak_of(f"from dataprep.audio import decode_audio, resample\n"
+                                     f"a, r = decode_audio({str(wav)!r}); resample(a, r, {ASR_SAMPLE_RATE})")
+        out = Path(tmp) / "voice"
+        ours_gib, ours_s = peak_of(
+            "from ttsbench.cli import main\n"
+            f"assert main(['prepare', {str(wav)!r}, '--out', {str(out)!r}, '--quiet']) == 0")
+        transcript = json.loads(next((out / "transcripts").glob("*.json")).read_text())
+        over = [w["word"] for s in transcript["segments"] for w in s["words"]
+                if any(a + 0.5 < (w["start"] + w["end"]) / 2 < b - 0.5 for a, b in quiet)]
+        from dataprep.records import PrepareManifest
+
+        manifest = PrepareManifest.read(out)
+    print(f"{'':<46} {'peak GiB':>9} {'wall s':>8}")
+    print(f"{'decode whole + resample (prepare until now)':<46} {whole_gib:>9.2f} {whole_s:>8.1f}")
+    print(f"{'ttsbench prepare, streamed (all of it)':<46} {ours_gib:>9.2f} {ours_s:>8.1f}")
+    print(f"clips {manifest.clips}, words recognised over the "
+          f"{len(quiet)} non-speech stretches: {len(over)} {over[:5] if over else ''} (VAD on)")
+    print(f"goal: a {hours:g}-hour file under 2 GB peak → {'met' if ours_gib * 2**30 < 2e9 else 'MISSED'} "
+          f"({ours_gib:.2f} GiB); the old way needed {whole_gib:.2f} GiB just to decode it")
     return 0
 
 

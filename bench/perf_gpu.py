@@ -204,19 +204,19 @@ def train_point(out: Path, base: Path, backend: str, checkpointing: bool, spec: 
     run_dir = out / "finetune" / spec["name"].replace("/", "_")
     shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run: the cached one would train nothing
     rec = finetune(voice_data(out), str(base), run_dir, options, progress=False, callbacks=[StepTimer()]).record
-    losses = [h["loss"] for h in rec["loss_history"] if "loss" in h]
+    losses = rec.losses
     steady = times[2:] or times
     step = statistics.median(steady)
     k = max(1, min(3, len(losses) // 3))  # the mean of the first and last few steps: one step's loss is noisy
-    return {"status": "ok", "backend": rec["backend"], "gradient_checkpointing": checkpointing or backend == "unsloth",
-            "steps": rec["steps"], "micro_batch": f"{options.per_device_batch_size} × {CLIP_SECONDS:g} s",
+    return {"status": "ok", "backend": rec.backend, "gradient_checkpointing": checkpointing or backend == "unsloth",
+            "steps": rec.steps, "micro_batch": f"{options.per_device_batch_size} × {CLIP_SECONDS:g} s",
             "seconds_per_step": round(step, 4),
             "seconds_per_micro_batch": round(step / options.gradient_accumulation_steps, 4),
             "first_step_seconds": round(times[0], 2) if times else None,
-            "peak_memory": rec["peak_memory"], "trainable_parameters": rec["trainable_parameters"],
+            "peak_memory": rec.peak_memory, "trainable_parameters": rec.trainable_parameters,
             "loss_start": round(float(np.mean(losses[:k])), 4), "loss_end": round(float(np.mean(losses[-k:])), 4),
-            "eval_loss": next((h["eval_loss"] for h in reversed(rec["loss_history"]) if "eval_loss" in h), None),
-            "train_seconds": rec["wall_seconds"], "label": rec["label"]}
+            "eval_loss": rec.eval_losses[-1] if rec.eval_losses else None,
+            "train_seconds": rec.wall_seconds, "label": rec.label}
 
 
 def generate_point(base: Path, spec: dict) -> dict:

@@ -1,11 +1,13 @@
-"""The records of a benchmark run, stored as JSON lines in the run directory.
+"""The records of a benchmark run: JSON lines (samples, scores) and JSON files (run, summary, sweep).
 
-`reports/` and `suites/` read these and nothing else of `bench`.
+`reports/` and `suites/` read these, through the run store (`bench.store`), and nothing else of `bench`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+
+from dataprep.records import JsonRecord
 
 ANCHORS = ("ground_truth", "impostor")  # rows that need no model
 VARIANTS = ("base", "cloned", "finetuned", "finetuned_cloned")
@@ -93,3 +95,112 @@ def to_dict(record) -> dict:
 def from_dict(cls, data: dict):
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+HEADLINE = ("wer_micro", "wer_macro", "cer", "speaker_sim", "stop_failure_rate")  # the summary table's columns
+
+
+@dataclass(frozen=True)
+class RunRecord(JsonRecord):
+    """`run.json`: the run describes itself — resolved suite, data, model, versions, what it plans to make."""
+
+    FILE = "run.json"
+
+    suite: str
+    suite_path: str
+    config: dict  # the resolved suite (includes applied), minus gates and output paths
+    config_key: str  # hash of config, prompts, dataset and adapter: another configuration is refused
+    prompts: dict  # {name, version, n}
+    created: str
+    dataset: str | None = None
+    dataset_key: str = ""  # the dataset's prepare.json input key
+    adapter: str | None = None  # absolute path
+    adapter_sha: str = ""
+    reference_clips: list = field(default_factory=list)
+    planned: dict = field(default_factory=dict)  # row → samples the run makes (missing ones count as failures)
+    gates: list = field(default_factory=list)
+    label: str = ""  # "tiny random model — pipeline check only" and the like
+    versions: dict = field(default_factory=dict)
+    git_sha: str = ""
+    machine: dict = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[str]:
+        """The run's rows: its variants, then its anchors."""
+        return list(self.config.get("variants", [])) + [a for a in ANCHORS if a in self.config.get("anchors", [])]
+
+
+@dataclass(frozen=True)
+class SampleCounts:
+    """How many samples a row has, and how many of them are not usable."""
+
+    n: int  # samples with a line (generated or failed)
+    failed: int  # generation failed or gave unusable audio
+    missing: int = 0  # planned but never produced (a run not finished)
+    regenerated: int = 0  # made again because their audio file had gone
+
+
+@dataclass(frozen=True)
+class RunSummary(JsonRecord):
+    """`summary.json`: per-row summaries of every metric, and paired comparisons between rows."""
+
+    FILE = "summary.json"
+
+    suite: str
+    label: str
+    scorers: list  # scorer ids (name:hash of settings): runs with other ids are not compared
+    samples: dict  # row → SampleCounts
+    summaries: list  # Summary
+    comparisons: list  # Comparison, each pair of rows once (a − b for a listed before b)
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = ""):
+        plain = super().from_dict(data, where)
+        return cls(plain.suite, plain.label, list(plain.scorers),
+                   {k: v if isinstance(v, SampleCounts) else SampleCounts(**v) for k, v in plain.samples.items()},
+                   [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
+                   [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons])
+
+    @property
+    def rows(self) -> list[str]:
+        return list(self.samples)
+
+    def summary(self, row: str, metric: str) -> Summary | None:
+        return next((s for s in self.summaries if (s.variant, s.metric) == (row, metric)), None)
+
+    def comparison(self, a: str, b: str, metrics: tuple[str, ...]) -> Comparison | None:
+        """a − b for the first of `metrics` compared; a comparison stored as b − a is turned around."""
+        for c in self.comparisons:
+            if c.metric in metrics and (c.a, c.b) == (a, b):
+                return c
+        for c in self.comparisons:
+            if c.metric in metrics and (c.b, c.a) == (a, b):
+                neg = lambda x: None if x is None else -x  # noqa: E731
+                return Comparison(a, b, c.metric, neg(c.difference), neg(c.ci_high), neg(c.ci_low), c.p_value,
+                                  c.n_pairs, c.paired)
+        return None
+
+    def headline(self) -> tuple[list[str], list[tuple[str, list]]]:
+        """(columns, [(row, [Summary or None per column])]): the numbers every table of a run shows."""
+        cols = [m for m in HEADLINE if any(self.summary(v, m) for v in self.rows)]
+        return cols, [(v, [s if s is not None and s.mean is not None else None
+                           for s in (self.summary(v, m) for m in cols)]) for v in self.rows]
+
+
+@dataclass(frozen=True)
+class SweepRecord(JsonRecord):
+    """`sweep.json`: the points of a data-size sweep and the learning-curve fit."""
+
+    FILE = "sweep.json"
+
+    suite: str
+    suite_path: str
+    sizes: list
+    seeds: list
+    executor: str
+    train_rows: int
+    points: dict  # point name → its run directory
+    fit: dict  # variant → the saturating fit (or why there is none)
+    fit_text: str = ""
+    target: dict = field(default_factory=dict)
+    label: str = ""

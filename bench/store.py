@@ -1,8 +1,10 @@
-"""The run directory on disk: JSON lines appended as work finishes, safe to kill at any moment.
+"""The run directory on disk, and its one reader: JSON lines appended as work finishes, safe to kill.
 
 A line is written with one `write` on a file opened for appending and flushed to disk; audio is
 written (atomically) before its sample line. A run killed mid-write leaves at most one torn last
-line, which is cut off when the run resumes.
+line, which is cut off when the run resumes. Everything that reads a run (the runner, reports,
+gates, sweeps) goes through `RunStore`: `run()`, `samples()`, `current_scores()`, `summary()`,
+`finetune()`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import os
 import re
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import Sample, Score, from_dict, to_dict
+from .records import RunRecord, RunSummary, Sample, SampleCounts, Score, from_dict, to_dict
+from .stats import DERIVED, compare, summarize
+
+COMPARED = ("speaker_sim", "wer", "cer", "stop_failure")  # metrics compared between every two rows
 
 
 class StoreError(UserError, ValueError):
@@ -45,6 +51,60 @@ class RunStore:
     def scores(self) -> list[dict]:
         """Score lines as stored (a Score plus the `audio_sha` it was computed from)."""
         return read_jsonl(self.scores_path)
+
+    def run(self) -> RunRecord | None:
+        return RunRecord.read(self.dir)
+
+    def current_scores(self) -> list[Score]:
+        """The scores that belong to the samples as they are now: latest per key, audio unchanged."""
+        samples = {s.key: s for s in self.samples()}
+        shas = {k: audio_sha(self.dir / s.audio_path) for k, s in samples.items() if s.audio_path}
+        latest = {}
+        for d in self.scores():
+            key = (d["variant"], d["prompt_id"], d["seed"])
+            if key in samples and d.get("audio_sha", "") == shas.get(key, ""):
+                latest[(*key, d["metric"])] = from_dict(Score, d)
+        return list(latest.values())
+
+    def newest_change(self) -> float:
+        """When samples or scores last changed (a summary or report older than this is stale)."""
+        return max((p.stat().st_mtime for p in (self.samples_path, self.scores_path) if p.exists()), default=0)
+
+    def summary(self) -> RunSummary:
+        """summary.json when it is newer than the samples and scores, else computed (a run in progress)."""
+        path = self.dir / RunSummary.FILE
+        if path.is_file() and path.stat().st_mtime >= self.newest_change():
+            return RunSummary.read(self.dir)
+        run = self.run()
+        return self.summarize(run.rows if run else sorted({s.variant for s in self.samples()}))
+
+    def summarize(self, rows: list[str]) -> RunSummary:
+        """Per-row summaries and pairwise comparisons of the scores as they are now (pure over the store)."""
+        scores = self.current_scores()
+        metrics = sorted({s.metric for s in scores})
+        metrics += [d for d, base in DERIVED.items() if base in metrics]
+        samples = self.samples()
+        run = self.run()
+        planned = run.planned if run else {}
+        counts = {}
+        for v in rows:  # planned samples never produced (a half-finished run) count as missing
+            mine = [s for s in samples if s.variant == v]
+            counts[v] = SampleCounts(len(mine), sum(1 for s in mine if s.error),
+                                     max(0, planned.get(v, len(mine)) - len(mine)),
+                                     sum(1 for s in mine if s.regenerated))
+        summaries = [summarize(scores, v, m) for v in rows for m in metrics]
+        summaries = [replace(s, n_failed=s.n_failed + counts[s.variant].missing) for s in summaries]
+        comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
+                       for i, a in enumerate(rows) for b in rows[i + 1:]]
+        return RunSummary(run.suite if run else "", run.label if run else "", sorted({s.scorer for s in scores}),
+                          counts, summaries, comparisons)
+
+    def finetune(self):
+        """The `finetune.json` of the run's adapter (a FinetuneRecord), or None."""
+        from finetune.records import read_finetune_record
+
+        run = self.run()
+        return read_finetune_record(run.adapter) if run and run.adapter else None
 
     def add_sample(self, sample: Sample) -> None:
         append_jsonl(self.samples_path, [to_dict(sample)])
@@ -96,6 +156,10 @@ class RunStore:
             yield
         finally:
             os.close(fd)
+
+
+def audio_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def safe_name(text: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -23,6 +22,8 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
+from .records import RunSummary, SweepRecord
+from .store import RunStore
 from .suite import Suite, merge
 
 CURVE_METRICS = ("speaker_sim", "wer_micro", "stop_failure_rate")
@@ -72,12 +73,10 @@ def run_point(suite: Suite, point: Point, run_dir: str) -> str:
 
 
 def _done(run_dir: Path) -> bool:
-    from .runner import read_summary
-
-    if not (run_dir / "summary.json").is_file():
+    if not (run_dir / RunSummary.FILE).is_file():
         return False
-    summary = read_summary(run_dir)
-    return all(v["n"] > 0 for v in summary["samples"].values())
+    summary = RunStore(run_dir).summary()
+    return all(c.n > 0 and not c.missing for c in summary.samples.values())
 
 
 def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local",
@@ -120,11 +119,10 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     from .synth import synth_class
 
     label = synth_class(suite.model).describe(suite.model)
-    record = {"suite": suite.name, "suite_path": str(suite.path), "label": label, "sizes": sorted(set(sizes)), "seeds": list(seeds),
-              "executor": executor, "train_rows": n_train, "target": {"speaker_sim": target},
-              "points": {p.name: str(dirs[p.name]) for p in points}, "fit": fit,
-              "fit_text": " ".join(f"{v}: {f['text']}" for v, f in fit.items())}
-    (out / "sweep.json").write_text(json.dumps(record, indent=1) + "\n")
+    SweepRecord(suite=suite.name, suite_path=str(suite.path), label=label, sizes=sorted(set(sizes)), seeds=list(seeds),
+                executor=executor, train_rows=n_train, target={"speaker_sim": target},
+                points={p.name: str(dirs[p.name]) for p in points}, fit=fit,
+                fit_text=" ".join(f"{v}: {f['text']}" for v, f in fit.items())).write(out)
     return SweepResult(out, curve, label, fit, [p.name for p in todo])
 
 
@@ -145,15 +143,12 @@ def _run_ray(suite: Suite, todo: list[Point], dirs: dict, say) -> None:
 
 def collect(points: list[Point], dirs: dict) -> list[dict]:
     """curve.csv rows: rows, seed, variant, metric, mean, ci_low, ci_high, n."""
-    from .runner import read_summary
-
     out = []
     for p in points:
-        summary = read_summary(dirs[p.name])
-        for s in summary["summaries"]:
-            if s["metric"] in CURVE_METRICS:
-                out.append({"rows": p.rows, "seed": p.seed, "variant": s["variant"], "metric": s["metric"],
-                            "mean": s["mean"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "n": s["n"]})
+        for s in RunStore(dirs[p.name]).summary().summaries:
+            if s.metric in CURVE_METRICS:
+                out.append({"rows": p.rows, "seed": p.seed, "variant": s.variant, "metric": s.metric,
+                            "mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
     return out
 
 

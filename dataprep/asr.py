@@ -98,6 +98,50 @@ class Asr:
         return {"model_id": self.options.model_id, **asdict(self.options)}
 
 
+def transcribe_stream(asr: Asr, blocks, piece_seconds: float = 600.0,
+                      progress: Callable[[float], None] | None = None) -> list[Segment]:
+    """Transcribe 16 kHz blocks (an `AudioStream`) in pieces of about `piece_seconds`.
+
+    Each piece ends at the quietest moment of its last 30 s, so no word is cut, and its times
+    are shifted to the recording's. Memory holds one piece, not the recording. Decoding does not
+    condition on earlier text, so a piece boundary changes nothing Whisper would have used.
+    """
+    rate, piece = ASR_SAMPLE_RATE, int(piece_seconds * ASR_SAMPLE_RATE)
+    search = min(30 * rate, piece // 2)  # where the cut may fall: the last 30 s (or half) of a piece
+    segments: list[Segment] = []
+    buffer, offset = np.zeros(0, np.float32), 0  # offset: samples of the recording before `buffer`
+
+    def run(audio: np.ndarray) -> None:
+        start = offset / rate
+        report = (lambda t: progress(start + t)) if progress else None
+        for seg in asr.transcribe(audio, word_timestamps=True, progress=report):
+            segments.append(_shifted(seg, start))
+
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while len(buffer) >= piece + search:
+            cut = _quietest(buffer, piece, search, rate)
+            run(buffer[:cut])
+            buffer, offset = buffer[cut:], offset + cut
+    if len(buffer):
+        run(buffer)
+    return segments
+
+
+def _quietest(audio: np.ndarray, piece: int, search: int, rate: int) -> int:
+    """The sample index of the quietest 0.3 s between `piece - search` and `piece`."""
+    frame = rate // 50  # 20 ms
+    window = audio[piece - search:piece]
+    energy = np.sqrt(np.mean(window[: len(window) // frame * frame].reshape(-1, frame) ** 2, axis=1))
+    smooth = np.convolve(energy, np.ones(15) / 15, mode="same")
+    return piece - search + int(np.argmin(smooth)) * frame + frame // 2
+
+
+def _shifted(seg: Segment, by: float) -> Segment:
+    return Segment(round(seg.start + by, 3), round(seg.end + by, 3), seg.text,
+                   tuple(Word(round(w.start + by, 3), round(w.end + by, 3), w.word, w.probability) for w in seg.words))
+
+
 def load_asr(options: AsrOptions = AsrOptions()) -> Asr:
     """Load once per process and options (a model is never reloaded per file)."""
     return _load(options)

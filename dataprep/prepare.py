@@ -20,19 +20,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asr import AsrOptions, load_asr
-from .audio import AudioError, decode_audio, resample, wav_bytes
+import numpy as np
+
+from .asr import AsrOptions, load_asr, transcribe_stream
+from .audio import AudioError, AudioStream, wav_bytes
 from .chunking import ChunkOptions, plan_clips, words_text
 from .constants import ASR_SAMPLE_RATE, CSM_SAMPLE_RATE
 from .errors import UserError, check_number, redact
 from .versions import package_versions
 from .corrections import Corrector, load_corrections
-from .records import Clip, Dropped, Segment, Transcript, Word
+from .records import Clip, Dropped, PrepareManifest, Segment, Transcript, Word
 from .sources import (Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, source_names,
                       speaker_for)
 from .splits import SPLITS, SplitOptions, assign_splits
 
-MANIFEST = "prepare.json"
 DATASET_FILES = ("state.json", "dataset_info.json")
 
 
@@ -46,7 +47,7 @@ class PrepareOptions:
 
     out: Path  # the dataset folder (load it with datasets.load_from_disk)
     sample_rate: int = CSM_SAMPLE_RATE  # of the `audio` column
-    asr: AsrOptions = AsrOptions()
+    asr: AsrOptions = AsrOptions(vad=True)  # Silero VAD: no "You" hallucinated over non-speech
     chunk: ChunkOptions = ChunkOptions()
     split: SplitOptions = SplitOptions()
     corrections: Path | None = None  # YAML or TSV, see dataprep.corrections
@@ -68,7 +69,7 @@ class PrepareResult:
     """What a prepare call did; also written to `<out>/prepare.json`."""
 
     out: Path
-    manifest: dict
+    manifest: PrepareManifest  # also written to `<out>/prepare.json`
     failed: list[dict]  # sources that could not be used: {source, error}
     up_to_date: bool = False  # nothing changed since the last call with the same inputs
 
@@ -90,6 +91,7 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     recordings: list[tuple[Source, Transcript]] = []
     transcripts = _TranscriptFolder(out / "transcripts")
     first_of: dict[str, Source] = {}  # audio hash → the first source with that content
+    notes: list[str] = []  # warnings about sources that were used (a truncated file …), kept in prepare.json
     for source in expanded:
         try:
             source = _fetch(source, options, say)
@@ -100,16 +102,15 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
                 say.warn(f"{redact(source.given)} is the same audio as {redact(same.given)}; used once")
                 continue
             first_of[digest] = source
-            recordings.append(_transcribe(source, digest, transcripts, options, say))
+            recordings.append(_transcribe(source, digest, transcripts, options, say, notes))
         except (AudioError, SourceError) as e:
             failed.append({"source": redact(source.given), "error": redact(str(e))})
             say.error(str(e))
 
     key = _input_key(recordings, options, corrector)
-    manifest_path = out / MANIFEST
-    if manifest_path.exists() and not failed:
-        old = json.loads(manifest_path.read_text())
-        if old.get("input_key") == key and all((out / f).exists() for f in DATASET_FILES):
+    old = PrepareManifest.read(out)
+    if old is not None and not failed:
+        if old.input_key == key and all((out / f).exists() for f in DATASET_FILES):
             say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
             return PrepareResult(out, old, failed, up_to_date=True)
 
@@ -134,24 +135,27 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
         raise PrepareError(f"no clips: every source failed or held no usable speech ({len(failed)} failed); "
                            "see the errors above")
     split, warnings = assign_splits(clips, options.split)
-    for w in warnings:
+    warnings = notes + warnings
+    for w in warnings[len(notes):]:
         say.warn(w)
-    dataset = _build_dataset(recordings, clips, split, options, say)
+    dataset, building = _build_dataset(recordings, clips, split, options, say)
     manifest = _manifest(sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings,
                          duplicates, transcripts)
     _save(dataset, manifest, out)
     if options.push_to_hub:
         say(f"pushing to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
         dataset.push_to_hub(options.push_to_hub, private=not options.public)
+    del dataset
+    shutil.rmtree(building, ignore_errors=True)
     return PrepareResult(out, manifest, failed)
 
 
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise PrepareError(f"--out {out}: is a file; pass a folder for the dataset")
-    if out.is_dir() and not (out / MANIFEST).exists():
-        if any(p.name != "transcripts" for p in out.iterdir()):
-            raise PrepareError(f"--out {out}: exists and is not a ttsbench dataset (no {MANIFEST}); "
+    if out.is_dir() and not (out / PrepareManifest.FILE).exists():
+        if any(p.name != "transcripts" and not p.name.startswith(".") for p in out.iterdir()):  # .staging …
+            raise PrepareError(f"--out {out}: exists and is not a ttsbench dataset (no {PrepareManifest.FILE}); "
                                "pass a new or empty folder")
 
 
@@ -249,29 +253,31 @@ class _TranscriptFolder:
 
 
 def _transcribe(source: Source, sha: str, transcripts: _TranscriptFolder, options: PrepareOptions,
-                say) -> tuple[Source, Transcript]:
+                say, notes: list[str]) -> tuple[Source, Transcript]:
     """The transcript of one source: reused when one exists for this audio, else made and saved at once."""
     if not options.retranscribe:
         found = transcripts.find(source.recording_id, sha, lambda: _duration(source.path))
         if found is not None:
             return source, found
-    audio, rate = decode_audio(source.path)
-    audio16 = resample(audio, rate, ASR_SAMPLE_RATE)
-    duration = len(audio) / rate
     asr = load_asr(options.asr)
-    bar = say.bar(f"transcribe {source.recording_id}", total=round(duration, 1), unit="s")
-    segments = asr.transcribe(audio16, word_timestamps=True, progress=bar.to)
-    bar.to(duration)
+    stream = AudioStream(source.path, ASR_SAMPLE_RATE)  # in pieces: a long recording never sits in memory whole
+    bar = say.bar(f"transcribe {source.recording_id}", unit="s")
+    segments = transcribe_stream(asr, stream, progress=bar.to)
     bar.close()
+    if stream.warning:
+        say.warn(stream.warning)
+        notes.append(stream.warning)
     transcript = Transcript(source.recording_id, tuple(segments), options.asr.language,
-                            options.asr.model_id, round(duration, 3), sha)
+                            options.asr.model_id, round(stream.seconds, 3), sha)
     transcripts.save(transcript)
     return source, transcript
 
 
 def _duration(path: Path) -> float:
-    audio, rate = decode_audio(path)
-    return len(audio) / rate
+    stream = AudioStream(path, ASR_SAMPLE_RATE)
+    for _ in stream:
+        pass
+    return stream.seconds
 
 
 def _edited_words(transcript: Transcript, path: Path, say) -> list[Word]:
@@ -296,58 +302,75 @@ def _edited_words(transcript: Transcript, path: Path, say) -> list[Word]:
 
 
 def _build_dataset(recordings, clips: list[Clip], split: dict[str, str], options: PrepareOptions, say):
+    """The dataset, written row by row to an Arrow file under `out`: clips are cut as the audio streams by."""
     import datasets
 
     if not options.progress:
         datasets.disable_progress_bars()
-    by_recording: dict[str, list[Clip]] = {}
-    for c in clips:
-        by_recording.setdefault(c.recording_id, []).append(c)
-    rows = {k: [] for k in ("audio", "text", "source", "clip_id", "recording_id", "start", "end", "duration", "split")}
-    sr = options.sample_rate
-    bar = say.bar("cut clips", total=len(clips), unit="clip")
-    for source, _ in recordings:
-        if source.recording_id not in by_recording:
-            continue
-        audio, rate = decode_audio(source.path)
-        audio = resample(audio, rate, sr)
-        for c in by_recording[source.recording_id]:
-            piece = audio[int(round(c.start * sr)):int(round(c.end * sr))]
-            rows["audio"].append({"bytes": wav_bytes(piece, sr), "path": f"{c.id}.wav"})
-            rows["text"].append(c.text)
-            rows["source"].append(c.speaker)
-            rows["clip_id"].append(c.id)
-            rows["recording_id"].append(c.recording_id)
-            rows["start"].append(round(c.start, 3))
-            rows["end"].append(round(c.end, 3))
-            rows["duration"].append(round(len(piece) / sr, 3))
-            rows["split"].append(split[c.id])
-            bar.update(1)
-    bar.close()
     features = datasets.Features({
-        "audio": datasets.Audio(sampling_rate=sr), "text": datasets.Value("string"),
+        "audio": datasets.Audio(sampling_rate=options.sample_rate), "text": datasets.Value("string"),
         "source": datasets.Value("int64"), "clip_id": datasets.Value("string"),
         "recording_id": datasets.Value("string"), "start": datasets.Value("float64"),
         "end": datasets.Value("float64"), "duration": datasets.Value("float64"),
         "split": datasets.Value("string"),
     })
-    return datasets.Dataset.from_dict(rows, features=features)
+    by_recording: dict[str, list[Clip]] = {}
+    for c in clips:
+        by_recording.setdefault(c.recording_id, []).append(c)
+    paths = [(str(source.path), by_recording[source.recording_id]) for source, _ in recordings
+             if source.recording_id in by_recording]
+    cache = Path(options.out) / ".building"
+    shutil.rmtree(cache, ignore_errors=True)
+    dataset = datasets.Dataset.from_generator(
+        _rows, features=features, cache_dir=str(cache), keep_in_memory=False, writer_batch_size=16,
+        gen_kwargs={"paths": paths, "split": split, "sr": options.sample_rate, "progress": options.progress})
+    return dataset, cache
 
 
-def _save(dataset, manifest: dict, out: Path) -> None:
+def _rows(paths, split: dict[str, str], sr: int, progress: bool):
+    """Dataset rows, one recording streamed at a time; each clip is cut as soon as its audio has passed."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=sum(len(c) for _, c in paths), desc="cut clips", unit="clip", disable=not progress,
+               leave=False, file=sys.stderr)
+    for path, clips in paths:
+        clips = sorted(clips, key=lambda c: c.start)
+        buffer, offset, k = np.zeros(0, np.float32), 0, 0  # offset: samples of the recording before `buffer`
+        for block in _and_then_nothing(AudioStream(path, sr)):
+            buffer = np.concatenate([buffer, block]) if block is not None else buffer
+            while k < len(clips) and (block is None or int(round(clips[k].end * sr)) <= offset + len(buffer)):
+                c = clips[k]
+                piece = buffer[max(0, int(round(c.start * sr)) - offset):int(round(c.end * sr)) - offset]
+                yield {"audio": {"bytes": wav_bytes(piece, sr), "path": f"{c.id}.wav"}, "text": c.text,
+                       "source": c.speaker, "clip_id": c.id, "recording_id": c.recording_id,
+                       "start": round(c.start, 3), "end": round(c.end, 3), "duration": round(len(piece) / sr, 3),
+                       "split": split[c.id]}
+                k += 1
+                bar.update(1)
+            if k < len(clips):  # keep only what the next clips need
+                drop = max(0, int(round(clips[k].start * sr)) - offset)
+                buffer, offset = buffer[drop:], offset + drop
+    bar.close()
+
+
+def _and_then_nothing(stream):
+    """The stream's blocks, then None (the end: clips reaching past it take what there is)."""
+    yield from stream
+    yield None
+
+
+def _save(dataset, manifest: PrepareManifest, out: Path) -> None:
     """Write the dataset beside a staging copy, then swap it in: an interrupted save loses nothing."""
     out.mkdir(parents=True, exist_ok=True)
     staging = out / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
-    dataset.save_to_disk(str(staging))
+    dataset.save_to_disk(str(staging), max_shard_size="64MB")  # shard by shard: memory stays flat
     for old in list(out.glob("data-*.arrow")) + [out / f for f in DATASET_FILES]:
         old.unlink(missing_ok=True)
     for new in staging.iterdir():
         new.replace(out / new.name)
     staging.rmdir()
-    tmp = out / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(out / MANIFEST)
+    manifest.write(out)
 
 
 def _input_key(recordings, options: PrepareOptions, corrector: Corrector) -> str:
@@ -372,32 +395,23 @@ def _versions() -> dict:
 
 
 def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates,
-              transcripts) -> dict:
+              transcripts) -> PrepareManifest:
     counts = {s: {"clips": 0, "minutes": 0.0} for s in SPLITS}
     for c in clips:
         counts[split[c.id]]["clips"] += 1
         counts[split[c.id]]["minutes"] += c.duration / 60
     for v in counts.values():
         v["minutes"] = round(v["minutes"], 2)
-    return {
-        "kind": "ttsbench voice dataset",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "input_key": key,
-        "sources": [redact(g) for g in given],
-        "recordings": [{"recording_id": s.recording_id, "source": redact(s.given), "path": str(s.path),
-                        "sha256": t.audio_sha256, "transcript": transcripts.path_of(t).name,
-                        "seconds": t.duration, "asr": t.model} for s, t in recordings],
-        "duplicates": duplicates,
-        "settings": _settings(options),
-        "versions": _versions(),
-        "counts": counts,
-        "speakers": sorted({c.speaker for c in clips}),
-        "dropped": [dataclasses.asdict(d) for d in dropped],
-        "dropped_seconds": round(sum(d.end - d.start for d in dropped), 2),
-        "failed": failed,
-        "corrections": corrector.report(),
-        "warnings": warnings,
-    }
+    return PrepareManifest(
+        input_key=key, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        sources=[redact(g) for g in given],
+        recordings=[{"recording_id": s.recording_id, "source": redact(s.given), "path": str(s.path),
+                     "sha256": t.audio_sha256, "transcript": transcripts.path_of(t).name,
+                     "seconds": t.duration, "asr": t.model} for s, t in recordings],
+        duplicates=duplicates, settings=_settings(options), versions=_versions(), counts=counts,
+        speakers=sorted({c.speaker for c in clips}), dropped=[dataclasses.asdict(d) for d in dropped],
+        dropped_seconds=round(sum(d.end - d.start for d in dropped), 2), failed=failed,
+        corrections=corrector.report(), warnings=warnings)
 
 
 class _Say:

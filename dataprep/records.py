@@ -7,9 +7,59 @@ can open it and fix a misheard word by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .errors import UserError
+
+
+class RecordError(UserError, ValueError):
+    """A record file that cannot be read (damaged, or written by a newer ttsbench)."""
+
+
+class JsonRecord:
+    """A dataclass stored as one JSON file: `to_dict`/`from_dict`, atomic `write`, and one `read`.
+
+    Each record class has a `version`; a file with a newer version than this code knows is refused
+    (it may mean something else), an older one is read with the fields it has. Unknown keys are
+    ignored, so adding a field never breaks reading older files.
+    """
+
+    VERSION = 1
+    FILE = ""  # the file name inside its folder
+
+    def to_dict(self) -> dict:
+        return {"version": self.VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = ""):
+        if int(data.get("version", 1)) > cls.VERSION:
+            raise RecordError(f"{where or cls.FILE}: written by a newer ttsbench (version {data['version']}, this one "
+                              f"reads up to {cls.VERSION}); upgrade ttsbench")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def read(cls, folder: str | Path):
+        """The record in `folder`, or None when the folder has none."""
+        path = Path(folder) / cls.FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            raise RecordError(f"{path}: damaged (not JSON); restore it or run the stage that writes it again") from None
+        return cls.from_dict(data, str(path))
+
+    def write(self, folder: str | Path) -> Path:
+        path = Path(folder) / self.FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False, default=str) + "\n")
+        tmp.replace(path)
+        return path
 
 
 @dataclass(frozen=True)
@@ -125,3 +175,30 @@ class ChunkPlan:
 
     clips: tuple[Clip, ...]
     dropped: tuple[Dropped, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PrepareManifest(JsonRecord):
+    """`prepare.json` beside a voice dataset: what went in, what came out, what was dropped and why."""
+
+    FILE = "prepare.json"
+
+    input_key: str  # hash of audio, transcripts, settings and corrections: an unchanged call is "up to date"
+    created: str  # UTC, ISO 8601
+    sources: list  # as given (secrets redacted)
+    recordings: list  # {recording_id, source, path, sha256, transcript, seconds, asr}
+    settings: dict  # PrepareOptions as used
+    versions: dict  # package versions
+    counts: dict  # split → {clips, minutes}
+    speakers: list  # speaker ids present
+    dropped: list  # Dropped pieces, each with its reason
+    dropped_seconds: float
+    failed: list  # {source, error} for each source that could not be used
+    corrections: list  # each rule with how often it fired
+    warnings: list  # sentences a person should read (a truncated file, a speaker short of reference audio …)
+    duplicates: list = field(default_factory=list)  # {source, same_as}: the same audio given twice, used once
+    kind: str = "ttsbench voice dataset"
+
+    @property
+    def clips(self) -> int:
+        return sum(c["clips"] for c in self.counts.values())

@@ -19,6 +19,7 @@ import numpy as np
 
 from dataprep.constants import CSM_FRAME_RATE, CSM_SAMPLE_RATE
 from dataprep.errors import UserError
+from dataprep.records import PrepareManifest
 
 
 
@@ -79,13 +80,8 @@ def load_splits(name: str | Path) -> Splits:
                                    "be an integer (0, 1, …) — map names to ids before training")
     if not train:
         raise DatasetError(f"dataset {name}: the train split is empty")
-    prepared = Path(name) / "prepare.json"
-    if prepared.is_file():
-        import json
-
-        fingerprint = json.loads(prepared.read_text()).get("input_key") or ds._fingerprint
-    else:
-        fingerprint = ds._fingerprint
+    manifest = PrepareManifest.read(name) if Path(name).is_dir() else None
+    fingerprint = manifest.input_key if manifest is not None else ds._fingerprint
     return Splits(train, evals, ds.cast_column("audio", datasets.Audio(decode=False)), fingerprint)
 
 

@@ -28,6 +28,7 @@ from dataprep.versions import package_versions
 
 from .data import TurnDataset, collate, decode_rows, fit_rows, load_splits, subset
 from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
+from .records import FinetuneRecord
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -104,7 +105,7 @@ class FinetuneOptions:
 @dataclass
 class FinetuneResult:
     out: Path
-    record: dict  # what finetune.json holds
+    record: FinetuneRecord  # what finetune.json holds
     trained: bool  # False when the folder was already up to date
 
 
@@ -146,13 +147,12 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     base = check_checkpoint(base)
     splits = load_splits(dataset)
     key = settings_key(base, splits.fingerprint, options)
-    record_path = out / "finetune.json"
-    if record_path.is_file() and (out / "adapter_config.json").is_file():
-        old = json.loads(record_path.read_text())
-        if old.get("key") == key and (not merge or (out / "merged" / "config.json").is_file()):
+    old = FinetuneRecord.read(out)
+    if old is not None and (out / "adapter_config.json").is_file():
+        if old.key == key and (not merge or (out / "merged" / "config.json").is_file()):
             say(f"finetune: {out} is up to date (same dataset, base and settings)")
             return FinetuneResult(out, old, False)
-        if old.get("key") != key and not overwrite:
+        if old.key != key and not overwrite:
             raise FinetuneError(f"--out {out}: holds a fine-tune of other data, base or settings "
                                 f"({_what_differs(old, base, splits.fingerprint, options)}); pass a new --out, "
                                 "or --overwrite to replace it")
@@ -205,31 +205,28 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     label = checkpoint_label(base)
     if label:
         (out / MARKER).write_text(json.dumps({"label": label}) + "\n")
-    record = {
-        "key": key, "base": base, "label": label, "backend": backend, "device": device,
-        "dataset": str(dataset), "dataset_fingerprint": splits.fingerprint,
-        "settings": dataclasses.asdict(options),
-        "rows": {"train_split": len(splits.train), "chosen": len(chosen), "used": len(train_rows),
-                 "eval": len(eval_rows), "clip_ids": [r.clip_id for r in train_rows]},
-        "filtered": filtered, "filtered_eval": filtered_eval, "lengths": lengths,
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "steps": trainer.state.global_step, "loss_history": history,
-        "resumed_from": checkpoints[-1].name if resume else None,
-        "wall_seconds": round(wall, 2), "seconds_per_step": round(wall / max(1, trainer.state.global_step), 4),
-        "peak_memory": _peak_memory(device),
-        "versions": package_versions("ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl",
-                                     "bitsandbytes", "datasets"),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    record = FinetuneRecord(
+        key=key, base=base, label=label, backend=backend, device=device,
+        dataset=str(dataset), dataset_fingerprint=splits.fingerprint,
+        settings=json.loads(json.dumps(dataclasses.asdict(options))),
+        rows={"train_split": len(splits.train), "chosen": len(chosen), "used": len(train_rows),
+              "eval": len(eval_rows), "clip_ids": [r.clip_id for r in train_rows]},
+        filtered=filtered, filtered_eval=filtered_eval, lengths=lengths,
+        trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        steps=trainer.state.global_step, loss_history=history,
+        resumed_from=checkpoints[-1].name if resume else None,
+        wall_seconds=round(wall, 2), seconds_per_step=round(wall / max(1, trainer.state.global_step), 4),
+        peak_memory=_peak_memory(device),
+        versions=package_versions("ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl",
+                                  "bitsandbytes", "datasets"),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     if push_to_hub:  # the adapter, before a merge folds it away; the token stays in the environment
         model.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
         processor.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
-        record["pushed_to"] = push_to_hub
+        record = dataclasses.replace(record, pushed_to=push_to_hub)
     if merge:
-        record["merged"] = str(_merge(model, processor, out / "merged", device, label))
-    tmp = out / "finetune.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
-    tmp.replace(record_path)
+        record = dataclasses.replace(record, merged=str(_merge(model, processor, out / "merged", device, label)))
+    record.write(out)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # only for resuming; the adapter is saved
     return FinetuneResult(out, record, True)
 
@@ -264,29 +261,27 @@ def _bad_weights(model, step: int) -> dict | None:
 
 def _diverged(out: Path, diverged: dict, key: str, base: str, options: FinetuneOptions, trainer, fingerprint):
     """Record where training diverged, keep no adapter or checkpoint of it, and raise."""
-    record = {"key": "", "diverged": diverged, "base": base, "dataset_fingerprint": fingerprint,
-              "settings": dataclasses.asdict(options), "steps": trainer.state.global_step,
-              "loss_history": loss_history(trainer.state.log_history),
-              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    record = FinetuneRecord(key="", diverged=diverged, base=base, dataset_fingerprint=fingerprint,
+                            settings=json.loads(json.dumps(dataclasses.asdict(options))),
+                            steps=trainer.state.global_step, loss_history=loss_history(trainer.state.log_history),
+                            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         (out / name).unlink(missing_ok=True)  # a stale adapter must not pass for this run's
-    tmp = out / "finetune.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
-    tmp.replace(out / "finetune.json")
+    record.write(out)
     raise FinetuneError(f"finetune: training diverged at step {diverged['step']} ({diverged['what']} "
                         f"{diverged['value']}) with learning rate {options.learning_rate:g}; lower --learning-rate "
                         f"or check the data; no adapter was saved (see {out / 'finetune.json'})")
 
 
-def _what_differs(old: dict, base: str, fingerprint: str, options: FinetuneOptions) -> str:
+def _what_differs(old: FinetuneRecord, base: str, fingerprint: str, options: FinetuneOptions) -> str:
     diffs = [k for k, v in dataclasses.asdict(options).items()
-             if k != "device" and old.get("settings", {}).get(k, v) != (list(v) if isinstance(v, tuple) else v)]
-    if old.get("base") != base:
+             if k != "device" and old.settings.get(k, v) != (list(v) if isinstance(v, tuple) else v)]
+    if old.base != base:
         diffs.insert(0, "base")
-    if old.get("dataset_fingerprint") != fingerprint:
+    if old.dataset_fingerprint != fingerprint:
         diffs.insert(0, "dataset")
-    if old.get("diverged"):
+    if old.diverged:
         diffs.append("it diverged")
     return ", ".join(diffs) or "an older version's record"
 

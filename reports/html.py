@@ -23,8 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.records import ANCHORS, Sample
-from bench.runner import HEADLINE, current_scores, finetune_record, read_summary, run_rows
+from bench.records import ANCHORS, Comparison, RunRecord, RunSummary, Sample, SweepRecord, to_dict
 from bench.store import RunStore
 from dataprep.errors import UserError
 
@@ -51,11 +50,11 @@ class RunView:
     """One run directory as the report shows it."""
 
     dir: Path
-    run: dict
-    summary: dict
+    run: RunRecord
+    summary: RunSummary
     samples: list
     scores: dict  # (variant, prompt_id, seed) → {metric: Score}
-    finetune: dict | None
+    finetune: object | None  # FinetuneRecord of the run's adapter
     missing: list = field(default_factory=list)  # what the run does not have yet, in words
 
 
@@ -69,30 +68,24 @@ class ReportResult:
 
 def load_run(run_dir: Path) -> RunView:
     run_dir = Path(run_dir)
-    if not (run_dir / "run.json").is_file():
-        raise ReportError(f"{run_dir}: no run.json, so not a run directory; pass a folder `ttsbench bench` wrote")
-    run = json.loads((run_dir / "run.json").read_text())
     store = RunStore(run_dir)
-    rows = run_rows(run)
-    summary = read_summary(run_dir)
-    samples = store.samples()
+    run = store.run()
+    if run is None:
+        raise ReportError(f"{run_dir}: no run.json, so not a run directory; pass a folder `ttsbench bench` wrote")
     scores: dict = {}
-    for s in current_scores(store):
+    for s in store.current_scores():
         scores.setdefault((s.variant, s.prompt_id, s.seed), {})[s.metric] = s
-    view = RunView(run_dir, run, summary, samples, scores, finetune_record(run))
-    view.missing = _missing(view, rows)
+    view = RunView(run_dir, run, store.summary(), store.samples(), scores, store.finetune())
+    view.missing = _missing(view, run.rows)
     return view
 
 
 def _missing(view: RunView, rows: list) -> list[str]:
-    config = view.run.get("config", {})
-    seeds = config.get("seeds", 3)
-    n_seeds = len(seeds) if isinstance(seeds, list) else int(seeds)
-    n_prompts = view.run.get("prompts", {}).get("n", 0)
+    config = view.run.config
     out = []
     for v in rows:
         have = sum(1 for s in view.samples if s.variant == v)
-        want = n_prompts * n_seeds if v not in ANCHORS else None
+        want = view.run.planned.get(v)
         if want and have < want:
             out.append(f"{v}: {want - have} of {want} samples not generated yet")
         elif have == 0:
@@ -150,71 +143,56 @@ def word_marks(detail: dict) -> list[tuple[str, str, str]]:
     return marks
 
 
-def sentence(c: dict) -> str:
+def sentence(c: Comparison) -> str:
     """A comparison in words: 'finetuned is more similar … than base by 0.12 [0.08, 0.16], p < 0.001'."""
-    more, less, scale, unit = WORDING.get(c["metric"], ("is higher", "is lower", 1.0, ""))
-    d = c["difference"]
+    more, less, scale, unit = WORDING.get(c.metric, ("is higher", "is lower", 1.0, ""))
+    d = c.difference
     if d is None:
-        return f"{c['a']} vs {c['b']} on {c['metric']}: no prompts scored in both"
-    p = c["p_value"]
+        return f"{c.a} vs {c.b} on {c.metric}: no prompts scored in both"
+    p = c.p_value
     ptext = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
-    if d == 0 and (c["ci_low"] or 0) == 0 and (c["ci_high"] or 0) == 0:
-        return f"{c['a']} and {c['b']} do not differ on {c['metric']} ({c['n_pairs']} prompts)"
+    if d == 0 and (c.ci_low or 0) == 0 and (c.ci_high or 0) == 0:
+        return f"{c.a} and {c.b} do not differ on {c.metric} ({c.n_pairs} prompts)"
     sign = 1 if d >= 0 else -1  # say it in the direction of the difference
-    lo, hi = sorted((sign * c["ci_low"] * scale + 0.0, sign * c["ci_high"] * scale + 0.0))  # no "-0"
+    lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))  # no "-0"
     tail = " — the interval includes no difference" if lo <= 0 <= hi else ""
-    basis = f"{c['n_pairs']} prompts" if c.get("paired", True) else "unpaired: no prompts in common"
-    return (f"{c['a']} {more if d > 0 else less} than {c['b']} by {abs(d) * scale:.3g}{unit} "
+    basis = f"{c.n_pairs} prompts" if c.paired else "unpaired: no prompts in common"
+    return (f"{c.a} {more if d > 0 else less} than {c.b} by {abs(d) * scale:.3g}{unit} "
             f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}")
 
 
-def _comparisons(summary: dict) -> list[dict]:
-    by = {(c["a"], c["b"], c["metric"]): c for c in summary.get("comparisons", [])}
+def _comparisons(summary: RunSummary) -> list[dict]:
     out = []
     for a, b in PAIRS:
         for metric in ("speaker_sim",) if "impostor" in (a, b) else ("speaker_sim", "wer", "stop_failure"):
-            c = by.get((a, b, metric))
-            if c is None and (b, a, metric) in by:  # stored the other way round: flip it
-                f = by[(b, a, metric)]
-                c = {**f, "a": a, "b": b, "difference": None if f["difference"] is None else -f["difference"],
-                     "ci_low": None if f["ci_high"] is None else -f["ci_high"],
-                     "ci_high": None if f["ci_low"] is None else -f["ci_low"]}
-            if c is not None and c["difference"] is not None and c["ci_low"] is not None:
-                out.append({**c, "text": sentence(c),
-                            "significant": c["p_value"] is not None and c["p_value"] < 0.05})
+            c = summary.comparison(a, b, (metric,))
+            if c is not None and c.difference is not None and c.ci_low is not None:
+                out.append({**to_dict(c), "text": sentence(c),
+                            "significant": c.p_value is not None and c.p_value < 0.05})
     return out
 
 
-def _headline(summary: dict) -> tuple[list[str], list[dict]]:
-    by = {(s["variant"], s["metric"]): s for s in summary.get("summaries", [])}
-    rows = list(summary.get("samples", {}))
-    cols = [m for m in HEADLINE if any((v, m) in by for v in rows)]
-    table = []
-    for v in rows:
-        cells = []
-        for m in cols:
-            s = by.get((v, m))
-            cells.append(None if not s or s["mean"] is None else s)
-        table.append({"variant": v, "anchor": v in ANCHORS, "cells": cells, **summary["samples"][v]})
-    return cols, table
+def _headline(summary: RunSummary) -> tuple[list[str], list[dict]]:
+    cols, rows = summary.headline()
+    return cols, [{"variant": v, "anchor": v in ANCHORS, "cells": cells, **to_dict(summary.samples[v])}
+                  for v, cells in rows]
 
 
-def _charts(summary: dict) -> list[str]:
-    by = {(s["variant"], s["metric"]): s for s in summary.get("summaries", [])}
-    rows = list(summary.get("samples", {}))
+def _charts(summary: RunSummary) -> list[str]:
     charts = []
     for metric, title, xlabel in (("speaker_sim", "Speaker similarity to the reference clips", "cosine (higher = closer)"),
                                   ("wer_micro", "Word error rate (micro)", "WER (lower is better)")):
-        if any((v, metric) in by for v in rows):
-            charts.append(svg.dots([(v, *(by[(v, metric)][k] if (v, metric) in by else None
-                                          for k in ("mean", "ci_low", "ci_high"))) for v in rows], title, xlabel))
+        found = {v: summary.summary(v, metric) for v in summary.rows}
+        if any(found.values()):
+            charts.append(svg.dots([(v, *((s.mean, s.ci_low, s.ci_high) if s else (None, None, None)))
+                                    for v, s in found.items()], title, xlabel))
     return charts
 
 
-def _loss_chart(finetune: dict | None) -> str | None:
+def _loss_chart(finetune) -> str | None:
     if not finetune:
         return None
-    history = finetune.get("loss_history", [])
+    history = finetune.loss_history
     series = {"train loss": [(h["step"], h["loss"]) for h in history if "loss" in h],
               "eval loss": [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]}
     return svg.lines({k: v for k, v in series.items() if v}, "Fine-tuning loss", "optimiser step", "loss")
@@ -222,7 +200,7 @@ def _loss_chart(finetune: dict | None) -> str | None:
 
 def _grid(view: RunView, src) -> tuple[list[dict], list[str], int]:
     """Per prompt: the text, then each variant × seed with player, marked transcript and similarity."""
-    rows = run_rows(view.run)
+    rows = view.run.rows
     prompts: dict[str, dict] = {}
     for s in view.samples:
         if s.variant == "ground_truth":  # eval clips, not prompts: their ids are not prompt ids
@@ -253,26 +231,25 @@ def _references(view: RunView, src) -> list[dict]:
 
 
 def _metadata(view: RunView) -> list[tuple[str, str]]:
-    run, config = view.run, view.run.get("config", {})
+    run, config = view.run, view.run.config
     model = config.get("model", {})
-    items = [("suite", f"{run.get('suite')} ({run.get('suite_path')})"),
+    items = [("suite", f"{run.suite} ({run.suite_path})"),
              ("model", ", ".join(f"{k}: {v}" for k, v in model.items())),
-             ("adapter", run.get("adapter") or "none"),
-             ("dataset", f"{run.get('dataset')} (key {str(run.get('dataset_key', ''))[:12]})"),
-             ("prompts", f"{run.get('prompts', {}).get('name')} v{run.get('prompts', {}).get('version')}, "
-                         f"{run.get('prompts', {}).get('n')} prompts"),
+             ("adapter", run.adapter or "none"),
+             ("dataset", f"{run.dataset} (key {run.dataset_key[:12]})"),
+             ("prompts", f"{run.prompts.get('name')} v{run.prompts.get('version')}, {run.prompts.get('n')} prompts"),
              ("seeds", str(config.get("seeds"))),
              ("generation", json.dumps(config.get("generation", {}))),
              ("scorers", json.dumps(config.get("scorers", {}))),
-             ("scorer ids", ", ".join(view.summary.get("scorers", []))),
-             ("reference clips", ", ".join(run.get("reference_clips", []))),
-             ("versions", ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())),
-             ("machine", ", ".join(f"{k}: {v}" for k, v in run.get("machine", {}).items())),
-             ("git", run.get("git_sha", "")), ("created", run.get("created", ""))]
+             ("scorer ids", ", ".join(view.summary.scorers)),
+             ("reference clips", ", ".join(run.reference_clips)),
+             ("versions", ", ".join(f"{k} {v}" for k, v in run.versions.items())),
+             ("machine", ", ".join(f"{k}: {v}" for k, v in run.machine.items())),
+             ("git", run.git_sha), ("created", run.created)]
     if view.finetune:
         f = view.finetune
-        items.append(("fine-tune", f"backend {f.get('backend')} on {f.get('device')}, {f.get('steps')} steps, "
-                                   f"{f.get('rows', {}).get('used')} rows, settings {json.dumps(f.get('settings'))}"))
+        items.append(("fine-tune", f"backend {f.backend} on {f.device}, {f.steps} steps, "
+                                   f"{f.rows.get('used')} rows, settings {json.dumps(f.settings)}"))
     return items
 
 
@@ -282,9 +259,9 @@ def comparable(views: list[RunView]) -> str | None:
         return None
     first = views[0]
     for v in views[1:]:
-        if set(v.summary.get("scorers", [])) != set(first.summary.get("scorers", [])):
-            a = json.dumps(first.run.get("config", {}).get("scorers", {}))
-            b = json.dumps(v.run.get("config", {}).get("scorers", {}))
+        if set(v.summary.scorers) != set(first.summary.scorers):
+            a = json.dumps(first.run.config.get("scorers", {}))
+            b = json.dumps(v.run.config.get("scorers", {}))
             return (f"{first.dir} and {v.dir} are not compared: they were scored with different ASR or speaker "
                     f"models or settings ({a} vs {b}), so their numbers are on different scales")
     return None
@@ -292,10 +269,9 @@ def comparable(views: list[RunView]) -> str | None:
 
 def load_sweep(sweep_dir: Path) -> dict | None:
     """The learning curve of a `ttsbench sweep` directory, if it is one."""
-    path = Path(sweep_dir) / "sweep.json"
-    if not path.is_file():
+    sweep = SweepRecord.read(sweep_dir)
+    if sweep is None:
         return None
-    sweep = json.loads(path.read_text())
     rows = []
     if (Path(sweep_dir) / "curve.csv").is_file():
         with open(Path(sweep_dir) / "curve.csv") as f:
@@ -378,7 +354,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         sweep = load_sweep(p)
         if sweep is not None:
             sweeps.append(sweep)
-            views += [load_run(Path(d)) for d in sweep["sweep"].get("points", {}).values()
+            views += [load_run(Path(d)) for d in sweep["sweep"].points.values()
                       if (Path(d) / "run.json").is_file()]
         else:
             views.append(load_run(p))
@@ -401,7 +377,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         refs = _references(v, src) if show_grid else []
         audio_elements += n + len(refs)
         cols, table = _headline(v.summary)
-        runs.append({"dir": str(v.dir), "name": v.run.get("suite", v.dir.name), "label": v.summary.get("label", ""),
+        runs.append({"dir": str(v.dir), "name": v.run.suite or v.dir.name, "label": v.summary.label,
                      "missing": v.missing, "headline_cols": cols, "headline": table,
                      "comparisons": _comparisons(v.summary), "charts": _charts(v.summary),
                      "loss_chart": _loss_chart(v.finetune), "grid": grid, "columns": columns, "references": refs,
@@ -411,7 +387,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
     env.filters["num"] = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
     labels = sorted({r["label"] for r in runs if r["label"]})
     html = env.get_template("report.html.j2").render(
-        title=title or ("ttsbench sweep: " + ", ".join(sw["sweep"]["suite"] for sw in sweeps) if sweeps else
+        title=title or ("ttsbench sweep: " + ", ".join(sw["sweep"].suite for sw in sweeps) if sweeps else
                         "ttsbench report: " + ", ".join(r["name"] for r in runs)), runs=runs, sweeps=sweeps,
         labels=labels, not_compared=comparable(views),
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bench.cli import main
+from ttsbench.cli import main
 
 
 def work_started(*_, **__):
@@ -15,7 +15,7 @@ def work_started(*_, **__):
 @pytest.fixture(autouse=True)
 def no_work(monkeypatch):
     """Any model or transcription work fails the test: errors must come first."""
-    for target in ("dataprep.prepare.load_asr", "dataprep.prepare.decode_audio", "finetune.train.load_model",
+    for target in ("dataprep.prepare.load_asr", "dataprep.prepare.AudioStream", "finetune.train.load_model",
                    "bench.runner.load_synth", "dataprep.synthvoice.synthesize"):
         monkeypatch.setattr(target, work_started)
 

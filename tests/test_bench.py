@@ -48,7 +48,7 @@ def value(summary, variant, metric):
 
 def test_run_scores_every_variant_and_the_anchors(finished_run):
     suite, result = finished_run
-    s = result.summary
+    s = result.summary.to_dict()
     assert set(s["samples"]) == {"base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"}
     assert all(s["samples"][v]["n"] == 6 and s["samples"][v]["failed"] == 0 for v in suite.variants)
     assert s["label"].startswith("fake synthesizer")
@@ -91,7 +91,7 @@ def test_finished_run_does_no_model_work(finished_run, monkeypatch):
 def test_killed_run_resumes_to_the_same_summary(finished_run, tmp_path):
     suite, first = finished_run
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "bench.cli", "bench", str(suite.path), "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "ttsbench.cli", "bench", str(suite.path), "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -104,7 +104,7 @@ def test_killed_run_resumes_to_the_same_summary(finished_run, tmp_path):
     resumed = subprocess.run(cmd, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["summaries"] == first.summary["summaries"]
+    assert summary["summaries"] == first.summary.to_dict()["summaries"]
     keys = [(d["variant"], d["prompt_id"], d["seed"]) for d in map(json.loads, (out / "samples.jsonl").read_text().splitlines())]
     assert len(keys) == len(set(keys))
     score_keys = [(d["variant"], d["prompt_id"], d["seed"], d["metric"])
@@ -118,7 +118,7 @@ def test_failed_samples_are_counted_never_dropped(voice_dataset, tmp_path):
     suite = load_suite(write_suite(tmp_path, voice_dataset, model=model, variants=["base"], anchors=[],
                                    prompts=PROMPTS + ["Short and silent.", "Tiny <b>&amp;</b> \"quoted\" — ünïcödé?"],
                                    scorers={"wer": {}, "speaker_sim": {}, "signal": {}}))
-    s = run_suite(suite, tmp_path / "out", progress=False).summary
+    s = run_suite(suite, tmp_path / "out", progress=False).summary.to_dict()
     assert s["samples"]["base"] == {"n": 10, "failed": 4, "missing": 0, "regenerated": 0}  # 2 seeds × (fail + NaN)
     wer = value(s, "base", "wer_macro")
     assert wer["n"] == 6 and wer["n_failed"] == 4
@@ -196,8 +196,8 @@ def test_changed_suite_does_not_resume_into_an_old_run(finished_run, voice_datas
 def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(finished_run, tmp_path):
     import shutil
 
-    from bench.gates import check, parse_gate
-    from bench.runner import read_summary
+    from bench.records import SampleCounts
+    from suites.gates import check, parse_gate
 
     suite, first = finished_run
     run = tmp_path / "half"
@@ -205,16 +205,16 @@ def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(fini
     lines = (run / "samples.jsonl").read_text().splitlines()
     (run / "samples.jsonl").write_text("".join(l + "\n" for l in lines if json.loads(l)["variant"] != "cloned"))
     (run / "summary.json").unlink()  # as a run killed before the summary: recomputed from the store
-    summary = read_summary(run)
-    assert summary["samples"]["cloned"] == {"n": 0, "failed": 0, "missing": 6, "regenerated": 0}
-    assert summary["samples"]["base"]["missing"] == 0
-    sim = value(summary, "cloned", "speaker_sim")
-    assert sim["n"] == 0 and sim["n_failed"] == 6
-    rows = list(summary["samples"])
+    summary = RunStore(run).summary()
+    assert summary.samples["cloned"] == SampleCounts(n=0, failed=0, missing=6, regenerated=0)
+    assert summary.samples["base"].missing == 0
+    sim = summary.summary("cloned", "speaker_sim")
+    assert sim.n == 0 and sim.n_failed == 6
+    rows = summary.rows
     for text in ("*.failed <= 0", "cloned.failed_rate <= 0"):
-        outcome = check(parse_gate(text, rows, list(suite.scorers), "s.yaml"), run, summary, rows)
+        outcome = check(parse_gate(text, rows, list(suite.scorers), "s.yaml"), run, rows)
         assert not outcome.passed and "missing" in outcome.message, outcome.message
-    assert check(parse_gate("base.failed <= 0", rows, list(suite.scorers), "s.yaml"), run, summary, rows).passed
+    assert check(parse_gate("base.failed <= 0", rows, list(suite.scorers), "s.yaml"), run, rows).passed
 
 
 def test_repeated_seeds_are_refused(voice_dataset, tmp_path):

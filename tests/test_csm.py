@@ -79,17 +79,17 @@ def test_generation_is_reproducible_and_capped(tiny_csm):
 
 def test_finetune_lowers_the_training_loss_and_records_it(tuned):
     record = tuned.record
-    losses = [h["loss"] for h in record["loss_history"] if "loss" in h]
-    assert record["backend"] == "peft" and record["label"] == TINY_LABEL
+    losses = [h["loss"] for h in record.loss_history if "loss" in h]
+    assert record.backend == "peft" and record.label == TINY_LABEL
     assert len(losses) == 30
     assert np.mean(losses[-5:]) < losses[0] - 0.3
-    assert any("eval_loss" in h for h in record["loss_history"])
-    assert all("grad_norm" in h for h in record["loss_history"] if "loss" in h)
-    assert record["rows"]["used"] > 0 and record["trainable_parameters"] > 0
+    assert any("eval_loss" in h for h in record.loss_history)
+    assert all("grad_norm" in h for h in record.loss_history if "loss" in h)
+    assert record.rows["used"] > 0 and record.trainable_parameters > 0
     assert (tuned.out / "adapter_config.json").is_file()
     assert list((tuned.out / "tensorboard").glob("events.out.tfevents.*"))
     on_disk = json.loads((tuned.out / "finetune.json").read_text())
-    assert on_disk["loss_history"] == record["loss_history"]
+    assert on_disk["loss_history"] == record.loss_history
     lora = json.loads((tuned.out / "adapter_config.json").read_text())
     assert lora["r"] == 32 and lora["lora_alpha"] == 16 and lora["use_rslora"]
     from safetensors import safe_open
@@ -106,7 +106,7 @@ def test_finetune_again_is_up_to_date(tuned, voice_dataset, tiny_csm):
     options = FinetuneOptions(max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1,
                               learning_rate=2e-3, eval_steps=10)
     again = finetune(voice_dataset, str(tiny_csm), tuned.out, options, progress=False)
-    assert not again.trained and again.record["key"] == tuned.record["key"]
+    assert not again.trained and again.record.key == tuned.record.key
 
 
 def test_adapter_save_and_load_give_identical_output(tuned, tiny_csm):
@@ -170,7 +170,7 @@ def test_bad_datasets_and_bases_get_clear_errors(tmp_path, tiny_csm):
 
 
 def test_finetune_cli_reports_a_bad_base_in_one_line(tmp_path, voice_dataset, capsys):
-    from bench.cli import main
+    from ttsbench.cli import main
 
     (tmp_path / "notcsm").mkdir()
     assert main(["finetune", str(voice_dataset), "--base", str(tmp_path / "notcsm"), "--out", str(tmp_path / "o")]) == 2
@@ -192,8 +192,8 @@ def test_a_suite_benches_all_four_variants_after_its_fine_tune(tiny_csm, voice_d
         "variants": ["base", "cloned", "finetuned", "finetuned_cloned"], "scorers": {"signal": {}},
         "generation": {"max_seconds": 3.0}}))
     result = run_suite(load_suite(suite_file), tmp_path / "run", progress=False)
-    assert result.summary["label"] == TINY_LABEL
-    assert all(result.summary["samples"][v] == {"n": 2, "failed": 0, "missing": 0, "regenerated": 0}
+    assert result.summary.to_dict()["label"] == TINY_LABEL
+    assert all(result.summary.to_dict()["samples"][v] == {"n": 2, "failed": 0, "missing": 0, "regenerated": 0}
                for v in ("base", "cloned", "finetuned", "finetuned_cloned"))
     assert (tmp_path / "run" / "finetune" / "adapter_config.json").is_file()
     run = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -217,7 +217,7 @@ def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
 
 
 def test_perf_generate_runs_on_the_tiny_csm(tiny_csm, capsys):
-    from bench.cli import main
+    from ttsbench.cli import main
 
     assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1,2", "--seconds", "1"]) == 0
     out = capsys.readouterr().out
@@ -252,9 +252,9 @@ def test_a_killed_fine_tune_resumes_from_its_checkpoint(tiny_csm, voice_dataset,
     assert not (tmp_path / "ft" / "finetune.json").exists()
     assert (tmp_path / "ft" / "checkpoints" / "checkpoint-4").is_dir()
     result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, progress=False)
-    assert result.trained and result.record["resumed_from"] == "checkpoint-4"
-    assert result.record["steps"] == 6
-    assert [h["step"] for h in result.record["loss_history"] if "loss" in h] == [1, 2, 3, 4, 5, 6]
+    assert result.trained and result.record.resumed_from == "checkpoint-4"
+    assert result.record.steps == 6
+    assert [h["step"] for h in result.record.loss_history if "loss" in h] == [1, 2, 3, 4, 5, 6]
     assert not (tmp_path / "ft" / "checkpoints").exists()  # cleaned up once the adapter is saved
 
 
@@ -263,10 +263,10 @@ def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset
                               learning_rate=5e-3)
     result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, merge=True, progress=False)
     merged = tmp_path / "ft" / "merged"
-    assert result.record["merged"] == str(merged) and (merged / "config.json").is_file()
-    from bench.runner import finetune_record
+    assert result.record.merged == str(merged) and (merged / "config.json").is_file()
+    from finetune.records import read_finetune_record
 
-    assert finetune_record({"adapter": str(merged)})["key"] == result.record["key"]  # found one level up
+    assert read_finetune_record(merged).key == result.record.key  # found one level up
     assert json.loads((merged / "ttsbench.json").read_text())["label"] == TINY_LABEL
     synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, merged)
     assert synth.tuned is not synth.net  # a second model, not an adapter
@@ -311,8 +311,8 @@ def test_finetune_with_gradient_checkpointing_trains(tiny_csm, voice_dataset, tm
     options = FinetuneOptions(max_steps=4, per_device_batch_size=2, gradient_accumulation_steps=1,
                               learning_rate=2e-3, eval_steps=100, gradient_checkpointing=True)
     record = finetune(voice_dataset, str(tiny_csm), tmp_path / "gc", options, progress=False).record
-    assert record["steps"] == 4 and record["settings"]["gradient_checkpointing"] is True
-    assert all(np.isfinite(h["loss"]) for h in record["loss_history"] if "loss" in h)
+    assert record.steps == 4 and record.settings["gradient_checkpointing"] is True
+    assert all(np.isfinite(h["loss"]) for h in record.loss_history if "loss" in h)
 
 
 def test_the_trainer_logs_the_models_own_loss(tuned, tiny_csm):
@@ -324,7 +324,7 @@ def test_the_trainer_logs_the_models_own_loss(tuned, tiny_csm):
 
     config = CsmConfig.from_pretrained(tiny_csm)
     chance = 2 * math.log(config.vocab_size)  # both terms of an untrained model near ln(vocab)
-    first = next(h["loss"] for h in tuned.record["loss_history"] if "loss" in h)
+    first = next(h["loss"] for h in tuned.record.loss_history if "loss" in h)
     assert 0.6 * chance < first < 1.4 * chance, (first, chance)
 
 
@@ -336,17 +336,19 @@ def test_a_diverged_fine_tune_fails_loudly_and_saves_no_adapter(tiny_csm, voice_
                               eval_steps=100)
     with pytest.raises(FinetuneError, match=r"diverged at step \d+ .*lower --learning-rate"):
         finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
-    record = json.loads((out / "finetune.json").read_text())
-    assert record["diverged"]["step"] <= 6 and record["diverged"]["what"] in ("loss", "grad_norm") \
-        or record["diverged"]["what"].startswith("adapter weight")
+    from finetune.records import FinetuneRecord
+
+    record = FinetuneRecord.read(out)
+    assert record.diverged["step"] <= 6 and record.diverged["what"] in ("loss", "grad_norm") \
+        or record.diverged["what"].startswith("adapter weight")
     assert not (out / "adapter_config.json").exists() and not (out / "checkpoints").exists()
-    from bench.gates import finite
+    from suites.gates import finite
 
     assert not finite(float("nan")) and not finite(float("inf")) and finite(0.0)
 
 
 def test_finetune_cli_exits_non_zero_when_training_diverges(tiny_csm, voice_dataset, tmp_path, capsys):
-    from bench.cli import main
+    from ttsbench.cli import main
 
     code = main(["finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(tmp_path / "ft"),
                  "--max-steps", "4", "--learning-rate", "1e9", "--per-device-batch-size", "2",
@@ -367,7 +369,7 @@ def test_finetune_never_replaces_another_fine_tune_unless_asked(tuned, tiny_csm,
         finetune(voice_dataset, str(tiny_csm), out, other, progress=False)
     assert (out / "adapter_model.safetensors").read_bytes() == before
     replaced = finetune(voice_dataset, str(tiny_csm), out, other, progress=False, overwrite=True)
-    assert replaced.trained and replaced.record["steps"] == 2
+    assert replaced.trained and replaced.record.steps == 2
 
 
 def test_the_same_seed_and_settings_give_the_same_loss_history(tiny_csm, voice_dataset, tmp_path):
@@ -380,4 +382,4 @@ def test_the_same_seed_and_settings_give_the_same_loss_history(tiny_csm, voice_d
     first = finetune(voice_dataset, str(tiny_csm), tmp_path / "a", options, progress=False).record
     torch.rand(7)
     second = finetune(voice_dataset, str(tiny_csm), tmp_path / "b", options, progress=False).record
-    assert [h["loss"] for h in first["loss_history"]] == [h["loss"] for h in second["loss_history"]]
+    assert first.losses == second.losses and len(first.losses) == 5

@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from bench.gates import GateError, parse_gate
+from suites.gates import GateError, parse_gate
 
 ROWS = ["base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"]
 SCORERS = ["wer", "speaker_sim", "signal"]
@@ -54,7 +54,7 @@ def _suite(tmp_path, run_dir, gates, name="g.yaml"):
 
 
 def _pytest(*args):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "bench.pytest_gates", "-q", "-p", "no:cacheprovider",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "suites.pytest_gates", "-q", "-p", "no:cacheprovider",
                            *map(str, args)], capture_output=True, text=True, timeout=300)
 
 

@@ -47,7 +47,7 @@ def test_same_named_recordings_keep_their_own_text_when_the_order_changes(realsp
     a, b = str(tmp_path / "a" / "take.wav"), str(tmp_path / "b" / "take.wav")
     for order in ([a, b], [b, a]):
         result = prepare(order, options)
-        ids = {r["source"]: r["recording_id"] for r in result.manifest["recordings"]}
+        ids = {r["source"]: r["recording_id"] for r in result.manifest.recordings}
         text = texts_by_recording(out)
         for folder, truth in truths.items():
             said = words(text[ids[str(tmp_path / folder / "take.wav")]])
@@ -64,8 +64,8 @@ def test_the_same_recording_given_twice_is_used_once(target_voice, tmp_path):
     inside.write_bytes(target_voice.read_bytes())
     out = tmp_path / "voice"
     result = prepare([str(folder), str(inside)], PrepareOptions(out=out, progress=False))
-    assert result.manifest["duplicates"] == [{"source": str(inside), "same_as": str(inside)}]
-    assert len(result.manifest["recordings"]) == 1
+    assert result.manifest.duplicates == [{"source": str(inside), "same_as": str(inside)}]
+    assert len(result.manifest.recordings) == 1
     import datasets
 
     ds = datasets.load_from_disk(str(out))

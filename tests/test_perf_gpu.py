@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.cli import main
+from ttsbench.cli import main
 from bench.perf_gpu import perf_gpu
 
 

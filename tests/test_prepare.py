@@ -18,6 +18,7 @@ import soundfile as sf
 from dataprep.audio import read_wav_bytes
 from dataprep.chunking import ChunkOptions
 from dataprep.prepare import PrepareError, PrepareOptions, prepare
+from dataprep.records import PrepareManifest
 from media import bad_inputs, tone
 
 pytestmark = pytest.mark.slow
@@ -64,9 +65,9 @@ def lj_dataset(lj_minute, tmp_path_factory):
 def test_real_speech_clip_texts_match_the_truth(lj_minute, lj_dataset):
     out, result, _ = lj_dataset
     ds = load(out)
-    manifest = json.loads((out / "prepare.json").read_text())
+    manifest = PrepareManifest.read(out)
     order = sorted(range(len(ds)), key=lambda k: ds[k]["start"])
-    pieces = [(ds[k]["start"], ds[k]["text"]) for k in order] + [(d["start"], d["text"]) for d in manifest["dropped"]]
+    pieces = [(ds[k]["start"], ds[k]["text"]) for k in order] + [(d["start"], d["text"]) for d in manifest.dropped]
     recognised = " ".join(text for _, text in sorted(pieces))
     assert wer(lj_minute[1], recognised) < 0.15
 
@@ -95,13 +96,13 @@ def test_dataset_columns_splits_and_manifest(lj_dataset):
     reference = [r for r in ds if r["split"] == "reference"]
     assert len(reference) >= 3 and sum(r["duration"] for r in reference) >= 10
     assert all(r["duration"] <= 15.0 + 1e-6 for r in ds)
-    assert not result.manifest["warnings"]
+    assert not result.manifest.warnings
     audio, rate = read_wav_bytes(ds[0]["audio"]["bytes"])
     assert rate == 24000 and len(audio) / rate == pytest.approx(ds[0]["duration"], abs=0.01)
     manifest = result.manifest
-    assert manifest["counts"]["train"]["clips"] == ds["split"].count("train")
-    assert manifest["recordings"][0]["asr"] == "faster-whisper:tiny.en"
-    assert "datasets" in manifest["versions"]
+    assert manifest.counts["train"]["clips"] == ds["split"].count("train")
+    assert manifest.recordings[0]["asr"] == "faster-whisper:tiny.en"
+    assert "datasets" in manifest.versions
 
 
 def test_users_can_decode_the_audio_column(lj_dataset):
@@ -152,7 +153,7 @@ def test_bad_sources_are_reported_and_the_others_complete(target_voice, tmp_path
     assert "transcript is empty" in failed["tone.wav"]
     assert all("\n" not in e for e in failed.values())
     assert set(load(out)["recording_id"]) == {"target"}
-    assert json.loads((out / "prepare.json").read_text())["failed"] == result.failed
+    assert PrepareManifest.read(out).failed == result.failed
 
 
 def test_out_must_be_ours(tmp_path, target_voice):
@@ -203,7 +204,7 @@ def test_unreachable_url_is_a_clear_error(tmp_path, target_voice):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "ttsbench.cli", *args], capture_output=True, text=True)
 
 
 def test_cli_errors_are_one_line(tmp_path, target_voice):
@@ -225,3 +226,28 @@ def test_cli_corrections_fire_and_unused_rules_warn(tmp_path, target_voice):
     assert "never fired" in proc.stderr and "'never heard this'" in proc.stderr
     assert any("Zorblax" in t for t in load(tmp_path / "v")["text"])
     assert "'Zorblax' ×" in proc.stdout
+
+
+def test_long_recordings_are_transcribed_in_pieces_with_the_same_words(lj_minute):
+    from dataprep.asr import AsrOptions, load_asr, transcribe_stream
+    from dataprep.audio import AudioStream, load_audio
+
+    path, truth = lj_minute
+    asr = load_asr(AsrOptions())
+    whole = " ".join(s.text for s in asr.transcribe(load_audio(path, 16000)))
+    stream = AudioStream(path, 16000, block_seconds=4)
+    pieces = transcribe_stream(asr, stream, piece_seconds=15)  # four or five pieces of a minute
+    words = [w for s in pieces for w in s.words]
+    starts = [w.start for w in words]
+    assert starts == sorted(starts) and words[-1].end <= stream.seconds + 0.05
+    assert stream.seconds > 45 and words[-1].end > stream.seconds - 5  # the last piece is there, shifted
+    assert wer(truth, " ".join(s.text for s in pieces)) < wer(truth, whole) + 0.05
+
+
+def test_a_truncated_wav_is_used_with_a_warning(target_voice, tmp_path):
+    data = target_voice.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 2])  # the header still promises the whole file
+    result = prepare([str(cut)], PrepareOptions(out=tmp_path / "voice", progress=False))
+    assert not result.failed and len(load(tmp_path / "voice")) > 0
+    assert any("header promises" in w and "cut.wav" in w for w in result.manifest.warnings)

@@ -97,12 +97,12 @@ def test_runs_scored_with_different_models_are_not_compared(tiny_run, tmp_path):
 
 
 def test_comparisons_are_worded_plainly():
-    c = {"a": "finetuned_cloned", "b": "base", "metric": "speaker_sim", "difference": 0.12, "ci_low": 0.08,
-         "ci_high": 0.16, "p_value": 0.0002, "n_pairs": 20}
+    from bench.records import Comparison
+
+    c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.12, 0.08, 0.16, 0.0002, 20)
     assert sentence(c) == ("finetuned_cloned is more similar to the reference voice than base by 0.12 "
                            "[0.08, 0.16], p < 0.001 (20 prompts)")
-    w = {"a": "finetuned", "b": "cloned", "metric": "wer", "difference": -0.02, "ci_low": -0.05, "ci_high": 0.01,
-         "p_value": 0.3, "n_pairs": 20}
+    w = Comparison("finetuned", "cloned", "wer", -0.02, -0.05, 0.01, 0.3, 20)
     assert sentence(w).startswith("finetuned makes fewer word errors than cloned by 2 points of WER [-1, 5]")
     assert sentence(w).endswith("the interval includes no difference")
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bench.runner import read_summary, run_suite
+from bench.runner import run_suite
 from bench.store import RunStore, StoreError
 from bench.suite import load_suite
 from test_bench import write_suite
@@ -41,7 +41,7 @@ def test_a_torn_score_write_is_scored_again(fake_run, tmp_path):
     (run / "scores.jsonl").write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
     again = run_suite(suite, run, progress=False)
     assert again.scored == 1 and again.generated == 0
-    assert again.summary["summaries"] == first.summary["summaries"]
+    assert again.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]
     keys = [(d["variant"], d["prompt_id"], d["seed"], d["metric"], d["scorer"]) for d in RunStore(run).scores()]
     assert len(keys) == len(set(keys))  # the metrics it had were not written twice
 
@@ -55,7 +55,7 @@ def test_a_damaged_line_is_named_and_repair_keeps_every_intact_line(fake_run, tm
         run_suite(suite, run, progress=False)
     repaired = run_suite(suite, run, progress=False, repair=True)
     assert repaired.scored == 1  # only the sample whose line was lost is scored again
-    assert repaired.summary["summaries"] == first.summary["summaries"]
+    assert repaired.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]
     backups = list(run.glob("scores.jsonl.damaged-*"))
     assert len(backups) == 1 and "garbage" in backups[0].read_text()  # the original is kept
 
@@ -86,7 +86,7 @@ def test_lost_audio_is_generated_again_and_said(fake_run, tmp_path, capsys):
     again = run_suite(suite, run, progress=False)
     assert (again.generated, again.regenerated) == (2, 2)
     assert "2 samples had lost their audio files" in capsys.readouterr().err
-    assert again.summary["samples"]["base"]["regenerated"] == 2
+    assert again.summary.to_dict()["samples"]["base"]["regenerated"] == 2
     assert all(p.is_file() for p in gone)
 
 
@@ -112,4 +112,4 @@ def test_reports_never_write_over_what_they_read(fake_run, tmp_path):
     assert json.loads((run / "report.json").read_text())["kind"] == "ttsbench report"
     build_report([run], notes, overwrite=True)
     assert "my notes" not in notes.read_text()
-    assert read_summary(run)["samples"]
+    assert RunStore(run).summary().samples

@@ -38,9 +38,11 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     used = {n: json.loads((out / f"rows{n}-seed0" / "finetune" / "finetune.json").read_text())["rows"]["clip_ids"]
             for n in (2, 4)}
     assert set(used[2]) < set(used[4])  # nested subsets
-    record = json.loads((out / "sweep.json").read_text())
-    assert first.label == record["label"] == "tiny random model — pipeline check only"
-    assert "do not support a saturating fit" in record["fit"]["finetuned"]["text"]
+    from bench.records import SweepRecord
+
+    record = SweepRecord.read(out)
+    assert first.label == record.label == "tiny random model — pipeline check only"
+    assert "do not support a saturating fit" in record.fit["finetuned"]["text"]
     from reports.html import build_report
 
     html = build_report([out], out / "report.html").path.read_text()

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import ANCHORS, VARIANTS
-from .stats import DERIVED
+from bench.records import ANCHORS, VARIANTS, RunSummary
+from bench.stats import DERIVED
+from bench.store import RunStore
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 COUNTS = ("failed", "samples", "failed_rate")  # from the samples, not the scores
@@ -91,15 +92,17 @@ def parse_gate(text: str, rows: list[str], scorers: list[str], where: str) -> Ga
     return gate
 
 
-def check(gate: Gate, run_dir: Path, summary: dict, rows: list[str], report: Path | None = None) -> Outcome:
-    """Evaluate one gate on a run (its summary dict as `read_summary` gives it)."""
+def check(gate: Gate, run_dir: Path, rows: list[str], report: Path | None = None) -> Outcome:
+    """Evaluate one gate on the run in `run_dir` (its summary as the run store gives it)."""
+    store = RunStore(run_dir)
+    summary = store.summary()
     op, want = OPS[gate.op], f"{gate.op} {gate.threshold:g}" + (f" with p < {gate.p_below:g}" if gate.p_below else "")
     if gate.minus_row is not None:
         return _difference(gate, summary, op, want)
     targets = [r for r in rows if r not in ANCHORS and r in VARIANTS] if gate.row == "*" else [gate.row]
     lines, passed = [], True
     for row in targets:
-        value, ci, note = _value(row, gate.metric, run_dir, summary, report)
+        value, ci, note = _value(row, gate.metric, store, summary, report)
         ok = finite(value) and op(value, gate.threshold)
         passed &= ok
         ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci and None not in ci else ""
@@ -110,27 +113,19 @@ def check(gate: Gate, run_dir: Path, summary: dict, rows: list[str], report: Pat
     return Outcome(passed, "\n".join(lines))
 
 
-def _difference(gate: Gate, summary: dict, op, want: str) -> Outcome:
-    base = DERIVED.get(gate.metric, gate.metric)
-    found = None
-    for c in summary.get("comparisons", []):
-        if c["metric"] in (gate.metric, base) and (c["a"], c["b"]) == (gate.row, gate.minus_row):
-            found = c
-        elif c["metric"] in (gate.metric, base) and (c["b"], c["a"]) == (gate.row, gate.minus_row) and found is None:
-            found = {**c, "difference": None if c["difference"] is None else -c["difference"],
-                     "ci_low": None if c["ci_high"] is None else -c["ci_high"],
-                     "ci_high": None if c["ci_low"] is None else -c["ci_low"]}
+def _difference(gate: Gate, summary: RunSummary, op, want: str) -> Outcome:
+    found = summary.comparison(gate.row, gate.minus_row, (gate.metric, DERIVED.get(gate.metric, gate.metric)))
     name = f"{gate.row}.{gate.metric} - {gate.minus_row}.{gate.metric}"
-    if found is None or not finite(found["difference"]):
+    if found is None or not finite(found.difference):
         return Outcome(False, f"FAIL {name} = no value (no prompts scored in both); needs {want}")
-    if found["ci_low"] is None:
-        return Outcome(False, f"FAIL {name} = {found['difference']:.4g} without an interval (a row has fewer than "
+    if found.ci_low is None:
+        return Outcome(False, f"FAIL {name} = {found.difference:.4g} without an interval (a row has fewer than "
                               f"2 scored prompts or clips); needs {want}")
-    d, p = found["difference"], found["p_value"]
+    d, p = found.difference, found.p_value
     ok = op(d, gate.threshold) and (gate.p_below is None or (p is not None and p < gate.p_below))
     p_text = "p n/a" if p is None else f"p = {p:.3g}"
-    return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found['ci_low']:.4g}, {found['ci_high']:.4g}], "
-                       f"{p_text}, " + (f"{found['n_pairs']} prompts" if found.get("paired", True) else "unpaired")
+    return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found.ci_low:.4g}, {found.ci_high:.4g}], "
+                       f"{p_text}, " + (f"{found.n_pairs} prompts" if found.paired else "unpaired")
                        + f"; needs {want}")
 
 
@@ -139,56 +134,46 @@ def finite(value) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def _value(row: str, metric: str, run_dir: Path, summary: dict, report: Path | None):
+def _value(row: str, metric: str, store: RunStore, summary: RunSummary, report: Path | None):
     """(value, (ci_low, ci_high) or None, note) for one term."""
     if row == "finetune":
-        return _finetune_value(metric, run_dir)
+        return _finetune_value(metric, store)
     if row == "report":
-        return _report_value(metric, run_dir, report)
+        return _report_value(metric, store, report)
     if metric in COUNTS:
-        counts = summary.get("samples", {}).get(row)
+        counts = summary.samples.get(row)
         if not counts:
             return None, None, "no samples"
-        missing = counts.get("missing", 0)  # planned, never produced: a failure too
-        failed, planned = counts["failed"] + missing, counts["n"] + missing
-        value = {"failed": failed, "samples": counts["n"],
-                 "failed_rate": failed / planned if planned else None}[metric]
-        return value, None, f"{missing} planned samples missing" if missing else ""
-    for s in summary.get("summaries", []):
-        if (s["variant"], s["metric"]) == (row, metric):
-            note = f"{s['n']} scored, {s['n_failed']} failed" if s["n_failed"] else ""
-            return s["mean"], (s["ci_low"], s["ci_high"]), note
-    return None, None, "not scored"
+        failed, planned = counts.failed + counts.missing, counts.n + counts.missing  # missing: planned, never made
+        value = {"failed": failed, "samples": counts.n, "failed_rate": failed / planned if planned else None}[metric]
+        return value, None, f"{counts.missing} planned samples missing" if counts.missing else ""
+    s = summary.summary(row, metric)
+    if s is None:
+        return None, None, "not scored"
+    return s.mean, (s.ci_low, s.ci_high), f"{s.n} scored, {s.n_failed} failed" if s.n_failed else ""
 
 
-def _finetune_value(metric: str, run_dir: Path):
-    from .runner import finetune_record
-
-    record = finetune_record(json.loads((run_dir / "run.json").read_text()))
+def _finetune_value(metric: str, store: RunStore):
+    record = store.finetune()
     if record is None:
         return None, None, "the run used no fine-tune with a finetune.json"
-    if record.get("diverged"):
-        d = record["diverged"]
+    if record.diverged:
+        d = record.diverged
         return None, None, f"the fine-tune diverged at step {d['step']} ({d['what']} {d['value']})"
-    losses = [h["loss"] for h in record.get("loss_history", []) if "loss" in h]
-    evals = [h["eval_loss"] for h in record.get("loss_history", []) if "eval_loss" in h]
-    k = max(1, min(3, len(losses) // 3))
-    values = {"loss_drop": (sum(losses[:k]) - sum(losses[-k:])) / k if losses else None,
-              "final_loss": losses[-1] if losses else None,
-              "eval_loss_drop": evals[0] - evals[-1] if len(evals) > 1 else None,
-              "steps": record.get("steps")}
-    return values[metric], None, f"{len(losses)} logged steps" if metric == "loss_drop" else ""
+    evals = record.eval_losses
+    values = {"loss_drop": record.loss_drop, "final_loss": record.losses[-1] if record.losses else None,
+              "eval_loss_drop": evals[0] - evals[-1] if len(evals) > 1 else None, "steps": record.steps}
+    return values[metric], None, f"{len(record.losses)} logged steps" if metric == "loss_drop" else ""
 
 
-def _report_value(metric: str, run_dir: Path, report: Path | None):
+def _report_value(metric: str, store: RunStore, report: Path | None):
+    run_dir = store.dir
     report = Path(report) if report else run_dir / "report.html"
     sidecar = report.with_suffix(".json")
     if not report.is_file() or not sidecar.is_file():
         return None, None, f"no report at {report}; run `ttsbench report {run_dir} -o {report}`"
     info = json.loads(sidecar.read_text())
-    newest = max((p.stat().st_mtime for p in (run_dir / "samples.jsonl", run_dir / "scores.jsonl") if p.exists()),
-                 default=0)
-    if report.stat().st_mtime < newest:
+    if report.stat().st_mtime < store.newest_change():
         return None, None, f"{report} is older than the run; write it again"
     if str(run_dir.resolve()) not in {str(Path(r).resolve()) for r in info.get("runs", [])}:
         return None, None, f"{report} is not a report of {run_dir}"

@@ -39,20 +39,20 @@ def _prepare(args) -> int:
     return 0
 
 
-def summary_text(manifest: dict, out) -> str:
+def summary_text(manifest, out) -> str:
     lines = [f"voice dataset: {out}", f"{'split':<10} {'clips':>6} {'minutes':>8}"]
-    for split, c in manifest["counts"].items():
+    for split, c in manifest.counts.items():
         lines.append(f"{split:<10} {c['clips']:>6} {c['minutes']:>8.2f}")
-    dropped = manifest["dropped"]
-    lines.append(f"dropped pieces: {len(dropped)} ({manifest['dropped_seconds']:.1f} s)"
+    dropped = manifest.dropped
+    lines.append(f"dropped pieces: {len(dropped)} ({manifest.dropped_seconds:.1f} s)"
                  + "".join(f"\n  {d['recording_id']} {d['start']:.1f}-{d['end']:.1f} s: {d['reason']}"
                            for d in dropped[:10])
                  + (f"\n  … {len(dropped) - 10} more in prepare.json" if len(dropped) > 10 else ""))
-    for d in manifest.get("duplicates", []):
+    for d in manifest.duplicates:
         lines.append(f"duplicate source: {d['source']} is the same audio as {d['same_as']} (used once)")
-    if manifest["corrections"]:
+    if manifest.corrections:
         lines.append("corrections: " + ", ".join(f"{c['wrong']!r}→{c['right']!r} ×{c['fired']}"
-                                                 for c in manifest["corrections"]))
+                                                 for c in manifest.corrections))
     return "\n".join(lines)
 
 
@@ -65,8 +65,8 @@ def _synth_voice(args) -> int:
 
 
 def _bench(args) -> int:
-    from .runner import run_suite, summary_table
-    from .suite import load_suite
+    from bench.runner import run_suite, summary_table
+    from bench.suite import load_suite
 
     suite = load_suite(args.suite)
     run_dir = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name)
@@ -102,20 +102,19 @@ def _finetune(args) -> int:
     return 0
 
 
-def finetune_text(record: dict, out) -> str:
-    history = [h for h in record["loss_history"] if "loss" in h]
-    evals = [h for h in record["loss_history"] if "eval_loss" in h]
-    lines = [f"adapter: {out}" + (f" [{record['label']}]" if record.get("label") else ""),
-             f"backend {record['backend']} on {record['device']}, {record['steps']} steps, "
-             f"{record['rows']['used']} train clips ({len(record['filtered'])} filtered), "
-             f"{record['wall_seconds']:.1f} s ({record['seconds_per_step']:.3f} s/step)"]
-    if history:
-        lines.append(f"train loss {history[0]['loss']:.3f} → {history[-1]['loss']:.3f}")
+def finetune_text(record, out) -> str:
+    evals = record.eval_losses
+    lines = [f"adapter: {out}" + (f" [{record.label}]" if record.label else ""),
+             f"backend {record.backend} on {record.device}, {record.steps} steps, "
+             f"{record.rows['used']} train clips ({len(record.filtered)} filtered), "
+             f"{record.wall_seconds:.1f} s ({record.seconds_per_step:.3f} s/step)"]
+    if record.losses:
+        lines.append(f"train loss {record.losses[0]:.3f} → {record.losses[-1]:.3f}")
     if evals:
-        lines.append(f"eval loss {evals[0]['eval_loss']:.3f} → {evals[-1]['eval_loss']:.3f}")
-    lines.append(f"peak memory: {', '.join(f'{k} {v}' for k, v in record['peak_memory'].items())}")
-    if record.get("merged"):
-        lines.append(f"merged 16-bit checkpoint: {record['merged']}")
+        lines.append(f"eval loss {evals[0]:.3f} → {evals[-1]:.3f}")
+    lines.append(f"peak memory: {', '.join(f'{k} {v}' for k, v in record.peak_memory.items())}")
+    if record.merged:
+        lines.append(f"merged 16-bit checkpoint: {record.merged}")
     return "\n".join(lines)
 
 
@@ -131,8 +130,8 @@ def _report(args) -> int:
 
 
 def _sweep(args) -> int:
-    from .suite import load_suite
-    from .sweep import sweep
+    from bench.suite import load_suite
+    from bench.sweep import sweep
 
     suite = load_suite(args.suite)
     default = suite.out or Path("runs") / suite.name
@@ -162,7 +161,7 @@ def _ints(text: str, flag: str) -> list[int]:
 def _calibrate(args) -> int:
     import json
 
-    from .calibrate import calibrate, report
+    from bench.calibrate import calibrate, report
 
     result = calibrate(args.data_dir, asr=args.asr, encoder=args.encoder, normaliser=args.normaliser,
                        source=args.source)
@@ -172,8 +171,29 @@ def _calibrate(args) -> int:
 
 def _perf(args) -> int:
     from bench import perf
+    from dataprep.errors import UserError
 
-    return perf.main(args)
+    data = Path(args.data) if args.data else perf.REALSPEECH
+    if args.what == "prepare":
+        if args.hours:
+            return perf.perf_prepare_long(data, args.hours, args.threads)
+        return perf.perf_prepare(data, args.seconds or 120.0, args.threads)
+    if args.what == "report":
+        from reports.perf import perf_report
+
+        return perf_report(data)
+    if args.what == "generate":
+        return perf.perf_generate(args.base, perf.batch_sizes(args.batch_sizes or "1,8"), args.seconds or 10.0,
+                                  args.device)
+    if args.what == "gpu":
+        from bench.perf_gpu import perf_gpu
+
+        if not args.out:
+            raise UserError("perf gpu: pass --out DIR (where gpu.json, gpu.md and the random models go)")
+        return perf_gpu(args.out, args.points.split(",") if args.points else None, args.steps,
+                        perf.batch_sizes(args.batch_sizes or "1,8,16"), args.seconds or 10.0,
+                        "cuda" if args.device == "auto" else args.device)
+    return perf.perf_score(data, args.threads)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--asr", default="tiny.en", help="Whisper model: tiny.en (embedded, offline), an openai-whisper "
                    "name (turbo, large-v3 …) or .pt file, a CTranslate2 folder, or faster-whisper:NAME")
     p.add_argument("--beam-size", type=int, default=5)
-    p.add_argument("--vad", action="store_true", help="skip long silences with faster-whisper's VAD")
+    p.add_argument("--no-vad", dest="vad", action="store_false", help="transcribe non-speech too (by default "
+                   "faster-whisper's Silero VAD skips it, so Whisper does not invent words over music or silence)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--corrections", help="YAML or TSV of wrong → right (whole word, case-insensitive; regex optional)")
     p.add_argument("--max-seconds", type=float, default=MAX_CLIP_SECONDS)
@@ -324,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, help="prepare: how much audio to process (120); generate: the frame "
                    "cap per sample (10)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all)")
+    p.add_argument("--hours", type=float, help="prepare: peak memory on a recording this long (e.g. 2) instead of speed")
     p.set_defaults(func=_perf)
     return parser
 

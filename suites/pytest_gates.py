@@ -4,7 +4,7 @@
     pytest suites/demo.yaml --run-dir runs/demo/bench
     pytest suites/my-voice.yaml --run       # run the benchmark first (resumable, cached)
 
-`suites/conftest.py` loads it; elsewhere pass `-p bench.pytest_gates`. A suite whose run
+`suites/conftest.py` loads it; elsewhere pass `-p suites.pytest_gates`. A suite whose run
 directory does not exist is skipped with the command to make it — unless `--run` or `--run-dir`
 was given, when that is a failure. A gate naming an unknown row or metric is a collection error
 that names the suite file. Exit codes are pytest's.
@@ -31,7 +31,7 @@ def pytest_collect_file(file_path: Path, parent):
 
 class SuiteFile(pytest.File):
     def collect(self):
-        from bench.gates import parse_gate
+        from suites.gates import parse_gate
         from bench.records import ANCHORS
         from bench.suite import load_suite
 
@@ -66,13 +66,11 @@ class GateItem(pytest.Item):
         return run_dir
 
     def runtest(self):
-        from bench.gates import check
-        from bench.runner import read_summary
+        from suites.gates import check
 
         run_dir = self._run_dir()
         report = self.suite.raw.get("report")
-        outcome = check(self.gate, run_dir, read_summary(run_dir), self.rows,
-                        Path(report) if report else None)
+        outcome = check(self.gate, run_dir, self.rows, Path(report) if report else None)
         if not outcome.passed:
             raise GateFailed(f"{self.gate.text}\n{outcome.message}\nrun: {run_dir}")
 
