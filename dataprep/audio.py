@@ -32,35 +32,9 @@ def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
 
 def decode_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Decode `path` to (mono float32 samples at the file's own rate, that rate); checked as in load_audio."""
-    import av
-
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file; check the path")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path}: has no audio track; pass a file with speech in it")
-            stream = container.streams.audio[0]
-            native_rate = stream.rate or stream.codec_context.sample_rate
-            # Decode as float, channels kept apart, so that the mixdown is ours to control.
-            resampler = av.AudioResampler(format="fltp", rate=native_rate)
-            chunks = []
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-    except AudioError:
-        raise
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as e:
-        raise AudioError(f"{path}: cannot decode it as audio ({type(e).__name__}); "
-                         "re-export it as WAV or FLAC") from None
-    if not chunks:
-        raise AudioError(f"{path}: holds no audio samples (zero length); pass a recording with speech")
-    audio = np.concatenate(chunks, axis=1).astype(np.float32).mean(axis=0)
-    check_audio(audio, str(path))
-    return audio, native_rate
+    stream = AudioStream(path, rate=None)
+    audio = np.concatenate(list(stream))
+    return audio, stream.rate
 
 
 class AudioStream:
@@ -73,8 +47,8 @@ class AudioStream:
     more (a truncated WAV is used as far as it goes).
     """
 
-    def __init__(self, path: str | Path, rate: int, block_seconds: float = 60.0):
-        self.path, self.rate, self.block = Path(path), rate, int(block_seconds * rate)
+    def __init__(self, path: str | Path, rate: int | None, block_seconds: float = 60.0):
+        self.path, self.rate, self.block_seconds = Path(path), rate, block_seconds  # rate None: the file's own
         self.seconds = 0.0
         self.warning: str | None = None
 
@@ -92,6 +66,8 @@ class AudioStream:
                     raise AudioError(f"{path}: has no audio track; pass a file with speech in it")
                 stream = container.streams.audio[0]
                 native = stream.rate or stream.codec_context.sample_rate
+                self.rate = self.rate or native
+                size = int(self.block_seconds * self.rate)  # samples per block
                 promised = wav_header_seconds(path)
                 converter = soxr.ResampleStream(native, self.rate, 1, dtype="float32", quality="HQ") \
                     if native != self.rate else None
@@ -105,7 +81,7 @@ class AudioStream:
                     mono = converter.resample_chunk(mono) if converter is not None else mono
                     pending.append(mono)
                     n += len(mono)
-                    if n >= self.block:
+                    if n >= size:
                         block = np.concatenate(pending)
                         pending, n = [], 0
                         peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
