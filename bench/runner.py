@@ -95,7 +95,10 @@ def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True, repair: 
 
 
 def _run(suite: Suite, store: RunStore, say, progress: bool) -> RunResult:
+    from .check import require, suite_findings
+
     run_dir = store.dir
+    require(suite_findings(suite, work=False))  # a missing model fails now, not after an hour of generation
     suite = ensure_adapter(suite, run_dir, progress)
     reference = load_clips(suite.dataset, "reference") if suite.dataset else []
     if suite.dataset and not reference:
@@ -362,17 +365,19 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
               dataset=str(suite.dataset) if suite.dataset else None, dataset_key=dataset_key,
               adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None, adapter_sha=_tree_sha(suite.adapter),
               reference_clips=[c.id for c in reference], planned=plan, gates=list(suite.gates),
-              label=_synth_label(suite), versions=versions, git_sha=git,
+              label=run_label(suite), versions=versions, git_sha=git,
               machine={"platform": platform.platform(), "python": sys.version.split()[0]},
               created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).write(run_dir)
 
 
-def _synth_label(suite: Suite) -> str:
+def run_label(suite: Suite) -> str:
+    """The labels of the stand-in models a run uses (synthesizer, ASR, speaker encoder), "; "-joined."""
+    from .scorers import scorer_class
     from .synth import synth_class
 
-    if not any(v not in ANCHORS for v in suite.variants):
-        return ""
-    return synth_class(suite.model).describe(suite.model)
+    labels = [synth_class(suite.model).describe(suite.model)] if any(v not in ANCHORS for v in suite.variants) else []
+    labels += [scorer_class(name).describe(settings or {}) for name, settings in suite.scorers.items()]
+    return "; ".join(dict.fromkeys(label for label in labels if label))
 
 
 def _tree_sha(path: Path | None) -> str:

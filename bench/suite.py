@@ -126,6 +126,11 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
         block = data.get(section)
         if isinstance(block, dict) and isinstance(block.get(key), str) and block[key].startswith(("./", "../", "/")):
             data[section] = {**block, key: os.path.normpath(path.parent / block[key])}
+    for scorer, key in (("wer", "asr"), ("speaker_sim", "source")):  # model files of scorers, written as paths
+        block = (data.get("scorers") or {}).get(scorer) if isinstance(data.get("scorers"), dict) else None
+        value = block.get(key) if isinstance(block, dict) else None
+        if isinstance(value, str) and (value.startswith(("./", "../", "/")) or value.endswith(".pt")):
+            block[key] = os.path.normpath(path.parent / value)
     if "include" in data:
         parent = read_yaml(path.parent / str(data["include"]), seen + (path.resolve(),))
         data = merge(parent, {k: v for k, v in data.items() if k != "include"})

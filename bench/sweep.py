@@ -92,6 +92,9 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
         raise SweepError(f"executor {executor!r}: use local or ray")
     if not sizes or any(n < 1 for n in sizes):
         raise SweepError(f"--sizes {sizes}: give positive row counts, e.g. 10,25,50")
+    from .check import require, suite_findings
+
+    require(suite_findings(suite, work=False))  # before the first point, not in the middle of the sweep
     from finetune.data import load_splits
 
     n_train = len(load_splits(suite.dataset).train)
@@ -116,9 +119,9 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     fit = {v: fit_curve([(r["rows"], r["mean"]) for r in curve if r["variant"] == v and r["metric"] == "speaker_sim"
                          and r["mean"] is not None], target)
            for v in suite.variants if v.startswith("finetuned")}
-    from .synth import synth_class
+    from .runner import run_label
 
-    label = synth_class(suite.model).describe(suite.model)
+    label = run_label(suite)
     SweepRecord(suite=suite.name, suite_path=str(suite.path), label=label, sizes=sorted(set(sizes)), seeds=list(seeds),
                 executor=executor, train_rows=n_train, target={"speaker_sim": target},
                 points={p.name: str(dirs[p.name]) for p in points}, fit=fit,

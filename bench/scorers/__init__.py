@@ -56,6 +56,16 @@ class Scorer:
         """The settings with defaults filled in and model ids spelled out; recorded with every score."""
         return dict(settings)
 
+    @classmethod
+    def availability(cls, settings: dict) -> tuple[bool, str, str]:
+        """(its model is here?, what it is, the command that fetches it), without loading anything."""
+        return True, "no model needed", ""
+
+    @classmethod
+    def describe(cls, settings: dict) -> str:
+        """The label of a stand-in model it would use ("" for real weights)."""
+        return ""
+
     def score(self, items: list[Item]) -> list[list[Value]]:
         raise NotImplementedError
 

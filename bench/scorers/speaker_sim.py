@@ -96,6 +96,33 @@ class SpeakerSimScorer(Scorer):
         return {"encoder": encoder, "source": settings.get("source") or ENCODERS[encoder],
                 "min_seconds": float(settings.get("min_seconds", 0.5)), "device": settings.get("device", "cpu")}
 
+    @classmethod
+    def availability(cls, settings):
+        import importlib.util
+
+        from dataprep.models import model_file
+
+        encoder = settings.get("encoder", "resemblyzer")
+        if encoder == "resemblyzer":
+            ok = importlib.util.find_spec("resemblyzer") is not None
+            return ok, "resemblyzer (weights in its wheel)", "" if ok else "pip install resemblyzer"
+        source = settings.get("source") or ENCODERS[encoder]
+        needed = {"ecapa": ("hyperparams.yaml", "embedding_model.ckpt"),
+                  "wavlm": ("config.json", "preprocessor_config.json")}[encoder]
+        missing = [f for f in needed if model_file(source, f) is None]
+        if not missing:
+            return True, f"{encoder} from {source}", ""
+        where = "folder" if "/" not in source or source.startswith((".", "/")) else "Hugging Face cache entry"
+        return False, f"{encoder}: {source} ({where}) has no {', '.join(missing)}", \
+            f"hf download {ENCODERS[encoder]} (or --local-dir DIR and `source: DIR`)"
+
+    @classmethod
+    def describe(cls, settings):
+        from dataprep.models import label_of
+
+        encoder = settings.get("encoder", "resemblyzer")
+        return "" if encoder == "resemblyzer" else label_of(settings.get("source") or ENCODERS[encoder])
+
     def __init__(self, settings, references=None):
         super().__init__(settings)
         if not references:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 
-from dataprep.asr import AsrOptions, load_asr
+from dataprep.asr import AsrOptions, asr_availability, load_asr
 from dataprep.audio import resample
 from dataprep.constants import ASR_SAMPLE_RATE
 from dataprep.errors import UserError
@@ -65,6 +65,16 @@ class WerScorer(Scorer):
         return {"asr": asr.model_id, "beam_size": asr.beam_size, "language": asr.language, "temperature": 0.0,
                 "condition_on_previous_text": False, "normaliser": normaliser,
                 "device": settings.get("device", "auto")}
+
+    @classmethod
+    def availability(cls, settings):
+        return asr_availability(settings.get("asr", "tiny.en"))
+
+    @classmethod
+    def describe(cls, settings):
+        from dataprep.models import label_of
+
+        return label_of(settings.get("asr", "tiny.en"))
 
     def __init__(self, settings, references=None):
         super().__init__(settings)

@@ -65,6 +65,11 @@ class Synth:
         """The label for this model, known without loading it."""
         return cls.label or str(model.get("label", ""))
 
+    @classmethod
+    def availability(cls, model: dict) -> tuple[bool, str, str]:
+        """(its model is here?, what it is, the command that fetches it), without loading anything."""
+        return True, f"{model.get('backend')} (no weights needed)", ""
+
     @property
     def id(self) -> str:
         return f"{self.model.get('backend')}:{self.model.get('checkpoint', '')}"

@@ -53,6 +53,18 @@ class CsmSynth(Synth):
                                 "checkpoint (config.json); pass the folder `ttsbench finetune --out` wrote")
 
     @classmethod
+    def availability(cls, model: dict) -> tuple[bool, str, str]:
+        from finetune.model import CheckpointError, check_checkpoint, checkpoint_label
+
+        name = str(model.get("checkpoint", "sesame/csm-1b"))
+        try:
+            check_checkpoint(name)
+        except CheckpointError as e:
+            return False, str(e), ""
+        label = checkpoint_label(name)
+        return True, f"CSM {name}" + (f" [{label}]" if label else ""), ""
+
+    @classmethod
     def describe(cls, model: dict) -> str:
         from finetune.model import checkpoint_label
 
