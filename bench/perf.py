@@ -225,8 +225,14 @@ def perf_prepare_long(data: Path, hours: float, threads: int) -> int:
                 raise RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1])
             return int(lines[-1].split()[1]) / 2**20, time.perf_counter() - start  # ru_maxrss: KiB on Linux
 
-        whole_gib, whole_s = peak_of(f"from dataprep.audio import decode_audio, resample\n"
-                                     f"a, r = decode_audio({str(wav)!r}); resample(a, r, {ASR_SAMPLE_RATE})")
+        # what prepare did until it streamed: every frame decoded into memory, joined, mixed down, resampled
+        whole_gib, whole_s = peak_of(
+            "import av, numpy as np\nfrom dataprep.audio import resample\n"
+            f"with av.open({str(wav)!r}) as c:\n"
+            "    s = c.streams.audio[0]; r = av.AudioResampler(format='fltp', rate=s.rate)\n"
+            "    chunks = [o.to_ndarray() for f in c.decode(s) for o in r.resample(f)]\n"
+            "a = np.concatenate(chunks, axis=1).astype(np.float32).mean(axis=0)\n"
+            f"resample(a, s.rate, {ASR_SAMPLE_RATE})")
         out = Path(tmp) / "voice"
         ours_gib, ours_s = peak_of(
             "from ttsbench.cli import main\n"
