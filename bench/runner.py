@@ -152,7 +152,8 @@ def planned(suite: Suite, evals: list[Clip]) -> list[Sample]:
     return out
 
 
-def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say, progress) -> int:
+def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say, progress) -> tuple[int, int]:
+    """(samples generated, of them generated again because their audio had gone)."""
     from tqdm import tqdm
 
     existing = [s for s in store.samples() if s.error is None]

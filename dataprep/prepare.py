@@ -235,9 +235,9 @@ class _TranscriptFolder:
 
     def save(self, transcript: Transcript) -> Path:
         """Under the recording's name, unless that file transcribes other audio (it is kept, never replaced)."""
-        path = self._index().get(transcript.audio_sha256) or self.folder / f"{transcript.recording_id}.json"
-        if path.is_file() and json.loads(path.read_text()).get("audio_sha256") not in ("", None,
-                                                                                   transcript.audio_sha256):
+        own = self._index().get(transcript.audio_sha256)  # this audio's transcript: --retranscribe replaces it
+        path = own or self.folder / f"{transcript.recording_id}.json"
+        if path.is_file() and path != own:  # another recording's (or a hand-written one): never replaced
             path = self.folder / f"{transcript.recording_id}-{transcript.audio_sha256[:8]}.json"
         transcript.save(path)
         self._index()[transcript.audio_sha256] = path

@@ -94,3 +94,19 @@ def test_secrets_in_urls_are_never_shown_or_written(url, secret, tmp_path, targe
     assert secret not in written and secret not in capsys.readouterr().err
     cache_index = tmp_path / "cache" / "index.json"
     assert not cache_index.exists() or secret not in cache_index.read_text()
+
+
+def test_a_transcript_of_other_audio_is_never_overwritten(tmp_path):
+    from dataprep.prepare import _TranscriptFolder
+    from dataprep.records import Segment, Transcript
+
+    folder = tmp_path / "transcripts"
+    hand = Transcript("take", (Segment(0.0, 1.0, " Written by hand."),), duration=99.0)  # no hash: another take
+    hand.save(folder / "take.json")
+    before = (folder / "take.json").read_text()
+    transcripts = _TranscriptFolder(folder)
+    assert transcripts.find("take", "a" * 64, lambda: 3.0) is None  # its duration says it is other audio
+    new = Transcript("take", (Segment(0.0, 3.0, " New words."),), duration=3.0, audio_sha256="a" * 64)
+    path = transcripts.save(new)
+    assert path.name == "take-aaaaaaaa.json" and (folder / "take.json").read_text() == before
+    assert _TranscriptFolder(folder).find("take", "a" * 64, lambda: 3.0).segments[0].text == " New words."
