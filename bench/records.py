@@ -98,6 +98,8 @@ def from_dict(cls, data: dict):
 
 
 HEADLINE = ("wer_micro", "wer_macro", "cer", "speaker_sim", "stop_failure_rate")  # the summary table's columns
+# summary metrics computed from a per-sample metric (micro and macro WER from `wer` …)
+DERIVED = {"wer_micro": "wer", "wer_macro": "wer", "wer_over_50": "wer", "stop_failure_rate": "stop_failure"}
 
 
 @dataclass(frozen=True)

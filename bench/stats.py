@@ -13,12 +13,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from .records import Comparison, Score, Summary
+from .records import DERIVED, Comparison, Score, Summary
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 #: metrics derived from per-sample scores; the rest are plain means over prompts
-DERIVED = {"wer_micro": "wer", "wer_macro": "wer", "wer_over_50": "wer", "stop_failure_rate": "stop_failure"}
 
 
 def by_prompt(scores: list[Score], variant: str, metric: str) -> dict[str, list[Score]]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import RunRecord, RunSummary, Sample, SampleCounts, Score, from_dict, to_dict
-from .stats import DERIVED, compare, summarize
+from .records import DERIVED, RunRecord, RunSummary, Sample, SampleCounts, Score, from_dict, to_dict
+from .stats import compare, summarize
 
 COMPARED = ("speaker_sim", "wer", "cer", "stop_failure")  # metrics compared between every two rows
 

@@ -24,8 +24,7 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from bench.records import ANCHORS, VARIANTS, RunSummary
-from bench.stats import DERIVED
+from bench.records import ANCHORS, DERIVED, VARIANTS, RunSummary
 from bench.store import RunStore
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
