@@ -80,6 +80,10 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     if any(v not in ("ground_truth", "impostor") for v in suite.variants):
         ok, detail, fix = synth_class(suite.model).availability(suite.model)
         out.append(Finding("model", f"{suite.model.get('backend')}", ok, detail, fix))
+    if suite.merged is not None:
+        ok = suite.merged.exists()
+        out.append(Finding("model", "merged", ok, str(suite.merged) + ("" if ok else " does not exist"),
+                           "" if ok else "ttsbench finetune DATASET --base MODEL --out DIR --merge (writes DIR/merged)"))
     if any(v.startswith("finetuned") for v in suite.variants):
         if suite.adapter is not None:
             ok = suite.adapter.exists()

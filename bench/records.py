@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from dataprep.records import JsonRecord
 
 ANCHORS = ("ground_truth", "impostor")  # rows that need no model
-VARIANTS = ("base", "cloned", "finetuned", "finetuned_cloned")
+VARIANTS = ("base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned")
+TUNED = ("finetuned", "merged")  # variants whose rows depend on the fine-tune (prefixes)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class RunRecord(JsonRecord):
     dataset_key: str = ""  # the dataset's prepare.json input key
     adapter: str | None = None  # absolute path
     adapter_sha: str = ""
+    merged: str | None = None  # the merged 16-bit checkpoint of the adapter (merged rows), absolute path
     reference_clips: list = field(default_factory=list)
     planned: dict = field(default_factory=dict)  # row → samples the run makes (missing ones count as failures)
     gates: list = field(default_factory=list)

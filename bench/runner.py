@@ -125,6 +125,7 @@ def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
     checkpoint); the training is cached by dataset fingerprint and settings.
     """
     spec = suite.raw.get("finetune")
+    wants_merged = any(v.startswith("merged") for v in suite.variants) and suite.merged is None
     if suite.adapter is not None and not Path(suite.adapter).exists():
         raise RunError(f"{suite.path}: key 'adapter': {suite.adapter} does not exist; run `ttsbench finetune` first "
                        "or fix the path")
@@ -136,9 +137,10 @@ def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
 
     spec = dict(spec) if isinstance(spec, dict) else {}
     base = str(spec.pop("base", suite.model.get("checkpoint", "sesame/csm-1b")))
+    merge = bool(spec.pop("merge", False)) or wants_merged
     options = FinetuneOptions.from_dict(spec, where=f"{suite.path}: key 'finetune'")
-    result = finetune(suite.dataset, base, run_dir / "finetune", options, progress=progress)
-    return dataclasses.replace(suite, adapter=result.out)
+    result = finetune(suite.dataset, base, run_dir / "finetune", options, progress=progress, merge=merge)
+    return dataclasses.replace(suite, adapter=result.out, merged=Path(result.record.merged) if merge else suite.merged)
 
 
 def planned(suite: Suite, evals: list[Clip]) -> list[Sample]:
@@ -172,7 +174,7 @@ def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say,
                "ground_truth": [s for s in todo if s.variant == "ground_truth"],
                "impostor": [s for s in todo if s.variant == "impostor"]}
     if by_kind["model"]:
-        synth = load_synth(suite.model, suite.adapter, suite.generation)
+        synth = load_synth(suite.model, suite.adapter, suite.generation, suite.merged)
         speaker = int(suite.model.get("speaker_id", 0))
         context = tuple(Context(resample(c.audio, c.sample_rate, synth.sample_rate), c.text, speaker)
                         for c in reference)
@@ -182,7 +184,8 @@ def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say,
             for k in range(0, len(mine), batch):
                 chunk = mine[k:k + batch]
                 requests = [Request(s.text, s.seed, suite.generation.max_seconds_for(s.text), speaker,
-                                    context if variant.endswith("cloned") else (), variant.startswith("finetuned"))
+                                    context if variant.endswith("cloned") else (), variant.startswith("finetuned"),
+                                    variant.startswith("merged"))
                             for s in chunk]
                 for sample, result in zip(chunk, _generate_batch(synth, requests)):
                     _keep(store, sample, result.audio, synth.sample_rate, result.stopped, result.error)
@@ -345,7 +348,8 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     manifest = PrepareManifest.read(suite.dataset) if suite.dataset and suite.dataset.is_dir() else None
     dataset_key = manifest.input_key if manifest is not None else ""
     key_src = json.dumps({"config": config, "prompts": [to_dict(p) for p in suite.prompts.prompts],
-                          "dataset": dataset_key, "adapter": _tree_sha(suite.adapter)}, sort_keys=True, default=str)
+                          "dataset": dataset_key, "adapter": _tree_sha(suite.adapter),
+                          "merged": _tree_sha(suite.merged)}, sort_keys=True, default=str)
     key = hashlib.sha256(key_src.encode()).hexdigest()
     old = RunRecord.read(run_dir)
     if old is not None:
@@ -365,6 +369,7 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
                                        "n": len(suite.prompts.prompts)},
               dataset=str(suite.dataset) if suite.dataset else None, dataset_key=dataset_key,
               adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None, adapter_sha=_tree_sha(suite.adapter),
+              merged=str(Path(suite.merged).resolve()) if suite.merged else None,
               reference_clips=[c.id for c in reference], planned=plan, gates=list(suite.gates),
               label=run_label(suite), versions=versions, git_sha=git,
               machine={"platform": platform.platform(), "python": sys.version.split()[0]},

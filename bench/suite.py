@@ -77,13 +77,14 @@ class Suite:
     generation: GenerationOptions
     scorers: dict
     adapter: Path | None = None
+    merged: Path | None = None  # the adapter's merged 16-bit checkpoint: the `merged` rows
     impostor: dict = field(default_factory=lambda: {"voice": "espeak"})
     gates: tuple = ()
     out: Path | None = None
     raw: dict = field(default_factory=dict)  # the merged YAML, as recorded in run.json
 
 
-TOP_KEYS = {"name", "include", "model", "adapter", "dataset", "prompts", "variants", "anchors", "seeds",
+TOP_KEYS = {"name", "include", "model", "adapter", "merged", "dataset", "prompts", "variants", "anchors", "seeds",
             "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target", "report"}
 DEFAULTS = {
     "model": {"backend": "csm", "checkpoint": "sesame/csm-1b", "speaker_id": 0, "device": "auto"},
@@ -116,7 +117,7 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
     if unknown:
         raise SuiteError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(TOP_KEYS))}")
     # Paths are relative to the file that names them.
-    for key in ("dataset", "adapter", "out", "prompts", "report"):
+    for key in ("dataset", "adapter", "merged", "out", "prompts", "report"):
         value = data.get(key)
         if isinstance(value, str) and value and (key != "prompts" or _is_path(value)):
             data[key] = os.path.normpath(path.parent / value)  # an absolute `value` stays as it is
@@ -208,7 +209,15 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
         raise SuiteError(f"{where('generation')}: {e}") from None
     except OptionError as e:
         raise SuiteError(f"{where('generation.' + e.key)} = {e.detail}") from None
-    adapter = local("adapter")
+    adapter, merged = local("adapter"), local("merged")
+    spec = data.get("finetune")
+    if any(v.startswith("merged") for v in variants) and merged is None \
+            and not (isinstance(spec, dict) and spec.get("merge")):
+        raise SuiteError(f"{where('merged')}: variants {', '.join(v for v in variants if v.startswith('merged'))} "
+                         "need the adapter's merged checkpoint; set `merged:` (ttsbench finetune --merge writes "
+                         "OUT/merged) or `finetune: {merge: true}`, or drop those variants")
+    if check_paths and merged is not None and not merged.exists():
+        raise SuiteError(f"{where('merged')}: {merged} does not exist; run `ttsbench finetune --merge` first")
     if any(v.startswith("finetuned") for v in variants):
         if adapter is None and not data.get("finetune"):
             raise SuiteError(f"{where('adapter')}: variants {', '.join(v for v in variants if v.startswith('finetuned'))}"
@@ -222,7 +231,9 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
         spec = data["finetune"]
         if not isinstance(spec, dict):
             raise SuiteError(f"{where('finetune')}: a mapping of fine-tuning settings (base, max_steps, rows …)")
-        FinetuneOptions.from_dict({k: v for k, v in spec.items() if k != "base"}, where=where("finetune"))
+        FinetuneOptions.from_dict({k: v for k, v in spec.items() if k not in ("base", "merge")}, where=where("finetune"))
+        if not isinstance(spec.get("merge", False), bool):
+            raise SuiteError(f"{where('finetune.merge')} = {spec['merge']!r}: true or false")
     dataset = local("dataset")
     needs_dataset = any(v.endswith("cloned") for v in variants) or anchors or "speaker_sim" in scorers
     if needs_dataset and dataset is None:
@@ -233,7 +244,7 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
         raise SuiteError(f"{where('gates')}: a list of gate expressions")
     return Suite(name=name, path=path, model=model, dataset=dataset, prompts=load_prompts(data["prompts"], path),
                  variants=variants, anchors=anchors, seeds=tuple(seeds), generation=generation, scorers=scorers,
-                 adapter=adapter, impostor=data.get("impostor") or {}, gates=tuple(gates), out=local("out"),
+                 adapter=adapter, merged=merged, impostor=data.get("impostor") or {}, gates=tuple(gates), out=local("out"),
                  raw=data)
 
 

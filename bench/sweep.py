@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import RunSummary, SweepRecord
+from .records import TUNED, RunSummary, SweepRecord
 from .store import RunStore
 from .suite import Suite, merge
 
@@ -55,11 +55,11 @@ class SweepResult:
 def point_suite(suite: Suite, point: Point) -> Suite:
     """The suite for one point: fine-tuned variants on `rows` rows, or the untuned rows at 0."""
     if point.rows == 0:
-        variants = tuple(v for v in suite.variants if not v.startswith("finetuned"))
+        variants = tuple(v for v in suite.variants if not v.startswith(TUNED))
         return dataclasses.replace(suite, variants=variants, raw={**suite.raw, "variants": list(variants),
                                                                    "finetune": None})
     spec = merge(suite.raw.get("finetune") or {}, {"rows": point.rows, "seed": point.seed})
-    variants = tuple(v for v in suite.variants if v.startswith("finetuned"))
+    variants = tuple(v for v in suite.variants if v.startswith(TUNED))
     raw = {**suite.raw, "finetune": spec, "variants": list(variants), "anchors": []}
     return dataclasses.replace(suite, variants=variants, anchors=(), raw=raw)
 
@@ -86,7 +86,7 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     if suite.adapter is not None:
         raise SweepError(f"{suite.path}: names `adapter:`; a sweep fine-tunes at every point — remove it and set "
                          "`finetune:` settings instead")
-    if not any(v.startswith("finetuned") for v in suite.variants):
+    if not any(v.startswith(TUNED) for v in suite.variants):
         raise SweepError(f"{suite.path}: has no finetuned variants to sweep; add finetuned or finetuned_cloned")
     if executor not in ("local", "ray"):
         raise SweepError(f"executor {executor!r}: use local or ray")
@@ -118,7 +118,7 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     target = (suite.raw.get("target") or {}).get("speaker_sim")
     fit = {v: fit_curve([(r["rows"], r["mean"]) for r in curve if r["variant"] == v and r["metric"] == "speaker_sim"
                          and r["mean"] is not None], target)
-           for v in suite.variants if v.startswith("finetuned")}
+           for v in suite.variants if v.startswith(TUNED)}
     from .runner import run_label
 
     label = run_label(suite)

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.records import ANCHORS, Comparison, RunRecord, RunSummary, Sample, SweepRecord, to_dict
+from bench.records import ANCHORS, TUNED, Comparison, RunRecord, RunSummary, Sample, SweepRecord, to_dict
 from bench.store import RunStore
 from dataprep.errors import UserError
 
@@ -32,7 +32,13 @@ from . import svg
 TEMPLATES = Path(__file__).parent / "templates"
 PAIRS = (("finetuned_cloned", "base"), ("finetuned", "base"), ("cloned", "base"), ("finetuned", "cloned"),
          ("finetuned_cloned", "cloned"), ("finetuned_cloned", "finetuned"), ("finetuned_cloned", "impostor"),
-         ("cloned", "impostor"), ("base", "impostor"), ("ground_truth", "impostor"))
+         ("cloned", "impostor"), ("base", "impostor"), ("ground_truth", "impostor"),
+         ("merged", "finetuned"), ("merged_cloned", "finetuned_cloned"))
+MERGING = {  # metric: (what merging did when merged − adapter > 0, when < 0, scale, unit)
+    "speaker_sim": ("merging gained", "merging cost", 1.0, " similarity"),
+    "wer": ("merging added", "merging removed", 100.0, " points of WER"),
+    "stop_failure": ("merging added", "merging removed", 100.0, " points of stop failures"),
+}
 WORDING = {  # metric: (word when a − b > 0, word when < 0, unit scale, unit)
     "speaker_sim": ("is more similar to the reference voice", "is less similar to the reference voice", 1.0, ""),
     "wer": ("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
@@ -97,7 +103,7 @@ def _missing(view: RunView, rows: list) -> list[str]:
         unscored = [s for s in view.samples if metric and metric not in view.scores.get(s.key, {})]
         if unscored:
             out.append(f"{len(unscored)} samples not scored by {name} yet")
-    if any(v.startswith("finetuned") for v in rows) and view.finetune is None:
+    if any(v.startswith(TUNED) for v in rows) and view.finetune is None:
         out.append("no finetune.json beside the adapter: the loss curve cannot be shown")
     return out
 
@@ -157,6 +163,11 @@ def sentence(c: Comparison) -> str:
     lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))  # no "-0"
     tail = " — the interval includes no difference" if lo <= 0 <= hi else ""
     basis = f"{c.n_pairs} prompts" if c.paired else "unpaired: no prompts in common"
+    if c.a.startswith("merged") and c.b.startswith("finetuned") and c.metric in MERGING:  # a merge vs its adapter
+        gain, cost, scale, unit = MERGING[c.metric]
+        lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))
+        return (f"{c.a} vs {c.b}: {gain if d > 0 else cost} {abs(d) * scale:.3g}{unit} [{lo:.3g}, {hi:.3g}], "
+                f"{ptext} ({basis}){tail}")
     return (f"{c.a} {more if d > 0 else less} than {c.b} by {abs(d) * scale:.3g}{unit} "
             f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}")
 

@@ -221,3 +221,26 @@ def test_repeated_seeds_are_refused(voice_dataset, tmp_path):
     path = write_suite(tmp_path, voice_dataset, seeds=[0, 0])
     with pytest.raises(SuiteError, match=r"key 'seeds'.*repeats \[0\]"):
         load_suite(path)
+
+
+def test_merged_checkpoints_are_rows_of_their_own(voice_dataset, tmp_path):
+    merged = tmp_path / "ft" / "merged"
+    merged.mkdir(parents=True)
+    (merged / "config.json").write_text("{}")
+    suite = load_suite(write_suite(tmp_path, voice_dataset, merged=str(merged), anchors=[],
+                                   variants=["base", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
+                                   scorers={"speaker_sim": {}, "signal": {}}))
+    summary = run_suite(suite, tmp_path / "out", progress=False).summary
+    assert summary.samples["merged"].n == 6 and summary.samples["merged_cloned"].n == 6
+    c = summary.comparison("merged", "finetuned", ("speaker_sim",))
+    assert c is not None and c.n_pairs == 3
+    from reports.html import sentence
+
+    assert sentence(c).startswith("merged vs finetuned: merging ")
+    assert RunStore(tmp_path / "out").run().merged == str(merged.resolve())
+
+
+def test_merged_rows_need_a_merged_checkpoint(voice_dataset, tmp_path):
+    path = write_suite(tmp_path, voice_dataset, variants=["base", "merged"])
+    with pytest.raises(SuiteError, match=r"key 'merged'.*finetune --merge.*finetune: \{merge: true\}"):
+        load_suite(path)

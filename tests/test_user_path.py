@@ -58,7 +58,8 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((run / "summary.json").read_text())
-    assert set(summary["samples"]) == {"base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"}
+    assert set(summary["samples"]) == {"base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned",
+                                       "ground_truth", "impostor"}
     assert all(c["n"] > 0 and c["failed"] == 0 for c in summary["samples"].values())
     scorers = " ".join(summary["scorers"])
     assert "wer:" in scorers and "speaker_sim:" in scorers
@@ -66,6 +67,7 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     assert "tiny random model" in run_record["label"] and "random Whisper" in run_record["label"]
     finetune = json.loads((run / "finetune" / "finetune.json").read_text())
     assert finetune["base"] == "sesame/csm-1b" and finetune["steps"] == 60 and finetune["backend"] == "peft"
+    assert finetune["merged"] and run_record["merged"] == str(Path(finetune["merged"]).resolve())
     scores = [json.loads(line) for line in (run / "scores.jsonl").read_text().splitlines()]
     wer = next(s for s in scores if s["metric"] == "wer" and s["value"] is not None)
     assert wer["detail"]["model"].startswith("openai-whisper:") and wer["detail"]["model"].endswith("random-tiny.pt")
@@ -78,7 +80,8 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     gates = subprocess.run([sys.executable, "-m", "pytest", "-p", "suites.pytest_gates", "--collect-only", "-q",
                             "-p", "no:cacheprovider", str(suite)], env=hub.env, capture_output=True, text=True,
                            cwd=REPO)
-    assert gates.returncode == 0 and "9 tests collected" in gates.stdout, gates.stdout + gates.stderr
+    assert gates.returncode == 0 and "10 tests collected" in gates.stdout, gates.stdout + gates.stderr
+    assert "merging" in (run / "report.html").read_text()  # merged vs its adapter, in words
 
 
 def test_wavlm_similarity_through_the_cache(hub, voice_dataset, tmp_path):

@@ -39,6 +39,7 @@ class Request:
     speaker: int = 0
     context: tuple[Context, ...] = ()  # empty: no cloning
     adapter: bool = False  # use the fine-tuned adapter
+    merged: bool = False  # use the merged checkpoint of that adapter instead
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,11 @@ class Synth:
     #: a short line shown wherever this synth's numbers are shown ("" for a real model)
     label: str = ""
 
-    def __init__(self, model: dict, adapter=None, generation=None):
+    def __init__(self, model: dict, adapter=None, generation=None, merged=None):
         self.model = model
         self.adapter = adapter
         self.generation = generation
+        self.merged = merged
 
     @classmethod
     def describe(cls, model: dict) -> str:
@@ -86,5 +88,5 @@ def synth_class(model: dict) -> type[Synth]:
     return getattr(importlib.import_module(module), cls)
 
 
-def load_synth(model: dict, adapter=None, generation=None) -> Synth:
-    return synth_class(model)(model, adapter, generation)
+def load_synth(model: dict, adapter=None, generation=None, merged=None) -> Synth:
+    return synth_class(model)(model, adapter, generation, merged)

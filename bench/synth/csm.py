@@ -2,11 +2,12 @@
 
 Suite keys under `model:`: `checkpoint` (Hub id or folder), `device` (auto, cpu, cuda…),
 `speaker_id`. The suite's `adapter:` is a PEFT adapter folder (one model in memory; base variants
-run with the adapter disabled) or a merged checkpoint (a second model).
+run with the adapter disabled) or a merged checkpoint (a second model); its `merged:` (the merged
+16-bit checkpoint of that adapter) serves the `merged` rows as a model of its own.
 
 Variants map to requests: `cloned` puts the reference clip(s) and their text before the prompt
 as earlier conversation turns; `finetuned` switches the adapter on. Requests are generated in
-batches grouped by (adapter, seed), each group after `torch.manual_seed(seed)`: the same suite
+batches grouped by (model: base, adapter or merged; seed), each group after `torch.manual_seed(seed)`: the same suite
 gives the same audio (its batches are the same), and `generation: {batch_size: 1}` makes each
 (prompt, seed) exact on its own — batched sampling draws for all rows at once. Every row generates up to the longest cap in its batch and is then
 cut at its own cap: generation is causal, so a row's first N frames do not depend on how long the
@@ -27,8 +28,8 @@ from . import Generated, Synth
 
 
 class CsmSynth(Synth):
-    def __init__(self, model, adapter=None, generation=None):
-        super().__init__(model, adapter, generation)
+    def __init__(self, model, adapter=None, generation=None, merged=None):
+        super().__init__(model, adapter, generation, merged)
         import torch
 
         from finetune.model import load_csm, resolve_device
@@ -51,6 +52,7 @@ class CsmSynth(Synth):
 
                 raise UserError(f"adapter {adapter}: neither a PEFT adapter (adapter_config.json) nor a merged "
                                 "checkpoint (config.json); pass the folder `ttsbench finetune --out` wrote")
+        self.merged_net = load_csm(merged, self.device)[0] if merged is not None else None  # merged rows
 
     @classmethod
     def availability(cls, model: dict) -> tuple[bool, str, str]:
@@ -78,15 +80,19 @@ class CsmSynth(Synth):
         out: list[Generated | None] = [None] * len(requests)
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            groups.setdefault((r.adapter, r.seed), []).append(i)
-        for (adapter, seed), idx in groups.items():
-            for i, g in zip(idx, self._generate_group([requests[i] for i in idx], adapter, seed)):
+            groups.setdefault(("merged" if r.merged else "adapter" if r.adapter else "base", r.seed), []).append(i)
+        for (which, seed), idx in groups.items():
+            for i, g in zip(idx, self._generate_group([requests[i] for i in idx], which, seed)):
                 out[i] = g
         return out
 
-    def _model_for(self, adapter: bool):
-        """(model, context manager): the adapter switched on or off for this group."""
-        if adapter:
+    def _model_for(self, which: str):
+        """(model, context manager) for base, adapter or merged: the adapter switched on or off."""
+        if which == "merged":
+            if self.merged_net is None:
+                raise RuntimeError("a merged variant was asked for but the suite gives no merged checkpoint")
+            return self.merged_net, contextlib.nullcontext()
+        if which == "adapter":
             if self.tuned is None:
                 raise RuntimeError("a finetuned variant was asked for but the suite gives no adapter")
             return self.tuned, contextlib.nullcontext()
@@ -94,14 +100,14 @@ class CsmSynth(Synth):
             return self.net, self.net.disable_adapter()
         return self.net, contextlib.nullcontext()
 
-    def _generate_group(self, requests, adapter: bool, seed: int) -> list[Generated]:
+    def _generate_group(self, requests, which: str, seed: int) -> list[Generated]:
         torch = self._torch
         g = self.generation
         conversations = [self.conversation(r) for r in requests]
         inputs = self.processor.apply_chat_template(conversations, tokenize=True, return_dict=True)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         caps = [max(1, int(round(r.max_seconds * CSM_FRAME_RATE))) for r in requests]
-        model, switch = self._model_for(adapter)
+        model, switch = self._model_for(which)
         sampling = {} if g is None else dict(
             temperature=g.temperature, top_k=g.top_k,
             depth_decoder_temperature=g.depth_decoder_temperature, depth_decoder_top_p=g.depth_decoder_top_p)

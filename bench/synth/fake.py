@@ -16,8 +16,8 @@ from . import Generated, Synth
 class FakeSynth(Synth):
     label = "fake synthesizer (hibari-tts) — pipeline check only"
 
-    def __init__(self, model, adapter=None, generation=None):
-        super().__init__(model, adapter, generation)
+    def __init__(self, model, adapter=None, generation=None, merged=None):
+        super().__init__(model, adapter, generation, merged)
         from dataprep.synthvoice import synthesize
 
         self._speak = synthesize
@@ -25,7 +25,8 @@ class FakeSynth(Synth):
     def _one(self, r) -> Generated:
         if any(t in r.text for t in self.model.get("fail_texts", [])):
             return Generated(None, None, "fake failure asked for by the suite (fail_texts)")
-        speed = 0.9 + 0.05 * (r.seed % 4) + (0.1 if r.adapter else 0.0) + (0.05 if r.context else 0.0)
+        tuned = 0.1 if r.adapter else 0.11 if r.merged else 0.0  # a merge is close to its adapter, not equal
+        speed = 0.9 + 0.05 * (r.seed % 4) + tuned + (0.05 if r.context else 0.0)
         audio = self._speak(r.text, "hibari", seed=r.seed, speed=speed)
         if any(t in r.text for t in self.model.get("silent_texts", [])):
             audio = np.zeros_like(audio)
