@@ -59,7 +59,10 @@ def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: 
     from .suite import GenerationOptions
     from .synth import Request, load_synth
 
-    synth = load_synth({"backend": "csm", "checkpoint": base, "device": device}, None, GenerationOptions())
+    from finetune.families import family_of
+
+    synth = load_synth({"backend": family_of(base).name, "checkpoint": base, "device": device}, None,
+                       GenerationOptions())
     text = "The quick brown fox jumps over the lazy dog near the river bank."
     synth.generate([Request(text, 0, 1.0)])  # warm-up: kernels, caches
     rates = []

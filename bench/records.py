@@ -11,6 +11,7 @@ from dataprep.records import JsonRecord
 
 ANCHORS = ("ground_truth", "impostor")  # rows that need no model
 VARIANTS = ("base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned")
+DEFAULT_VARIANTS = VARIANTS[:4]  # a suite that names none: base, cloned, finetuned, finetuned_cloned
 TUNED = ("finetuned", "merged")  # variants whose rows depend on the fine-tune (prefixes)
 
 

@@ -138,7 +138,9 @@ def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
     spec = dict(spec) if isinstance(spec, dict) else {}
     base = str(spec.pop("base", suite.model.get("checkpoint", "sesame/csm-1b")))
     merge = bool(spec.pop("merge", False)) or wants_merged
-    options = FinetuneOptions.from_dict(spec, where=f"{suite.path}: key 'finetune'")
+    from finetune.families import family_of
+
+    options = FinetuneOptions.from_dict({**family_of(base).lora, **spec}, where=f"{suite.path}: key 'finetune'")
     result = finetune(suite.dataset, base, run_dir / "finetune", options, progress=progress, merge=merge)
     return dataclasses.replace(suite, adapter=result.out, merged=Path(result.record.merged) if merge else suite.merged)
 

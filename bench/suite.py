@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dataprep.errors import OptionError, UserError, check_number, read_yaml_mapping
 
-from .records import ANCHORS, VARIANTS, Prompt, PromptSet
+from .records import ANCHORS, DEFAULT_VARIANTS, VARIANTS, Prompt, PromptSet
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
@@ -37,12 +37,18 @@ class SuiteError(UserError, ValueError):
 
 @dataclass(frozen=True)
 class GenerationOptions:
-    """Sampling settings; the defaults are the workshop's."""
+    """Sampling settings; one left unset (None) is the model family's default.
 
-    temperature: float = 0.8  # backbone
-    top_k: int = 50  # backbone
-    depth_decoder_temperature: float = 0.6
-    depth_decoder_top_p: float = 0.9
+    CSM (the workshop's): temperature 0.8, top_k 50, depth decoder temperature 0.6 and top_p 0.9.
+    Orpheus (its authors'): temperature 0.6, top_p 0.95, repetition penalty 1.1.
+    """
+
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float | None = None  # Orpheus
+    depth_decoder_temperature: float | None = None  # CSM
+    depth_decoder_top_p: float | None = None  # CSM
     seconds_per_char: float = 0.12  # frame budget: about twice a normal speaking rate …
     min_seconds: float = 3.0  # … plus this …
     max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
@@ -50,9 +56,11 @@ class GenerationOptions:
 
     def __post_init__(self):
         for name in ("temperature", "depth_decoder_temperature"):
-            check_number(self, name, 0, 10)
-        check_number(self, "top_k", 0, integer=True)
-        check_number(self, "depth_decoder_top_p", 0, 1, low_open=True)
+            check_number(self, name, 0, 10, optional=True)
+        check_number(self, "top_k", 0, integer=True, optional=True)
+        for name in ("top_p", "depth_decoder_top_p"):
+            check_number(self, name, 0, 1, low_open=True, optional=True)
+        check_number(self, "repetition_penalty", 0, 10, low_open=True, optional=True)
         check_number(self, "seconds_per_char", 0, 10, low_open=True)
         check_number(self, "min_seconds", 0, 600)
         check_number(self, "max_seconds", 0, 600, low_open=True)
@@ -87,9 +95,9 @@ class Suite:
 TOP_KEYS = {"name", "include", "model", "adapter", "merged", "dataset", "prompts", "variants", "anchors", "seeds",
             "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target", "report"}
 DEFAULTS = {
-    "model": {"backend": "csm", "checkpoint": "sesame/csm-1b", "speaker_id": 0, "device": "auto"},
+    "model": {"backend": "csm", "speaker_id": 0, "device": "auto"},  # checkpoint: the family's default
     "prompts": "default",
-    "variants": list(VARIANTS),
+    "variants": list(DEFAULT_VARIANTS),
     "anchors": list(ANCHORS),
     "seeds": 3,
     "generation": {},
@@ -185,6 +193,10 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
     if model["backend"] not in SYNTHS:
         raise SuiteError(f"{where('model.backend')}: unknown backend {model['backend']!r}; "
                          f"available: {', '.join(sorted(SYNTHS))}")
+    from finetune.families import FAMILIES, family
+
+    if model["backend"] in FAMILIES and not model.get("checkpoint"):  # sesame/csm-1b, canopylabs/orpheus-3b-0.1-ft
+        model["checkpoint"] = family(model["backend"]).default_checkpoint
     from .scorers import SCORERS, scorer_class
 
     scorers = data["scorers"]

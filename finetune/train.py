@@ -26,7 +26,8 @@ from dataprep.constants import MAX_CLIP_SECONDS
 from dataprep.errors import OptionError, UserError, check_choice, check_number, read_yaml_mapping
 from dataprep.versions import package_versions
 
-from .data import TurnDataset, collate, decode_rows, fit_rows, load_splits, subset
+from .data import decode_rows, load_splits, subset
+from .families import FAMILIES, Family, family, family_of
 from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
 from .records import FinetuneRecord
 
@@ -35,7 +36,7 @@ TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down
 
 @dataclass(frozen=True)
 class FinetuneOptions:
-    """LoRA and trainer settings; the defaults are the workshop's."""
+    """LoRA and trainer settings; the defaults are the CSM workshop's (`for_family` gives another family's)."""
 
     r: int = 32
     lora_alpha: int = 16
@@ -60,11 +61,16 @@ class FinetuneOptions:
     backend: str = "auto"  # auto, unsloth or peft
     gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
     device: str = "auto"
+    family: str = "auto"  # csm, orpheus, or auto: from the base checkpoint's config.json
+    duplicate_frames: str = "keep"  # Orpheus: `drop` removes frames whose first code repeats (the notebook's)
 
     def __post_init__(self):
-        for name in ("r", "per_device_batch_size", "gradient_accumulation_steps", "eval_steps", "save_steps"):
+        for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps", "save_steps"):
             check_number(self, name, 1, integer=True)
+        check_number(self, "r", 1, integer=True)
         check_number(self, "lora_alpha", 0, low_open=True)
+        check_choice(self, "duplicate_frames", ("keep", "drop"))
+        check_choice(self, "family", ("auto", *FAMILIES))
         check_number(self, "lora_dropout", 0, 0.99)
         check_number(self, "learning_rate", 0, low_open=True)
         check_number(self, "warmup_steps", 0, integer=True)
@@ -82,10 +88,15 @@ class FinetuneOptions:
             raise OptionError("target_modules", f"{list(self.target_modules)!r}: a list of layer names such as q_proj")
 
     @classmethod
-    def from_yaml(cls, path: str | Path, **overrides) -> FinetuneOptions:
-        """Settings from a YAML mapping, then `overrides` (flags that were given) on top."""
+    def from_yaml(cls, path: str | Path, defaults: dict | None = None, **overrides) -> FinetuneOptions:
+        """`defaults`, then the settings of a YAML mapping, then `overrides` (flags that were given) on top."""
         data = read_yaml_mapping(path, "fine-tune settings")
-        return cls.from_dict({**data, **overrides}, where=str(path))
+        return cls.from_dict({**(defaults or {}), **data, **overrides}, where=str(path))
+
+    @classmethod
+    def for_family(cls, name: str, **settings) -> FinetuneOptions:
+        """The family's LoRA defaults (CSM: r 32, alpha 16; Orpheus: r 64, alpha 64, its notebook's) under `settings`."""
+        return cls.from_dict({**family(name).lora, "family": name, **settings})
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "finetune settings") -> FinetuneOptions:
@@ -123,9 +134,21 @@ def choose_backend(requested: str, device: str) -> str:
 
 
 def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
+    """Hash of what a fine-tune depends on (options resolved: the family is implied by the base)."""
     data = {"base": base, "dataset": fingerprint, **dataclasses.asdict(options)}
     data.pop("device")
+    data.pop("family")
+    if data["duplicate_frames"] == "keep":  # the default, and all there was before the option: same keys
+        data.pop("duplicate_frames")
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def resolve(options: FinetuneOptions, base: str) -> tuple[FinetuneOptions, Family]:
+    """The options with their family named (as given, or from the base's config.json), and the family."""
+    fam = family(options.family) if options.family != "auto" else family_of(base)
+    if options.family != "auto":
+        check_checkpoint(base, expect=fam.name)
+    return dataclasses.replace(options, family=fam.name), fam
 
 
 class FinetuneError(UserError, ValueError):
@@ -145,6 +168,7 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     out = Path(out)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
     base = check_checkpoint(base)
+    options, fam = resolve(options, base)
     splits = load_splits(dataset)
     key = settings_key(base, splits.fingerprint, options)
     old = FinetuneRecord.read(out)
@@ -167,9 +191,9 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     chosen = subset(splits.train, options.rows, options.seed)
     train_rows, bad = decode_rows(splits.dataset, chosen)
     eval_rows, bad_eval = decode_rows(splits.dataset, splits.eval)
-    positions = model.config.max_position_embeddings
-    train_rows, filtered, lengths = fit_rows(train_rows, processor, options.max_audio_seconds, positions)
-    eval_rows, filtered_eval, _ = fit_rows(eval_rows, processor, options.max_audio_seconds, positions)
+    positions = fam.max_positions(model.get_base_model() if hasattr(model, "get_base_model") else model)
+    train_rows, filtered, lengths = fam.fit_rows(train_rows, processor, options.max_audio_seconds, positions)
+    eval_rows, filtered_eval, _ = fam.fit_rows(eval_rows, processor, options.max_audio_seconds, positions)
     filtered, filtered_eval = bad + filtered, bad_eval + filtered_eval
     if not train_rows:
         raise UserError(f"dataset {dataset}: no train clip fits ({len(filtered)} filtered, e.g. "
@@ -178,7 +202,7 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
         f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens")
 
     watch = divergence_watch()
-    trainer = _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress,
+    trainer = _trainer(model, processor, fam, train_rows, eval_rows, out, options, device, backend, progress,
                        [watch, *(callbacks or [])])
     if device.startswith("cuda"):
         import torch
@@ -287,76 +311,43 @@ def _what_differs(old: FinetuneRecord, base: str, fingerprint: str, options: Fin
 
 
 def lora_targets(model, options: FinetuneOptions) -> list[str]:
-    """The full names of the projections LoRA goes on: backbone and depth decoder, never the codec.
-
-    Full names, not suffixes: a suffix such as `q_proj` would also match Mimi's transformer layers,
-    which never get gradients. A list (not a regex) is what both PEFT and Unsloth accept.
-    """
-    import re
-
-    import torch
-
-    pattern = re.compile(rf"^(backbone_model|depth_decoder)\..*\.({'|'.join(options.target_modules)})$")
-    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and pattern.match(n)]
-    if not names:
-        raise UserError(f"target_modules {list(options.target_modules)}: no such linear layers in the backbone or "
-                        "depth decoder; use names like q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj")
-    return names
+    """The full names of the layers LoRA goes on (the family decides which: never a codec)."""
+    if options.family != "auto":
+        return family(options.family).lora_targets(model, tuple(options.target_modules))
+    net = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = net.config.to_dict()
+    fam = next(family(k) for k in FAMILIES if family(k).claims(config))
+    return fam.lora_targets(model, tuple(options.target_modules))
 
 
 def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
     """(PEFT-wrapped model with LoRA on, processor) for the chosen backend."""
+    if options.family == "auto":
+        options, _ = resolve(options, base)
+    fam = family(options.family)
     if backend == "unsloth":
         import unsloth  # noqa: F401  (patches transformers; must come first)
-        from transformers import CsmForConditionalGeneration
         from unsloth import FastModel
 
-        model, processor = FastModel.from_pretrained(model_name=base, auto_model=CsmForConditionalGeneration,
-                                                     dtype=None, load_in_4bit=False, max_seq_length=2048)
-        if not hasattr(processor, "feature_extractor"):  # some Unsloth versions hand back only the tokenizer
-            from transformers import AutoProcessor
-
-            processor = AutoProcessor.from_pretrained(base)
+        model, processor = fam.unsloth_load(base, max_seq_length=2048)
         model = FastModel.get_peft_model(
             model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-            target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none",
-            use_gradient_checkpointing="unsloth", random_state=options.seed)
-        release_depth_decoder_inputs(model)  # the same in-place crash as the PEFT path's (see there)
+            target_modules=fam.lora_targets(model, tuple(options.target_modules)), use_rslora=options.use_rslora,
+            bias="none", use_gradient_checkpointing="unsloth", random_state=options.seed)
+        fam.after_lora(model)
         return model, processor
     from peft import LoraConfig, get_peft_model
 
-    from .model import load_csm
-
-    model, processor = load_csm(base, device, default_dtype(device))
+    model, processor = fam.load(base, device, default_dtype(device))
     model.train()
     config = LoraConfig(r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-                        target_modules=lora_targets(model, options), use_rslora=options.use_rslora, bias="none")
+                        target_modules=fam.lora_targets(model, tuple(options.target_modules)),
+                        use_rslora=options.use_rslora, bias="none")
     model = get_peft_model(model, config)
     if options.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        release_depth_decoder_inputs(model)
+        fam.after_lora(model)
     return model, processor
-
-
-def release_depth_decoder_inputs(model) -> int:
-    """Undo the input-grad hook on the depth decoder's embeddings; returns how many were removed.
-
-    With frozen weights and gradient checkpointing, transformers (and PEFT, Unsloth) hook every
-    input-embedding layer so that its output `requires_grad_(True)`: reentrant checkpoints need an
-    input that requires grad. That makes the depth decoder's token embeddings a *leaf* tensor, into
-    which CSM's depth decoder then writes the backbone's last hidden state in place
-    (`inputs_embeds[:, 0] = backbone_last_hidden_state`) — "a view of a leaf Variable that requires
-    grad is being used in an in-place operation". The hook is not needed there: that hidden state
-    comes from the backbone's LoRA layers and already carries the gradient into the depth decoder.
-    The backbone keeps its hook.
-    """
-    net = model.get_base_model() if hasattr(model, "get_base_model") else model
-    embeddings = net.depth_decoder.get_input_embeddings()
-    hooks = embeddings._forward_hooks
-    doomed = [k for k, fn in hooks.items() if "require" in getattr(fn, "__name__", "") and "grad" in fn.__name__]
-    for k in doomed:
-        del hooks[k]
-    return len(doomed)
 
 
 def loss_history(logs: list[dict]) -> list[dict]:
@@ -370,7 +361,7 @@ def loss_history(logs: list[dict]) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
-def _trainer(model, processor, train_rows, eval_rows, out, options, device, backend, progress, callbacks):
+def _trainer(model, processor, fam, train_rows, eval_rows, out, options, device, backend, progress, callbacks):
     import torch
     from torch.utils.tensorboard import SummaryWriter
     from transformers import Trainer, TrainingArguments
@@ -395,12 +386,11 @@ def _trainer(model, processor, train_rows, eval_rows, out, options, device, back
         save_strategy="steps", save_steps=options.save_steps, save_total_limit=1,
         report_to="none", remove_unused_columns=False, label_names=["labels"], disable_tqdm=not progress,
         dataloader_num_workers=0, use_cpu=not cuda)
-    pad_id = processor.tokenizer.pad_token_id
     writer = SummaryWriter(str(out / "tensorboard"))
     trainer = Trainer(model=model, args=args,
-                      train_dataset=TurnDataset(train_rows, processor, options.depth_decoder_frames),
-                      eval_dataset=TurnDataset(eval_rows, processor) if eval_rows else None,
-                      data_collator=lambda f: collate(f, pad_id, model.dtype),
+                      train_dataset=fam.train_dataset(train_rows, processor, options),
+                      eval_dataset=fam.eval_dataset(eval_rows, processor, options) if eval_rows else None,
+                      data_collator=lambda f: fam.collate(f, processor, model.dtype),
                       callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks])
     # CSM's loss is the backbone's (codebook 0) plus the depth decoder's (the other codebooks), each a mean
     # over its tokens. Handed `num_items_in_batch` (the frame count), transformers' CSM divides the depth

@@ -42,6 +42,14 @@ def voice_dataset(target_voice, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_orpheus(tmp_path_factory) -> Path:
+    """A tiny random Orpheus (Llama + SNAC) saved like a real checkpoint."""
+    from finetune.families.orpheus import build_tiny_orpheus
+
+    return build_tiny_orpheus(tmp_path_factory.mktemp("tiny") / "orpheus", seed=0)
+
+
+@pytest.fixture(scope="session")
 def tiny_csm(tmp_path_factory) -> Path:
     """A tiny random CSM saved like a real checkpoint (with its processor)."""
     from finetune.model import build_tiny_csm

@@ -133,11 +133,27 @@ def label(folder: Path, what: str) -> None:
     (folder / "ttsbench.json").write_text(json.dumps({"label": f"{what} — pipeline check only"}))
 
 
-def hub_cache(root: Path, tiny_csm: Path) -> Path:
+def orpheus(cache: Path, tiny_orpheus: Path, repo: str = "canopylabs/orpheus-3b-0.1-ft") -> Path:
+    """The tiny Orpheus (config, safetensors, tokenizer) in the Hub layout; its SNAC also as hubertsiuzdak/snac_24khz."""
+    path = snapshot(cache, repo)
+    for f in tiny_orpheus.iterdir():
+        if f.is_file():
+            shutil.copy(f, path / f.name)
+    codec = snapshot(cache, "hubertsiuzdak/snac_24khz")
+    for f in (tiny_orpheus / "snac").iterdir():
+        shutil.copy(f, codec / f.name)
+    label(codec, "random SNAC")
+    return path
+
+
+def hub_cache(root: Path, tiny_csm: Path, tiny_orpheus: Path | None = None) -> Path:
     """Every stand-in above in one Hugging Face cache folder; returns it (set HF_HUB_CACHE to it)."""
     cache = root / "hub"
     csm(cache, tiny_csm, "sesame/csm-1b")
     csm(cache, tiny_csm, "unsloth/csm-1b")
+    if tiny_orpheus is not None:
+        orpheus(cache, tiny_orpheus, "canopylabs/orpheus-3b-0.1-ft")
+        orpheus(cache, tiny_orpheus, "unsloth/orpheus-3b-0.1-ft")
     ecapa(cache)
     wavlm(cache)
     return cache

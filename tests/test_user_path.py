@@ -26,9 +26,9 @@ PROMPTS = ["Good evening, everyone.", "The train leaves at seven."]
 
 
 @pytest.fixture(scope="module")
-def hub(tiny_csm, tmp_path_factory):
+def hub(tiny_csm, tiny_orpheus, tmp_path_factory):
     root = tmp_path_factory.mktemp("hub")
-    cache = standins.hub_cache(root, tiny_csm)
+    cache = standins.hub_cache(root, tiny_csm, tiny_orpheus)
     whisper = standins.whisper_checkpoint(root / "whisper" / "random-tiny.pt")
     env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HOME": str(root / "home"),
            "PYTHONPATH": str(REPO)}
@@ -54,7 +54,7 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
                        scorers={"wer": {"asr": str(hub.whisper)}})
     checked = cli(hub, "check", suite)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "CSM sesame/csm-1b [tiny random model" in checked.stdout and "ecapa from speechbrain" in checked.stdout
+    assert "csm sesame/csm-1b [tiny random model" in checked.stdout and "ecapa from speechbrain" in checked.stdout
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((run / "summary.json").read_text())
@@ -157,3 +157,19 @@ def test_perf_gpu_in_the_cli_help():
     proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "perf", "--help"], capture_output=True, text=True,
                           cwd=REPO)
     assert "gpu" in proc.stdout and "--points" in proc.stdout
+
+
+def test_orpheus_by_hub_id_with_snac_from_its_own_repository(hub, voice_dataset, tmp_path):
+    """canopylabs/orpheus-3b-0.1-ft from the cache, SNAC from hubertsiuzdak/snac_24khz: as users run it."""
+    suite = suite_file(tmp_path / "orpheus.yaml", include=str(REPO / "suites" / "orpheus3b.yaml"),
+                       dataset=str(voice_dataset), out=str(tmp_path / "run"), prompts=PROMPTS[:1], seeds=1,
+                       variants=["base", "cloned"], anchors=[], scorers={"wer": {"asr": str(hub.whisper)}}, gates=[],
+                       generation={"max_seconds": 1.5}, finetune=None)
+    checked = cli(hub, "check", suite)
+    assert checked.returncode == 0 and "orpheus canopylabs/orpheus-3b-0.1-ft [tiny random model" in checked.stdout, \
+        checked.stdout + checked.stderr
+    proc = cli(hub, "bench", suite, "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["samples"]["base"] == {"n": 1, "failed": 0, "missing": 0, "regenerated": 0}
+    assert summary["samples"]["cloned"]["failed"] == 0

@@ -89,24 +89,35 @@ def _check(args) -> int:
     return 0 if all(f.ok for f in findings) else 1
 
 
-def _tiny_csm(args) -> int:
-    from finetune.model import build_tiny_csm, checkpoint_label
+def _tiny_model(args) -> int:
+    from finetune.families import family
+    from finetune.model import checkpoint_label
 
-    out = build_tiny_csm(args.out, seed=args.seed, size=args.size)
-    print(f"wrote a random CSM to {out} [{checkpoint_label(out)}]")
+    name = getattr(args, "family", "csm")
+    out = family(name).build_tiny(args.out, seed=args.seed, size=args.size)
+    print(f"wrote a random {name} model to {out} [{checkpoint_label(out)}]")
     return 0
 
 
 FINETUNE_FLAGS = ("rows", "max_steps", "epochs", "seed", "learning_rate", "per_device_batch_size",
                   "gradient_accumulation_steps", "r", "lora_alpha", "backend", "device", "depth_decoder_frames",
-                  "max_audio_seconds", "eval_steps", "gradient_checkpointing")
+                  "max_audio_seconds", "eval_steps", "gradient_checkpointing", "family", "duplicate_frames")
 
 
 def _finetune(args) -> int:
     from finetune.train import FinetuneOptions, finetune
 
+    from finetune.families import family, family_of
+    from finetune.model import check_checkpoint
+
     given = {k: getattr(args, k) for k in FINETUNE_FLAGS if getattr(args, k) is not None}
-    options = FinetuneOptions.from_yaml(args.config, **given) if args.config else FinetuneOptions.from_dict(given)
+    FinetuneOptions.from_yaml(args.config, **given) if args.config else FinetuneOptions.from_dict(given)  # values first
+    # the family's LoRA defaults (Orpheus: its notebook's r 64, alpha 64) under the config file and the flags
+    fam = family(given["family"]) if given.get("family", "auto") != "auto" else family_of(check_checkpoint(args.base))
+    if not args.config:
+        given = {**fam.lora, **given}
+    options = (FinetuneOptions.from_yaml(args.config, defaults=fam.lora, **given) if args.config
+               else FinetuneOptions.from_dict(given))
     result = finetune(args.dataset, args.base, args.out, options, merge=args.merge, overwrite=args.overwrite,
                       push_to_hub=args.push_to_hub,
                       public=args.public, progress=not args.quiet)
@@ -270,14 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("suite", nargs="?", metavar="SUITE.yaml")
     p.set_defaults(func=_check)
 
-    p = sub.add_parser("tiny-csm", help="a random CSM of ~300 k parameters with its processor (pipeline checks)",
-                       description="Build a tiny random CSM offline and save it like a real checkpoint; "
-                                   "everything made with it is labelled 'tiny random model — pipeline check only'.")
-    p.add_argument("--out", required=True, help="checkpoint folder to write")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", choices=["tiny", "1b"], default="tiny",
-                   help="1b: CSM-1B's configuration, random (1.77 B parameters, bf16): GPU speed and memory only")
-    p.set_defaults(func=_tiny_csm)
+    for command, families in (("tiny-model", ("csm", "orpheus")), ("tiny-csm", None)):
+        p = sub.add_parser(command, help="a tiny random model (CSM ~300 k parameters; Orpheus: Llama + SNAC) with its "
+                           "processor, for pipeline checks" if families else "tiny-model --family csm",
+                           description="Build a tiny random model offline and save it like a real checkpoint; "
+                                       "everything made with it is labelled 'tiny random model — pipeline check only'.")
+        if families:
+            p.add_argument("--family", choices=families, default="csm")
+        p.add_argument("--out", required=True, help="checkpoint folder to write")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--size", choices=["tiny", "1b"], default="tiny",
+                       help="CSM only — 1b: CSM-1B's configuration, random (1.77 B parameters, bf16): GPU speed and "
+                            "memory only")
+        p.set_defaults(func=_tiny_model)
 
     p = sub.add_parser("finetune", help="LoRA fine-tuning of CSM on a voice dataset (Unsloth on CUDA, else PEFT)",
                        description="Train LoRA adapters on the dataset's train split; eval loss on its eval "
@@ -297,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r", type=int, help="LoRA rank")
     p.add_argument("--lora-alpha", type=int)
     p.add_argument("--backend", choices=["auto", "unsloth", "peft"])
+    p.add_argument("--family", choices=["auto", "csm", "orpheus"], help="the model family (default: from the base "
+                   "checkpoint's config.json)")
+    p.add_argument("--duplicate-frames", choices=["keep", "drop"], help="Orpheus: drop frames whose first code "
+                   "repeats, as Unsloth's notebook does (shortens audio against its text; default keep)")
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="PEFT backend: recompute "
                    "activations in the backward pass (Unsloth always does): CSM-1B on 2 × 30 s clips 17.8 → 7.7 GiB, "

@@ -6,47 +6,17 @@ To add a backend: one file in this folder with a `Synth` subclass, and one line 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-
-import numpy as np
 
 from dataprep.constants import CSM_SAMPLE_RATE
 from dataprep.errors import UserError
+from finetune.families import Context, Generated, Request  # noqa: F401  (the records synthesizers exchange)
 
 SYNTHS = {
     "fake": "bench.synth.fake:FakeSynth",  # hibari-tts, deterministic per seed: tests and plumbing
     "noise": "bench.synth.fake:NoiseSynth",  # white noise of a plausible length: failure paths
-    "csm": "bench.synth.csm:CsmSynth",  # Sesame CSM (transformers), with an optional LoRA adapter
+    "csm": "bench.synth.model:ModelSynth",  # Sesame CSM (transformers), with an optional LoRA adapter
+    "orpheus": "bench.synth.model:ModelSynth",  # Orpheus (Llama + SNAC), likewise
 }
-
-
-@dataclass(frozen=True)
-class Context:
-    """A preceding conversation turn: the cloning reference."""
-
-    audio: np.ndarray  # mono float32 at the synth's sample rate
-    text: str
-    speaker: int = 0
-
-
-@dataclass(frozen=True)
-class Request:
-    """One utterance to generate."""
-
-    text: str
-    seed: int
-    max_seconds: float  # the frame cap; hitting it is a stop failure
-    speaker: int = 0
-    context: tuple[Context, ...] = ()  # empty: no cloning
-    adapter: bool = False  # use the fine-tuned adapter
-    merged: bool = False  # use the merged checkpoint of that adapter instead
-
-
-@dataclass(frozen=True)
-class Generated:
-    audio: np.ndarray | None  # mono float32; None when generation failed
-    stopped: bool | None  # ended by itself (False: hit max_seconds)
-    error: str | None = None
 
 
 class Synth:

@@ -1,0 +1,152 @@
+"""Orpheus as the second model family, on a tiny random Orpheus saved and loaded like the real one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from finetune.families import CheckpointError, Context, Request, family, family_of
+from finetune.families.orpheus import (AUDIO, CODEBOOK, END_OF_SPEECH, FRAME_SAMPLES, drop_repeated_frames,
+                                       frame_tokens, token_codes)
+
+
+def random_codes(frames: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, CODEBOOK, frames * k) for k in (1, 2, 4)]
+
+
+def test_token_layout_round_trip_is_the_identity():
+    codes = random_codes(9)
+    tokens = frame_tokens(codes)
+    assert len(tokens) == 63 and min(tokens) >= AUDIO and max(tokens) < AUDIO + 7 * CODEBOOK
+    back, dropped = token_codes(tokens)
+    assert dropped == 0 and all(np.array_equal(a, b) for a, b in zip(back, codes))
+    assert [t - AUDIO for t in tokens[:7]] == [codes[0][0], codes[1][0] + CODEBOOK, codes[2][0] + 2 * CODEBOOK,
+                                               codes[2][1] + 3 * CODEBOOK, codes[1][1] + 4 * CODEBOOK,
+                                               codes[2][2] + 5 * CODEBOOK, codes[2][3] + 6 * CODEBOOK]
+
+
+def test_out_of_range_codes_are_counted_and_their_frames_dropped_never_clipped():
+    tokens = frame_tokens(random_codes(5))
+    tokens[7 + 3] = AUDIO + 2 * CODEBOOK  # frame 1's fourth token, in the third position's block
+    tokens[4 * 7] = 5  # frame 4's first token is text
+    back, dropped = token_codes(tokens + [AUDIO] * 3)  # and a partial frame at the end: trimmed
+    assert dropped == 2 and len(back[0]) == 3 and len(back[1]) == 6 and len(back[2]) == 12
+
+
+def test_the_notebooks_duplicate_frame_dropping_is_an_option():
+    codes = random_codes(4)
+    codes[0][2] = codes[0][1]
+    tokens = frame_tokens(codes)
+    assert len(drop_repeated_frames(tokens)) == 21 and drop_repeated_frames(tokens)[:7] == tokens[:7]
+
+
+@pytest.mark.slow
+def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(tiny_orpheus):
+    from finetune.model import load_checkpoint
+
+    fam = family_of(str(tiny_orpheus))
+    assert fam.name == "orpheus"
+    model, processor = load_checkpoint(tiny_orpheus, "cpu")
+    assert model.config.vocab_size >= AUDIO + 7 * CODEBOOK
+    audio = (0.1 * np.random.default_rng(0).standard_normal(24000)).astype(np.float32)
+    tokens = processor.encode(audio)
+    assert len(tokens) % 7 == 0 and len(processor.decode(token_codes(tokens)[0])) == len(tokens) // 7 * FRAME_SAMPLES
+    import torch
+
+    torch.manual_seed(1)
+    requests = [Request("Hello there.", 1, 1.0), Request("Say this, please.", 1, 2.0, context=(Context(audio, "Hi."),))]
+    out = fam.generate(model, processor, requests, fam.generation, "cpu")
+    for r, g in zip(requests, out):
+        assert g.error is None and g.stopped is False  # a random model never says end_of_speech: a stop failure
+        assert len(g.audio) == int(np.ceil(r.max_seconds * 24000 / FRAME_SAMPLES)) * FRAME_SAMPLES
+        assert np.isfinite(g.audio).all() and np.abs(g.audio).max() < 1.0
+    cloned = fam.prompt(processor, requests[1])
+    assert cloned.count(END_OF_SPEECH) == 1 and len(cloned) > len(fam.prompt(processor, requests[0])) + 7 * 11
+
+
+def test_unknown_families_and_other_model_types_are_named(tmp_path):
+    from dataprep.errors import UserError
+
+    with pytest.raises(UserError, match="model family 'bark': unknown; known: csm, orpheus"):
+        family("bark")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "whisper"}))
+    with pytest.raises(CheckpointError, match="model_type 'whisper', not 'csm' .*no family handles it"):
+        family_of(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_csm_suite_refuses_an_orpheus_checkpoint(tiny_orpheus, tmp_path):
+    from finetune.model import check_checkpoint
+
+    with pytest.raises(CheckpointError, match="model_type .llama. \\(the orpheus family\\), not csm"):
+        check_checkpoint(str(tiny_orpheus), expect="csm")
+
+
+@pytest.mark.slow
+def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, voice_dataset, tmp_path):
+    from bench.runner import run_suite
+    from bench.suite import load_suite
+
+    suite = tmp_path / "orpheus.yaml"
+    suite.write_text(yaml.safe_dump({
+        "name": "tiny-orpheus", "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
+        "dataset": str(voice_dataset), "prompts": ["Good evening, everyone.", "Thank you."], "seeds": 1,
+        "finetune": {"max_steps": 3, "per_device_batch_size": 1, "gradient_accumulation_steps": 1,
+                     "learning_rate": 0.002, "eval_steps": 100, "rows": 3, "merge": True},
+        "variants": ["base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
+        "anchors": ["ground_truth"], "scorers": {"speaker_sim": {}, "signal": {}},
+        "generation": {"max_seconds": 1.5}}))
+    result = run_suite(load_suite(suite), tmp_path / "run", progress=False)
+    counts = result.summary.samples
+    assert all(counts[v].n == 2 and counts[v].failed == 0 for v in ("base", "cloned", "finetuned",
+                                                                    "finetuned_cloned", "merged", "merged_cloned"))
+    assert "tiny random model" in result.summary.label
+    record = json.loads((tmp_path / "run" / "finetune" / "finetune.json").read_text())
+    assert record["settings"]["family"] == "orpheus" and record["settings"]["r"] == 64
+    assert record["settings"]["lora_alpha"] == 64 and record["settings"]["duplicate_frames"] == "keep"
+    losses = [h["loss"] for h in record["loss_history"] if "loss" in h]
+    assert losses[-1] < losses[0]
+    assert (tmp_path / "run" / "finetune" / "merged" / "snac" / "config.json").is_file()  # loads on its own
+    from reports.html import build_report
+    from suites.gates import check, parse_gate
+
+    report = build_report([tmp_path / "run"], tmp_path / "run" / "report.html")
+    assert report.audio_elements >= 12 and not report.missing
+    rows = result.summary.rows
+    for text, passes in (("*.failed <= 0", True), ("finetune.loss_drop > 0", True),
+                         ("merged.speaker_sim - finetuned.speaker_sim >= 5", False)):
+        outcome = check(parse_gate(text, rows, ["speaker_sim", "signal"], "o.yaml"), tmp_path / "run", rows)
+        assert outcome.passed is passes, outcome.message
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_orpheus(tiny_orpheus, voice_dataset, tmp_path):
+    from bench.suite import load_suite
+    from bench.sweep import sweep
+
+    suite = tmp_path / "orpheus.yaml"
+    suite.write_text(yaml.safe_dump({
+        "name": "tiny-orpheus-sweep", "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
+        "dataset": str(voice_dataset), "prompts": ["Good evening."], "seeds": 1,
+        "finetune": {"max_steps": 2, "per_device_batch_size": 1, "gradient_accumulation_steps": 1,
+                     "eval_steps": 100},
+        "variants": ["base", "finetuned"], "anchors": [], "scorers": {"speaker_sim": {}},
+        "generation": {"max_seconds": 1.0}}))
+    result = sweep(load_suite(suite), [1, 2], [0], tmp_path / "sweep", progress=False)
+    assert {(r["rows"], r["variant"]) for r in result.curve if r["metric"] == "speaker_sim"} == \
+        {(0, "base"), (1, "finetuned"), (2, "finetuned")}
+    assert "tiny random model" in result.label
+
+
+@pytest.mark.slow
+def test_tiny_model_command_builds_either_family(tmp_path, capsys):
+    from ttsbench.cli import main
+
+    assert main(["tiny-model", "--family", "orpheus", "--out", str(tmp_path / "o")]) == 0
+    assert "wrote a random orpheus model" in capsys.readouterr().out
+    assert family_of(str(tmp_path / "o")).name == "orpheus" and (tmp_path / "o" / "snac" / "config.json").is_file()
+    assert main(["tiny-model", "--family", "orpheus", "--size", "1b", "--out", str(tmp_path / "x")]) == 2
