@@ -351,13 +351,19 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     dataset_key = manifest.input_key if manifest is not None else ""
     key_src = json.dumps({"config": config, "prompts": [to_dict(p) for p in suite.prompts.prompts],
                           "dataset": dataset_key, "adapter": _tree_sha(suite.adapter),
-                          "merged": _tree_sha(suite.merged)}, sort_keys=True, default=str)
+                          "merged": _tree_sha(suite.merged), "engine": suite.generation.engine},
+                         sort_keys=True, default=str)
     key = hashlib.sha256(key_src.encode()).hexdigest()
     old = RunRecord.read(run_dir)
     if old is not None:
         if old.config_key != key:
-            raise RunError(f"{run_dir}: holds a run of a different configuration (suite, prompts, dataset or adapter "
-                           "changed); pass a new --out, or delete the folder to start over")
+            changed = [what for what, same in (
+                ("suite settings", json.loads(json.dumps(config, default=str)) == old.config),
+                ("dataset", dataset_key == old.dataset_key), ("adapter", _tree_sha(suite.adapter) == old.adapter_sha),
+                (f"generation engine ({old.engine or 'transformers, from before engines'} → {suite.generation.engine})",
+                 old.engine == suite.generation.engine)) if not same] or ["prompts or merged checkpoint"]
+            raise RunError(f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
+                           "pass a new --out, or delete the folder to start over")
         return
     versions = package_versions("ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer",
                                 "scipy", "datasets")
@@ -367,8 +373,8 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     except OSError:
         git = ""
     RunRecord(suite=suite.name, suite_path=str(suite.path), config=json.loads(json.dumps(config, default=str)),
-              config_key=key, prompts={"name": suite.prompts.name, "version": suite.prompts.version,
-                                       "n": len(suite.prompts.prompts)},
+              config_key=key, engine=suite.generation.engine,
+              prompts={"name": suite.prompts.name, "version": suite.prompts.version, "n": len(suite.prompts.prompts)},
               dataset=str(suite.dataset) if suite.dataset else None, dataset_key=dataset_key,
               adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None, adapter_sha=_tree_sha(suite.adapter),
               merged=str(Path(suite.merged).resolve()) if suite.merged else None,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from dataprep.errors import OptionError, UserError, check_number, read_yaml_mapping
+from dataprep.errors import OptionError, UserError, check_choice, check_number, read_yaml_mapping
 
 from .records import ANCHORS, DEFAULT_VARIANTS, VARIANTS, Prompt, PromptSet
 
@@ -53,6 +53,7 @@ class GenerationOptions:
     min_seconds: float = 3.0  # … plus this …
     max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
     batch_size: int = 8
+    engine: str = "fast"  # fast: the family's own decode loop; transformers: its generate() (the reference)
 
     def __post_init__(self):
         for name in ("temperature", "depth_decoder_temperature"):
@@ -65,6 +66,7 @@ class GenerationOptions:
         check_number(self, "min_seconds", 0, 600)
         check_number(self, "max_seconds", 0, 600, low_open=True)
         check_number(self, "batch_size", 1, 4096, integer=True)
+        check_choice(self, "engine", ("fast", "transformers"))
 
     def max_seconds_for(self, text: str) -> float:
         return min(self.max_seconds, self.min_seconds + self.seconds_per_char * len(text))

@@ -216,12 +216,13 @@ def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
     assert config.text_vocab_size == 128256 and config.num_codebooks == 32
 
 
-def test_perf_generate_runs_on_the_tiny_csm(tiny_csm, capsys):
+def test_perf_generate_compares_the_engines_on_the_tiny_csm(tiny_csm, capsys):
     from ttsbench.cli import main
 
     assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1,2", "--seconds", "1"]) == 0
     out = capsys.readouterr().out
-    assert "batch   2:" in out and "audio-s per s" in out and TINY_LABEL in out
+    assert "fast ÷ transformers: loop" in out and "goal: loop ≥ 5× at batch 1" in out and TINY_LABEL in out
+    assert [l.split()[1] for l in out.splitlines() if l.strip().startswith("2 ")][:2] == ["transformers", "fast"]
 
 
 def test_finetune_settings_come_from_yaml_then_flags(tmp_path):

@@ -68,6 +68,27 @@ def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(
     assert cloned.count(END_OF_SPEECH) == 1 and len(cloned) > len(fam.prompt(processor, requests[0])) + 7 * 11
 
 
+def test_fast_engine_ends_each_orpheus_row_at_its_own_cap_with_the_same_tokens(tiny_orpheus):
+    """Same seed, same draws: the fast engine's rows are transformers' rows; its RowCaps criterion marks
+    a row done at its own cap, so the batch need not run every row to the longest one."""
+    import torch
+
+    from finetune.families.orpheus import RowCaps
+    from finetune.model import load_checkpoint
+
+    caps = RowCaps(3, [7, 14], "cpu")
+    assert caps(torch.zeros(2, 10), None).tolist() == [True, False]
+    fam = family_of(str(tiny_orpheus))
+    model, processor = load_checkpoint(tiny_orpheus, "cpu")
+    requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0)]
+    out = {}
+    for engine in ("transformers", "fast"):
+        torch.manual_seed(1)
+        out[engine] = fam.generate(model, processor, requests, {**fam.generation, "engine": engine}, "cpu")
+    for a, b in zip(out["transformers"], out["fast"]):
+        assert a.stopped == b.stopped and np.array_equal(a.audio, b.audio)
+
+
 def test_unknown_families_and_other_model_types_are_named(tmp_path):
     from dataprep.errors import UserError
 

@@ -69,6 +69,7 @@ class Family:
     name = ""
     model_types: tuple[str, ...] = ()  # config.json `model_type`s that can be this family
     sample_rate = 24000
+    frame_rate = 12.5  # codec frames per second of audio
     default_checkpoint = ""
     tiny_label = "tiny random model — pipeline check only"
     lora = {"r": 32, "lora_alpha": 16}  # the family's LoRA defaults (FinetuneOptions fields left unset)
@@ -168,8 +169,38 @@ class Family:
         return int(model.config.max_position_embeddings)
 
     # generation
+    timing: dict | None = None  # set to {} to have generate() add up its seconds per phase (codes, decode)
+
     def generate(self, model, processor, requests: list[Request], generation, device: str) -> list[Generated]:
         raise NotImplementedError
+
+    def timed(self, phase: str, device: str):
+        """A context that adds the seconds it took to `self.timing[phase]` (CUDA synchronised) when timing."""
+        return _Timer(self.timing, phase, device)
+
+
+class _Timer:
+    def __init__(self, timing, phase, device):
+        self.timing, self.phase, self.cuda = timing, phase, str(device).startswith("cuda")
+
+    def _sync(self):
+        if self.cuda and self.timing is not None:
+            import torch
+
+            torch.cuda.synchronize()
+
+    def __enter__(self):
+        import time
+
+        self._sync()
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+        import time
+
+        self._sync()
+        if self.timing is not None:
+            self.timing[self.phase] = self.timing.get(self.phase, 0.0) + time.perf_counter() - self.start
 
 
 def family(name: str) -> Family:

@@ -46,6 +46,7 @@ class Csm(Family):
     name = "csm"
     model_types = ("csm",)
     sample_rate = CSM_SAMPLE_RATE
+    frame_rate = CSM_FRAME_RATE
     default_checkpoint = "sesame/csm-1b"
     lora = {"r": 32, "lora_alpha": 16}  # the workshop's
     generation = {"temperature": 0.8, "top_k": 50, "depth_decoder_temperature": 0.6, "depth_decoder_top_p": 0.9}
@@ -92,7 +93,11 @@ class Csm(Family):
         return model, processor
 
     def generate(self, model, processor, requests, generation, device: str) -> list[Generated]:
-        """One group (same model, seeded by the caller): every row to the longest cap, each cut at its own."""
+        """One group (same model, seeded by the caller): each row to its own cap or stop, decoded in batches.
+
+        `generation["engine"]`: `fast` (ours: static caches, no host sync inside a frame, rows stop on
+        their own) or `transformers` (its `generate()`: every row runs to the longest cap).
+        """
         import torch
 
         conversations = [conversation_for(r) for r in requests]
@@ -100,12 +105,137 @@ class Csm(Family):
         inputs = {k: v.to(device) for k, v in inputs.items()}
         caps = [max(1, int(round(r.max_seconds * CSM_FRAME_RATE))) for r in requests]
         g = generation or {}
-        sampling = {k: g[k] for k in ("temperature", "top_k", "depth_decoder_temperature", "depth_decoder_top_p")
-                    if g.get(k) is not None}
+        sampling = {k: g[k] for k in SAMPLING if g.get(k) is not None}
         with torch.inference_mode():
-            codes = model.generate(**inputs, max_new_tokens=max(caps), do_sample=True, depth_decoder_do_sample=True,
-                                   **sampling)
-            return [_decode(model, row, cap) for row, cap in zip(codes, caps)]
+            with self.timed("codes", device):
+                if g.get("engine", "fast") == "fast":
+                    codes = fast_generate(model, inputs, caps, sampling, check_every=1 if device == "cpu" else 8)
+                else:
+                    codes = model.generate(**inputs, max_new_tokens=max(caps), do_sample=True,
+                                           depth_decoder_do_sample=True, **sampling)
+            with self.timed("decode", device):
+                return decode_rows(model, codes, caps)
+
+
+SAMPLING = ("temperature", "top_k", "depth_decoder_temperature", "depth_decoder_top_p")
+
+
+def processors_for(net, sampling: dict, sample: bool):
+    """The logits processors transformers' generate() builds for the backbone and the depth decoder."""
+    from transformers import LogitsProcessorList
+
+    from .decode import check_processors
+
+    config, _ = net._prepare_generation_config(None, do_sample=sample, depth_decoder_do_sample=sample, **sampling)
+    built = []
+    for part, cfg in ((net, config), (net.depth_decoder, net.depth_decoder.generation_config)):
+        processors = part._get_logits_processor(generation_config=cfg, input_ids_seq_length=1,
+                                                encoder_input_ids=None, prefix_allowed_tokens_fn=None,
+                                                logits_processor=LogitsProcessorList())
+        check_processors(processors)
+        built.append(list(processors))
+    return built
+
+
+def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: bool = True, check_every: int = 1):
+    """CSM's decode loop on transformers' modules: codes (B, T, codebooks), T up to the largest cap.
+
+    The same computation as `CsmForConditionalGeneration.generate` (left-padded rows, RoPE positions
+    from the attention mask, the backbone's last hidden state into the depth decoder, a frame ends a
+    row when all but its last codebook are the end code), with both stacks on static caches and the
+    depth decoder's steps unrolled with sampling on the device. A row is done at its end frame or its
+    cap; the loop looks at that every `check_every` frames (a host sync) and ends when all are done.
+    Rows past their end keep generating (their frames are cut by `decode_rows`), as in transformers.
+    """
+    import torch
+
+    from .decode import Rotary, Stack, StaticKV, pick, prefill_mask
+
+    net = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = net.config
+    backbone, depth = net.backbone_model, net.depth_decoder
+    run_backbone, run_depth = Stack(backbone), Stack(depth.model)
+    ids, attention = inputs["input_ids"], inputs["attention_mask"]
+    batch, length = ids.shape
+    device = ids.device
+    frames, books = max(caps), config.num_codebooks
+    head_processors, depth_processors = processors_for(net, sampling, sample)
+    embeds = net._merge_input_ids_with_input_values(ids, inputs.get("input_values"),
+                                                    inputs.get("input_values_cutoffs"))["inputs_embeds"]
+    kv = StaticKV(backbone.config, batch, length + frames, embeds.dtype, device)
+    depth_kv = StaticKV(depth.config, batch, books, embeds.dtype, device)
+    valid = torch.zeros(batch, length + frames, dtype=torch.bool, device=device)
+    valid[:, :length] = attention.bool()
+    slots = torch.arange(length + frames, device=device)
+    positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
+    rotary = Rotary(backbone, int(positions.max()) + frames + 1, embeds.dtype, device)
+    hidden = run_backbone(embeds, kv, slots[:length], rotary.at(positions), prefill_mask(valid, length))[:, -1]
+    position = positions[:, -1:] + 1
+    depth_slots = torch.arange(books, device=device)
+    depth_rotary = Rotary(depth.model, books, embeds.dtype, device)
+    depth_causal = (depth_slots[:, None] >= depth_slots[None, :])[None, None]
+    project, embed = depth.model.inputs_embeds_projector, depth.model.embed_tokens
+    heads = depth.codebooks_head.weight  # (books - 1, hidden, vocab): codebook i's head is heads[i - 1]
+    # per codebook i ≥ 1: its head, then (but for the last) where its token goes in: slot i + 1, with offset i
+    steps = [(heads[i - 1].T, i * depth.config.vocab_size, depth_slots[i + 1:i + 2],
+              depth_rotary.at(depth_slots[None, i + 1:i + 2]), depth_causal[:, :, i + 1:i + 2]) for i in range(1, books)]
+    first_in = (depth_slots[:2], depth_rotary.at(depth_slots[None, :2]), depth_causal[:, :, :2])
+    codes = torch.zeros(batch, frames, books, dtype=torch.long, device=device)
+    caps_t = torch.tensor(caps, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    eos = config.codebook_eos_token_id
+    t = 0
+    while True:
+        first = pick(net.lm_head(hidden), head_processors, sample)
+        frame = [first]
+        y = run_depth(project(torch.stack([hidden, embed(first)], dim=1)), depth_kv, *first_in)
+        for k, (head, offset, slot, rotary_at, mask) in enumerate(steps):
+            frame.append(pick(torch.nn.functional.linear(y[:, -1], head), depth_processors, sample))
+            if k < len(steps) - 1:
+                y = run_depth(project(embed(frame[-1] + offset)[:, None]), depth_kv, slot, rotary_at, mask)
+        frame = torch.stack(frame, dim=-1)
+        codes[:, t] = frame
+        t += 1
+        done |= (frame[:, :-1] == eos).all(-1) | (t >= caps_t)
+        if t == frames or (t % check_every == 0 and bool(done.all())):
+            return codes[:, :t]
+        valid[:, length + t - 1] = True
+        hidden = run_backbone(backbone.embed_tokens(frame[:, None]), kv, slots[length + t - 1:length + t],
+                           rotary.at(position), valid[:, None, None, :])[:, -1]
+        position = position + 1
+
+
+def decode_rows(model, codes, caps: list[int], frames_per_call: int = 4096) -> list[Generated]:
+    """Every row of generated frames → audio, cut at its first end frame or its cap; Mimi on batches of rows.
+
+    Mimi is causal, so a row decoded beside longer rows (its own later frames included) gives the
+    audio of its first frames; rows go to the codec in chunks of about `frames_per_call` frames.
+    """
+    import torch
+
+    net = model.get_base_model() if hasattr(model, "get_base_model") else model
+    eos = net.config.codebook_eos_token_id
+    ends, out = [], [None] * len(caps)
+    for b, cap in enumerate(caps):
+        row = codes[b]
+        hits = (row[:, :-1] == eos).all(dim=-1).nonzero()
+        end = int(hits[0, 0]) if len(hits) else row.shape[0]
+        ends.append((min(end, cap), end < cap))
+    todo = [b for b, (n, _) in enumerate(ends) if n > 0]
+    for b, (n, stopped) in enumerate(ends):
+        if n == 0:
+            out[b] = Generated(None, True, "the model stopped before its first audio frame")
+    per_call = max(1, frames_per_call // max(1, max((ends[b][0] for b in todo), default=1)))
+    for start in range(0, len(todo), per_call):
+        rows = todo[start:start + per_call]
+        width = max(ends[b][0] for b in rows)
+        with torch.inference_mode():
+            audio = net.codec_model.decode(codes[rows, :width].transpose(1, 2)).audio_values[:, 0]
+        step = audio.shape[-1] // width  # samples per frame
+        for k, b in enumerate(rows):
+            n, stopped = ends[b]
+            out[b] = Generated(audio[k, :n * step].float().cpu().numpy().astype(np.float32), stopped)
+    return out
 
 
 def conversation_for(r) -> list[dict]:
@@ -114,20 +244,6 @@ def conversation_for(r) -> list[dict]:
                                                   {"type": "audio", "audio": np.asarray(c.audio, np.float32)}]}
              for c in r.context]
     return turns + [{"role": str(r.speaker), "content": [{"type": "text", "text": r.text}]}]
-
-
-def _decode(model, codes, cap: int) -> Generated:
-    """One row of generated frames → audio, cut at the first all-EOS frame or at the cap."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    eos = base.config.codebook_eos_token_id
-    ends = (codes[:, :-1] == eos).all(dim=-1).nonzero()
-    end = int(ends[0, 0]) if len(ends) else codes.shape[0]
-    stopped = end < cap
-    codes = codes[:min(end, cap)]
-    if len(codes) == 0:
-        return Generated(None, True, "the model stopped before its first audio frame")
-    audio = base.codec_model.decode(codes.transpose(0, 1).unsqueeze(0)).audio_values[0, 0]
-    return Generated(audio.float().cpu().numpy().astype(np.float32), stopped)
 
 
 def conversation(row) -> list[dict]:

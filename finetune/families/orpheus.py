@@ -134,6 +134,7 @@ class Orpheus(Family):
     name = "orpheus"
     model_types = ("llama",)
     sample_rate = 24000
+    frame_rate = 24000 / FRAME_SAMPLES  # SNAC frames (7 tokens each)
     default_checkpoint = "canopylabs/orpheus-3b-0.1-ft"
     lora = {"r": 64, "lora_alpha": 64}  # Unsloth's Orpheus notebook
     generation = {"temperature": 0.6, "top_p": 0.95, "repetition_penalty": 1.1}  # the authors'
@@ -202,8 +203,14 @@ class Orpheus(Family):
         return model, OrpheusProcessor(tokenizer, load_snac(name, "cuda"), "cuda", codec_source(name))
 
     def generate(self, model, processor, requests, generation, device: str) -> list[Generated]:
-        """One group (same model, seeded by the caller), left-padded; each row stops at end_of_speech or its cap."""
+        """One group (same model, seeded by the caller), left-padded; each row stops at end_of_speech or its cap.
+
+        Both engines run transformers' `generate()`; `fast` ends the batch once every row has stopped
+        or reached its own cap (not the longest), and on CUDA uses transformers' static cache (which
+        it compiles); on CPU the dynamic cache measured faster (`ttsbench perf generate`).
+        """
         import torch
+        from transformers import StoppingCriteriaList
 
         prompts = [self.prompt(processor, r) for r in requests]
         width = max(len(p) for p in prompts)
@@ -212,10 +219,16 @@ class Orpheus(Family):
         caps = [max(7, int(math.ceil(r.max_seconds * self.sample_rate / FRAME_SAMPLES)) * 7) for r in requests]
         g = generation or {}
         sampling = {k: g[k] for k in ("temperature", "top_p", "top_k", "repetition_penalty") if g.get(k) is not None}
-        with torch.inference_mode():
+        extra = {}
+        if g.get("engine", "fast") == "fast":
+            extra["stopping_criteria"] = StoppingCriteriaList([RowCaps(width, caps, device)])
+            if str(device).startswith("cuda"):
+                extra["cache_implementation"] = "static"
+        with torch.inference_mode(), self.timed("codes", device):
             out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=True,
-                                 eos_token_id=END_OF_SPEECH, pad_token_id=PAD, **sampling)
-        return [self._decode(processor, row[width:].tolist(), cap) for row, cap in zip(out, caps)]
+                                 eos_token_id=END_OF_SPEECH, pad_token_id=PAD, **sampling, **extra)
+        with self.timed("decode", device):
+            return [self._decode(processor, row[width:].tolist(), cap) for row, cap in zip(out, caps)]
 
     def prompt(self, processor, r) -> list[int]:
         """Reference turns (cloning: text and speech), then the prompt, ending where speech starts."""
@@ -234,6 +247,18 @@ class Orpheus(Family):
         if not len(codes[0]):
             return Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
         return Generated(processor.decode(codes), stopped, None, notes)
+
+
+class RowCaps:
+    """A stopping criterion: a row is done once it has `caps[row]` new tokens (transformers pads it after)."""
+
+    def __init__(self, start: int, caps: list[int], device):
+        import torch
+
+        self.start, self.caps = start, torch.tensor(caps, device=device)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return (input_ids.shape[1] - self.start) >= self.caps
 
 
 def training_row(text_ids: list[int], audio_tokens: list[int], drop_duplicates: bool = False) -> dict:

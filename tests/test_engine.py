@@ -1,0 +1,157 @@
+"""The fast CSM engine computes what transformers' generate() computes: the same codes when greedy,
+the same token distributions when sampling (a test that can fail: it is shown to fail on a
+different temperature), rows stopping on their own; Mimi decoding in batches equals one at a time."""
+
+import numpy as np
+import pytest
+import torch
+
+from finetune.families import Context, Request
+from finetune.families.csm import conversation_for, decode_rows, fast_generate
+
+TEXTS = ["Hello there.", "A much longer sentence to say, with a comma.", "Hi", "Numbers: one two three four.", "Why?"]
+
+
+def _load(path):
+    from transformers import AutoProcessor, CsmForConditionalGeneration
+
+    return CsmForConditionalGeneration.from_pretrained(path).eval(), AutoProcessor.from_pretrained(path)
+
+
+def _inputs(processor, requests):
+    return dict(processor.apply_chat_template([conversation_for(r) for r in requests], tokenize=True,
+                                              return_dict=True))
+
+
+def _cut(codes, eos, cap):
+    """A row's frames up to its first end frame (included) or its cap, and whether it ended by itself."""
+    hits = (codes[:, :-1] == eos).all(-1).nonzero()
+    end = int(hits[0, 0]) if len(hits) else codes.shape[0]
+    return codes[:min(end + 1, cap)], end < cap
+
+
+def test_greedy_codes_equal_transformers_at_batch_1_and_for_a_padded_batch_with_cloning(tiny_csm):
+    model, processor = _load(tiny_csm)
+    context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
+    requests = [Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context), Request(TEXTS[2], 0, 5)]
+    caps = [40, 25, 60]
+    with torch.inference_mode():
+        one = _inputs(processor, requests[:1])
+        assert torch.equal(fast_generate(model, one, caps[:1], {}, sample=False),
+                           model.generate(**one, max_new_tokens=caps[0], do_sample=False))
+        batch = _inputs(processor, requests)
+        assert len(set(batch["attention_mask"].sum(-1).tolist())) == 3  # left padding really happens
+        ours = fast_generate(model, batch, caps, {}, sample=False)
+        theirs = model.generate(**batch, max_new_tokens=max(caps), do_sample=False)
+    for b, cap in enumerate(caps):
+        assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b}"
+
+
+def test_rows_stop_on_their_own_with_the_same_codes_and_the_batch_ends_when_all_are_done(tiny_csm):
+    """A tiny CSM made to stop: its depth decoder always says 0 (zeroed final norm: all logits tie), and
+    the backbone's end code 0 gets the head of the code it settles on, nudged, so rows end at
+    different frames."""
+    model, processor = _load(tiny_csm)
+    batch = _inputs(processor, [Request(t, 0, 5) for t in TEXTS])
+    with torch.no_grad():
+        model.depth_decoder.model.norm.weight.zero_()
+        settled = int(torch.mode(model.generate(**batch, max_new_tokens=8, do_sample=False)[:, 2:, 0].flatten()).values)
+        nudge = torch.randn(model.lm_head.weight.shape[1], generator=torch.Generator().manual_seed(0))
+        model.lm_head.weight[0] = model.lm_head.weight[settled] + 0.01 * nudge
+    eos = model.config.codebook_eos_token_id
+    with torch.inference_mode():
+        theirs = model.generate(**batch, max_new_tokens=60, do_sample=False)
+    ends = [_cut(row, eos, 60) for row in theirs]
+    stops = sorted(len(codes) for codes, stopped in ends if stopped)
+    assert len(set(stops)) >= 3, f"the construction should give rows that stop at different frames: {stops}"
+    caps = [60] * len(TEXTS)
+    caps[[len(c) for c, _ in ends].index(stops[-1])] = stops[-1] - 2  # the last to stop hits its cap instead
+    with torch.inference_mode():
+        ours = fast_generate(model, batch, caps, {}, sample=False)
+    for b, cap in enumerate(caps):
+        mine, mine_stopped = _cut(ours[b], eos, cap)
+        ref, ref_stopped = _cut(theirs[b], eos, cap)
+        assert torch.equal(mine, ref) and mine_stopped == ref_stopped, f"row {b}"
+    assert ours.shape[1] == max(min(len(c), cap) for (c, _), cap in zip(ends, caps))  # no frame past the last row
+    generated = decode_rows(model, ours, caps)
+    assert sum(not g.stopped for g in generated) == 1 and all(g.audio is not None for g in generated)
+
+
+def _draws(generate, seed, frames=3):
+    """Codes (rows, frames, codebooks) from one call on 400 copies of one prompt (own seed: draws independent)."""
+    torch.manual_seed(seed)
+    with torch.inference_mode():
+        return generate(frames)[:, :frames]
+
+
+def _chi2_p(a, b, vocab):
+    from scipy.stats import chi2_contingency
+
+    table = np.stack([np.bincount(a, minlength=vocab), np.bincount(b, minlength=vocab)])
+    table = table[:, table.sum(0) > 0]
+    return chi2_contingency(table)[1]
+
+
+def test_sampled_tokens_follow_transformers_distributions_at_the_suites_settings(tiny_csm):
+    from finetune.families.csm import Csm
+
+    model, processor = _load(tiny_csm)
+    with torch.no_grad():  # peaked distributions (a random model's are nearly flat), so that top-k/top-p cut
+        model.lm_head.weight.mul_(20)
+        model.depth_decoder.codebooks_head.weight.mul_(20)
+    batch = _inputs(processor, [Request(TEXTS[1], 0, 1)] * 400)
+    settings = dict(Csm.generation)
+    ours = _draws(lambda n: fast_generate(model, batch, [n] * 400, settings), 0)
+    theirs = _draws(lambda n: model.generate(**batch, max_new_tokens=n, do_sample=True, depth_decoder_do_sample=True,
+                                             **settings), 1)
+    hotter = _draws(lambda n: model.generate(**batch, max_new_tokens=n, do_sample=True, depth_decoder_do_sample=True,
+                                             **{**settings, "temperature": 1.2, "depth_decoder_temperature": 0.9}), 2)
+    vocab = model.config.vocab_size
+    cells = [(f, c) for f in range(3) for c in range(model.config.num_codebooks)]
+    same = [_chi2_p(ours[:, f, c].numpy(), theirs[:, f, c].numpy(), vocab) for f, c in cells]
+    other = [_chi2_p(ours[:, f, c].numpy(), hotter[:, f, c].numpy(), vocab) for f, c in cells]
+    alpha = 0.001 / len(cells)  # Bonferroni over frames × codebooks
+    assert min(same) > alpha, f"fast vs transformers differ: p = {min(same):.2g}"
+    assert min(other) < alpha, f"the test cannot tell temperature 0.8 from 1.2 (p = {min(other):.2g}): no power"
+
+
+def test_batched_mimi_decoding_equals_one_row_at_a_time(tiny_csm):
+    model, processor = _load(tiny_csm)
+    caps = [12, 30, 7]
+    torch.manual_seed(1)
+    with torch.inference_mode():
+        codes = fast_generate(model, _inputs(processor, [Request(t, 0, 3) for t in TEXTS[:3]]), caps, {})
+        batched = decode_rows(model, codes, caps)
+        single = [decode_rows(model, codes[b:b + 1, :cap], [cap])[0] for b, cap in enumerate(caps)]
+        chunked = decode_rows(model, codes, caps, frames_per_call=1)  # one row per codec call
+    for b, g in enumerate(batched):
+        assert len(g.audio) == len(single[b].audio) == caps[b] * 1920
+        np.testing.assert_allclose(g.audio, single[b].audio, atol=1e-5)
+        np.testing.assert_allclose(chunked[b].audio, single[b].audio, atol=1e-5)
+
+
+def test_engine_is_a_suite_setting_recorded_in_the_run_and_a_changed_engine_is_a_new_run(tiny_run):
+    import yaml
+
+    from bench.records import RunRecord
+    from bench.runner import RunError, run_suite
+    from bench.suite import GenerationOptions, SuiteError, load_suite
+
+    assert GenerationOptions().engine == "fast" and RunRecord.read(tiny_run).engine == "fast"
+    path = tiny_run.parent / "tiny.yaml"
+    given = yaml.safe_load(path.read_text())
+    other = tiny_run.parent / "other-engine.yaml"
+    other.write_text(yaml.safe_dump({**given, "generation": {**given["generation"], "engine": "transformers"}}))
+    with pytest.raises(RunError, match="generation engine"):  # samples of two engines never mix
+        run_suite(load_suite(other), tiny_run, progress=False)
+    other.write_text(yaml.safe_dump({**given, "generation": {**given["generation"], "engine": "vllm-please"}}))
+    with pytest.raises(SuiteError, match="generation.engine"):
+        load_suite(other)
+
+
+def test_fast_engine_refuses_settings_it_cannot_apply(tiny_csm):
+    from dataprep.errors import UserError
+
+    model, processor = _load(tiny_csm)
+    with pytest.raises(UserError, match="repetition|engine: transformers"):
+        fast_generate(model, _inputs(processor, [Request("hi", 0, 1)]), [2], {"repetition_penalty": 1.3})
