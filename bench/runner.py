@@ -276,8 +276,9 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
         scorer = load_scorer(name, settings, refs)
         say(f"scoring {len(todo)} samples with {name} {scorer.settings}")
         bar = tqdm(total=len(todo), desc=f"score {name}", unit="sample", disable=not progress, file=sys.stderr)
-        for k in range(0, len(todo), 8):
-            chunk = todo[k:k + 8]
+        size = max(8, int(scorer.settings.get("batch_size", 8)))  # what is written at once (and batched, if asked)
+        for k in range(0, len(todo), size):
+            chunk = todo[k:k + size]
             failed = [s for s in chunk if s.audio_path is None]
             ok = [s for s in chunk if s.audio_path is not None]
             for s in failed:  # a sample that failed to generate fails every metric, and is counted

@@ -146,6 +146,10 @@ class Asr:
                    progress: Callable[[float], None] | None = None) -> list[Segment]:
         raise NotImplementedError
 
+    def transcribe_many(self, audios: list[np.ndarray], batch_size: int = 8) -> list[list[Segment]]:
+        """Several clips (no word timings); backends that can batch override this. Same segments as one by one."""
+        return [self.transcribe(a, word_timestamps=False) for a in audios]
+
     @property
     def settings(self) -> dict:
         return {"model_id": self.options.model_id, **asdict(self.options)}
@@ -257,6 +261,123 @@ class FasterWhisperAsr(Asr):
             if progress:
                 progress(s.end)
         return out
+
+
+    def transcribe_many(self, audios, batch_size=8):
+        """Many clips, the first 30 s window of each decoded in batches, everything else as `transcribe`.
+
+        faster-whisper's own `transcribe` runs for every clip, so features, prompt, the no-speech
+        rule, timestamps, segments and any later window are its own; only the first window's encoder
+        pass and beam search are taken from one batched CTranslate2 call, made with the very
+        arguments `transcribe` passes (recorded from it, clip by clip, in a first pass that stops
+        before any decoding); clips whose arguments differ go in different batches, and a clip's
+        later windows decode on their own as they always do. What batching can still change:
+        CTranslate2 computes a batch with other matrix shapes than one clip, so a near-tie in the
+        beam could in principle break the other way (the scorer id records the batch size).
+        """
+        if batch_size <= 1 or self.options.vad:
+            return super().transcribe_many(audios, batch_size)
+        recorded = [self._first_window(a) for a in audios]
+        results: dict[int, object] = {}
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(recorded):
+            if r is not None:
+                groups.setdefault(repr(r[2]), []).append(i)  # same generate() arguments: one batch
+        for members in groups.values():
+            for start in range(0, len(members), batch_size):
+                chunk = members[start:start + batch_size]
+                features = np.concatenate([recorded[i][0] for i in chunk])
+                kwargs = recorded[chunk[0]][2]
+                encoded = _FasterWhisperModel.encode(self.model, features)
+                out = self.model.model.generate(encoded, [recorded[i][1] for i in chunk], **kwargs)
+                results.update(zip(chunk, out))
+        return [self._with_first(a, results[i]) if i in results
+                else self._segments(self.model.transcribe(a, **self._kwargs(False))[0]) for i, a in enumerate(audios)]
+
+    def _kwargs(self, word_timestamps):
+        o = self.options
+        return dict(language=o.language, beam_size=o.beam_size, temperature=0.0, condition_on_previous_text=False,
+                    word_timestamps=word_timestamps, vad_filter=o.vad)
+
+    @staticmethod
+    def _segments(segments):
+        return [Segment(round(s.start, 3), round(s.end, 3), s.text, ()) for s in segments]
+
+    def _first_window(self, audio):
+        """(features, prompt, generate() arguments) of the clip's first window; None if it has none."""
+        seen = {}
+
+        class Stop(Exception):
+            pass
+
+        def encode(features):
+            seen["features"] = features[None] if features.ndim == 2 else features
+            return _FIRST
+
+        def generate(encoder_output, prompts, **kwargs):
+            seen["prompt"], seen["kwargs"] = prompts[0], kwargs
+            raise Stop
+
+        with _Patched(self.model, encode, generate):
+            try:
+                list(self.model.transcribe(audio, **self._kwargs(False))[0])
+            except Stop:
+                return seen["features"], seen["prompt"], seen["kwargs"]
+        return None  # nothing to decode (no window): transcribe decides alone
+
+    def _with_first(self, audio, result):
+        """`transcribe` with its first window's encoder pass and beam search answered by `result`."""
+        real_encode, real_generate = _FasterWhisperModel.encode, self.model.model.generate
+        answered = []
+
+        def encode(features):
+            return _FIRST if not answered else real_encode(self.model, features)
+
+        def generate(encoder_output, prompts, **kwargs):
+            if encoder_output is _FIRST:
+                answered.append(True)
+                return [result]
+            return real_generate(encoder_output, prompts, **kwargs)
+
+        with _Patched(self.model, encode, generate):
+            return self._segments(list(self.model.transcribe(audio, **self._kwargs(False))[0]))
+
+
+_FIRST = object()  # stands for the first window's encoder output, which the batch already computed
+
+
+class _FasterWhisperModel:
+    @staticmethod
+    def encode(model, features):
+        from faster_whisper import WhisperModel
+
+        return WhisperModel.encode(model, features)
+
+
+class _Patched:
+    """Within the block, a faster-whisper model's `encode` and its CTranslate2 `generate` are these."""
+
+    def __init__(self, model, encode, generate):
+        self.model, self.encode, self.generate = model, encode, generate
+
+    def __enter__(self):
+        real = self.model.model
+        generate = self.generate
+
+        class Proxy:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def generate(self, *args, **kwargs):
+                return generate(*args, **kwargs)
+
+        self.real = real
+        self.model.encode = self.encode
+        self.model.model = Proxy()
+
+    def __exit__(self, *exc):
+        self.model.model = self.real
+        del self.model.encode
 
 
 class OpenAIWhisperAsr(Asr):

@@ -1,5 +1,8 @@
 """Intelligibility: Whisper transcribes each sample; word and character error rates against the prompt.
 
+Samples are transcribed `batch_size` at a time (default 8; faster-whisper batches each clip's
+first 30 s window, the same transcripts as one by one on the tests' real speech; the batch size is
+part of the scorer id all the same, see `FasterWhisperAsr.transcribe_many`).
 Both sides go through the same normaliser: Whisper's `EnglishTextNormalizer` (default), or
 `seedtts`, the seed-tts-eval convention (punctuation but apostrophes removed, lower case), for
 comparing with published numbers. Per sample it keeps the evidence: transcript, normalised
@@ -62,9 +65,12 @@ class WerScorer(Scorer):
         normaliser = settings.get("normaliser", "whisper")
         if normaliser not in NORMALISERS:
             raise UserError(f"scorer wer: unknown normaliser {normaliser!r}; choose one of {', '.join(NORMALISERS)}")
+        batch = settings.get("batch_size", 8)
+        if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 256:
+            raise UserError(f"scorer wer: batch_size {batch!r}: an integer from 1 to 256 (clips per Whisper batch)")
         return {"asr": asr.model_id, "beam_size": asr.beam_size, "language": asr.language, "temperature": 0.0,
                 "condition_on_previous_text": False, "normaliser": normaliser,
-                "device": settings.get("device", "auto")}
+                "device": settings.get("device", "auto"), "batch_size": batch}
 
     @classmethod
     def availability(cls, settings):
@@ -84,8 +90,9 @@ class WerScorer(Scorer):
 
     def score(self, items):
         out = []
-        for item in items:
-            segments = self.asr.transcribe(resample(item.audio, item.sample_rate, ASR_SAMPLE_RATE), word_timestamps=False)
+        transcripts = self.asr.transcribe_many([resample(i.audio, i.sample_rate, ASR_SAMPLE_RATE) for i in items],
+                                               self.settings["batch_size"])
+        for item, segments in zip(items, transcripts):
             hypothesis = "".join(s.text for s in segments).strip()
             ref, hyp = self.normalise(item.text), self.normalise(hypothesis)
             detail = {"transcript": hypothesis, "ref_norm": ref, "hyp_norm": hyp, "model": self.settings["asr"],

@@ -1,0 +1,41 @@
+"""Whisper on many clips at once gives what it gives one clip at a time: real speech (LJSpeech and
+VCTK), noise that Whisper fills with words, silence, and a clip longer than one 30 s window."""
+
+import numpy as np
+
+from dataprep.asr import AsrOptions, load_asr
+from dataprep.audio import AUDIO_SUFFIXES, load_audio
+
+
+def _clips(root, n):
+    files = sorted(p for p in root.rglob("*") if p.suffix in AUDIO_SUFFIXES)
+    assert len(files) >= n, f"{root}: fewer than {n} clips"
+    return [load_audio(p, 16000) for p in files[:n]]
+
+
+def test_batched_transcripts_equal_one_at_a_time(realspeech):
+    rng = np.random.default_rng(0)
+    clips = _clips(realspeech / "ljspeech", 10) + _clips(realspeech / "vctk", 6) + [
+        rng.normal(0, 0.1, 16000 * 4).astype(np.float32), np.zeros(16000, np.float32),
+        np.concatenate(_clips(realspeech / "ljspeech", 5))]  # > 30 s: its later windows decode on their own
+    assert len(clips[-1]) > 31 * 16000
+    asr = load_asr(AsrOptions(model="tiny.en"))
+    one = [asr.transcribe(c, word_timestamps=False) for c in clips]
+    for batch in (3, 8):
+        many = asr.transcribe_many(clips, batch)
+        assert [[(s.start, s.end, s.text) for s in segs] for segs in many] == \
+            [[(s.start, s.end, s.text) for s in segs] for segs in one]
+    assert sum(len(segs) for segs in one[:16]) >= 16 and len(one[-1]) > 1  # real text, several windows
+
+
+def test_wer_batch_size_is_checked_and_part_of_the_scorer_id():
+    import pytest
+
+    from bench.scorers import scorer_id
+    from bench.scorers.wer import WerScorer
+    from dataprep.errors import UserError
+
+    assert WerScorer.resolve({})["batch_size"] == 8
+    assert scorer_id("wer", WerScorer.resolve({"batch_size": 1})) != scorer_id("wer", WerScorer.resolve({}))
+    with pytest.raises(UserError, match="batch_size"):
+        WerScorer.resolve({"batch_size": 0})
