@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -78,12 +79,16 @@ def load_clips(dataset: Path, split: str) -> list[Clip]:
     return out
 
 
-def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True, repair: bool = False) -> RunResult:
+def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True, repair: bool = False,
+              executor: str = "local") -> RunResult:
     """Generate, score and summarise `suite` into `run_dir` (resuming what is there); see the module docstring.
 
     The directory is locked for the call: a second run on it is refused. `repair` first keeps every
-    intact line of damaged JSONL files (the originals are kept beside them).
+    intact line of damaged JSONL files (the originals are kept beside them). `executor`: `local`
+    (this process) or `ray` (the model's batches spread over Ray actors, see `_generate_on_ray`).
     """
+    if executor not in ("local", "ray"):
+        raise RunError(f"executor {executor!r}: use local or ray")
     run_dir = Path(run_dir)
     store = RunStore(run_dir)
     say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
@@ -91,10 +96,10 @@ def run_suite(suite: Suite, run_dir: str | Path, progress: bool = True, repair: 
         if repair:
             for line in store.repair() or [f"{run_dir}: nothing to repair"]:
                 print(f"repair: {line}", file=sys.stderr)
-        return _run(suite, store, say, progress)
+        return _run(suite, store, say, progress, executor)
 
 
-def _run(suite: Suite, store: RunStore, say, progress: bool) -> RunResult:
+def _run(suite: Suite, store: RunStore, say, progress: bool, executor: str = "local") -> RunResult:
     from .check import require, suite_findings
 
     run_dir = store.dir
@@ -112,7 +117,7 @@ def _run(suite: Suite, store: RunStore, say, progress: bool) -> RunResult:
         if not path.is_file():
             write_wav(path, c.audio, c.sample_rate)
 
-    generated, regenerated = _generate(suite, store, plan, reference, evals, say, progress)
+    generated, regenerated = _generate(suite, store, plan, reference, evals, say, progress, executor)
     scored = _score(suite, store, reference, say, progress)
     summary = write_summary(suite, store)
     return RunResult(run_dir, summary, generated, scored, regenerated)
@@ -156,7 +161,69 @@ def planned(suite: Suite, evals: list[Clip]) -> list[Sample]:
     return out
 
 
-def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say, progress) -> tuple[int, int]:
+def generation_groups(suite: Suite, samples: list[Sample]) -> list[list[Sample]]:
+    """The unit of generation (and of a Ray task): samples of one (variant, seed), cut to the batch size.
+
+    The synthesizer seeds each such batch, so the same suite makes the same audio whichever
+    executor runs the batches, and in whatever order.
+    """
+    groups: dict[tuple, list[Sample]] = {}
+    for s in samples:
+        groups.setdefault((s.variant, s.seed), []).append(s)
+    batch = suite.generation.batch_size
+    return [g[k:k + batch] for g in groups.values() for k in range(0, len(g), batch)]
+
+
+class GenerationWorker:
+    """A Ray actor: one synthesizer (one GPU), loaded once, generating the batches it is handed."""
+
+    def __init__(self, model, adapter, generation, merged):
+        self.synth = load_synth(model, adapter, generation, merged)
+
+    def sample_rate(self) -> int:
+        return self.synth.sample_rate
+
+    def generate(self, make_requests, chunk):
+        return _generate_batch(self.synth, make_requests(chunk, self.synth.sample_rate))
+
+
+def _generate_on_ray(suite: Suite, chunks, make_requests, keep, say) -> None:
+    """Batches spread over Ray actors (one GPU each on CUDA; `TTSBENCH_RAY_WORKERS` of them, default 2,
+    without GPUs); the driver alone writes the run directory, a batch as soon as it returns."""
+    try:
+        import ray
+    except ImportError:
+        raise RunError("executor ray: Ray is not installed; pip install 'ttsbench[ray]'") from None
+    ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
+             log_to_driver=False)
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    n = max(1, min(len(chunks), gpus or int(os.environ.get("TTSBENCH_RAY_WORKERS", "2"))))
+    actor = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1)(GenerationWorker)
+    workers = [actor.remote(suite.model, suite.adapter, suite.generation, suite.merged) for _ in range(n)]
+    say(f"generating on {n} Ray workers ({'one GPU each' if gpus else 'CPU'})")
+    rates = dict(zip(workers, ray.get([w.sample_rate.remote() for w in workers])))
+    queue, pending = list(chunks), {}
+
+    def give(worker):
+        if queue:
+            chunk = queue.pop(0)
+            pending[worker.generate.remote(make_requests, chunk)] = (worker, chunk)
+
+    try:
+        for w in workers:
+            give(w)
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            worker, chunk = pending.pop(ref)
+            keep(chunk, ray.get(ref), rates[worker])
+            give(worker)
+    finally:
+        for w in workers:
+            ray.kill(w)
+
+
+def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say, progress,
+              executor: str = "local") -> tuple[int, int]:
     """(samples generated, of them generated again because their audio had gone)."""
     from tqdm import tqdm
 
@@ -176,22 +243,31 @@ def _generate(suite, store: RunStore, plan: list[Sample], reference, evals, say,
                "ground_truth": [s for s in todo if s.variant == "ground_truth"],
                "impostor": [s for s in todo if s.variant == "impostor"]}
     if by_kind["model"]:
-        synth = load_synth(suite.model, suite.adapter, suite.generation, suite.merged)
         speaker = int(suite.model.get("speaker_id", 0))
-        context = tuple(Context(resample(c.audio, c.sample_rate, synth.sample_rate), c.text, speaker)
-                        for c in reference)
-        batch = suite.generation.batch_size
-        for variant in suite.variants:
-            mine = [s for s in by_kind["model"] if s.variant == variant]
-            for k in range(0, len(mine), batch):
-                chunk = mine[k:k + batch]
-                requests = [Request(s.text, s.seed, suite.generation.max_seconds_for(s.text), speaker,
-                                    context if variant.endswith("cloned") else (), variant.startswith("finetuned"),
-                                    variant.startswith("merged"))
-                            for s in chunk]
-                for sample, result in zip(chunk, _generate_batch(synth, requests)):
-                    _keep(store, sample, result.audio, synth.sample_rate, result.stopped, result.error)
-                    bar.update(1)
+        chunks = generation_groups(suite, by_kind["model"])
+
+        contexts = {}  # sample rate → the reference clips as context turns
+
+        def requests(chunk, sample_rate):
+            if sample_rate not in contexts:
+                contexts[sample_rate] = tuple(Context(resample(c.audio, c.sample_rate, sample_rate), c.text, speaker)
+                                              for c in reference)
+            context = contexts[sample_rate]
+            return [Request(s.text, s.seed, suite.generation.max_seconds_for(s.text), speaker,
+                            context if s.variant.endswith("cloned") else (), s.variant.startswith("finetuned"),
+                            s.variant.startswith("merged")) for s in chunk]
+
+        def keep(chunk, results, sample_rate):
+            for sample, result in zip(chunk, results):
+                _keep(store, sample, result.audio, sample_rate, result.stopped, result.error)
+                bar.update(1)
+
+        if executor == "ray":
+            _generate_on_ray(suite, chunks, requests, keep, say)
+        else:
+            synth = load_synth(suite.model, suite.adapter, suite.generation, suite.merged)
+            for chunk in chunks:
+                keep(chunk, _generate_batch(synth, requests(chunk, synth.sample_rate)), synth.sample_rate)
     clips = {c.id: c for c in evals}
     for s in by_kind["ground_truth"]:
         _keep(store, s, clips[s.prompt_id].audio, clips[s.prompt_id].sample_rate, None, None)

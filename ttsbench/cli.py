@@ -70,7 +70,7 @@ def _bench(args) -> int:
 
     suite = load_suite(args.suite)
     run_dir = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name)
-    result = run_suite(suite, run_dir, progress=not args.quiet, repair=args.repair)
+    result = run_suite(suite, run_dir, progress=not args.quiet, repair=args.repair, executor=args.executor)
     print(summary_table(result.summary))
     again = f", {result.regenerated} of them again because their audio had gone" if result.regenerated else ""
     print(f"run directory: {run_dir} (generated {result.generated}{again}, scored {result.scored} this call)")
@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="first keep every intact line of a damaged samples.jsonl "
                    "or scores.jsonl (the original is kept beside it), then resume")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="ray: the model's (variant, seed) batches as Ray actors' work, one GPU each (RAY_ADDRESS for "
+                        "a cluster); this process alone writes the run directory")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("check", help="can this machine run a suite? models here or how to fetch them, backend, "
