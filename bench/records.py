@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from dataprep.records import JsonRecord
 
@@ -99,9 +99,50 @@ def from_dict(cls, data: dict):
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-HEADLINE = ("wer_micro", "wer_macro", "cer", "speaker_sim", "stop_failure_rate")  # the summary table's columns
-# summary metrics computed from a per-sample metric (micro and macro WER from `wer` …)
-DERIVED = {"wer_micro": "wer", "wer_macro": "wer", "wer_over_50": "wer", "stop_failure_rate": "stop_failure"}
+@dataclass(frozen=True)
+class Metric:
+    """What a metric is, declared once by its scorer (`Scorer.declares`); summaries, gates, comparisons,
+    the report and sweeps read these and nothing else about it."""
+
+    name: str
+    better: str = "higher"  # higher, lower, or "" (descriptive: neither is better)
+    unit: str = ""  # shown after a value (s, MOS, words/s)
+    digits: int = 3  # decimals shown
+    of: str = ""  # a summary of another, per-sample metric (wer_micro of wer); "" = per sample itself
+    summary: str = "mean"  # over prompts: mean | micro (sum of `micro[0]` detail counts / sum of `micro[1]`) | rate
+    micro: tuple = ((), "")  # micro: (detail fields summed as errors, detail field summed as the total)
+    threshold: float | None = None  # rate: the share of samples whose value exceeds this
+    always: bool = True  # every sample gets it (False: only some, e.g. stop_failure only for generated rows)
+    headline: bool = False  # a column of the summary table (in declaration order)
+    compared: bool = False  # compared between every two rows (per-sample metrics)
+    curve: bool = False  # a sweep's learning curve
+    label: str = ""  # a short name for charts ("Similarity"); "" = the name
+    scorer: str = ""  # the scorer that writes it (filled in by `declared`)
+    chart: tuple = ()  # the report's dot chart: (title, axis label)
+    words: tuple = ()  # a comparison in words: (when a − b > 0, when < 0, scale, unit)
+    merge_words: tuple = ()  # a merge vs its adapter: (when merged − adapter > 0, when < 0, scale, unit)
+
+    @property
+    def base(self) -> str:
+        """The per-sample metric whose scores this summarises."""
+        return self.of or self.name
+
+
+def declared(scorers) -> dict[str, Metric]:
+    """name → Metric for the scorers named (names or scorer ids `name:hash`), in declaration order."""
+    from .scorers import SCORERS, scorer_class
+
+    out: dict[str, Metric] = {}
+    for s in scorers:
+        name = str(s).split(":", 1)[0]
+        if name in SCORERS:
+            out.update({m.name: replace(m, scorer=name) for m in scorer_class(name).declares})
+    return out
+
+
+def _metric(data: dict) -> Metric:
+    return Metric(**{k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+                     for k, v in data.items() if k in {f.name for f in fields(Metric)}})
 
 
 @dataclass(frozen=True)
@@ -158,6 +199,7 @@ class RunSummary(JsonRecord):
     samples: dict  # row → SampleCounts
     summaries: list  # Summary
     comparisons: list  # Comparison, each pair of rows once (a − b for a listed before b)
+    metrics: dict = field(default_factory=dict)  # name → Metric: what each metric is (from its scorer)
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
@@ -165,7 +207,9 @@ class RunSummary(JsonRecord):
         return cls(plain.suite, plain.label, list(plain.scorers),
                    {k: v if isinstance(v, SampleCounts) else SampleCounts(**v) for k, v in plain.samples.items()},
                    [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
-                   [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons])
+                   [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
+                   {k: v if isinstance(v, Metric) else _metric(v) for k, v in (plain.metrics or {}).items()}
+                   or declared(plain.scorers))  # summaries written before metrics were declared
 
     @property
     def rows(self) -> list[str]:
@@ -186,9 +230,12 @@ class RunSummary(JsonRecord):
                                   c.n_pairs, c.paired)
         return None
 
+    def metric(self, name: str) -> Metric:
+        return self.metrics.get(name) or Metric(name, better="")
+
     def headline(self) -> tuple[list[str], list[tuple[str, list]]]:
         """(columns, [(row, [Summary or None per column])]): the numbers every table of a run shows."""
-        cols = [m for m in HEADLINE if any(self.summary(v, m) for v in self.rows)]
+        cols = [m for m, d in self.metrics.items() if d.headline and any(self.summary(v, m) for v in self.rows)]
         return cols, [(v, [s if s is not None and s.mean is not None else None
                            for s in (self.summary(v, m) for m in cols)]) for v in self.rows]
 

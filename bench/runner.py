@@ -340,7 +340,7 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
     total = 0
     for name, settings in suite.scorers.items():
         sid = scorer_id(name, settings, refs_sha)
-        needed = set(scorer_class(name).metrics)
+        needed = set(scorer_class(name).metrics_for(scorer_class(name).resolve(settings or {})))
 
         def stored(s):
             return have.get((*s.key, sid, shas.get(s.key, "")), set())
@@ -359,7 +359,7 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
             ok = [s for s in chunk if s.audio_path is not None]
             for s in failed:  # a sample that failed to generate fails every metric, and is counted
                 store.add_scores([Score(s.variant, s.prompt_id, s.seed, m, None, {"error": s.error}, sid)
-                                  for m in scorer.metrics if m not in stored(s)], "")
+                                  for m in needed if m not in stored(s)], "")
             items = [Item(*read_wav_bytes((store.dir / s.audio_path).read_bytes()), s.text, s.stopped) for s in ok]
             for s, values in zip(ok, _score_batch(scorer, items, Value)):
                 store.add_scores([Score(s.variant, s.prompt_id, s.seed, v.metric, v.value, v.detail, sid)
@@ -381,7 +381,8 @@ def _score_batch(scorer, items, Value):
         try:
             out += scorer.score([item])
         except Exception as e:
-            out.append([Value(m, None, {"error": f"{type(e).__name__}: {e}"}) for m in scorer.metrics])
+            out.append([Value(m, None, {"error": f"{type(e).__name__}: {e}"})
+                        for m in scorer.metrics_for(scorer.settings)])
     return out
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .records import DERIVED, Comparison, Score, Summary
+from .records import Comparison, Metric, Score, Summary
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -48,29 +48,35 @@ def _interval(data: tuple[np.ndarray, ...], statistic, seed: int = 0) -> tuple[f
     return None, None
 
 
-def summarize(scores: list[Score], variant: str, metric: str) -> Summary:
-    """Mean over prompts (seeds averaged within a prompt) with a 95 % bootstrap interval."""
-    base = DERIVED.get(metric, metric)
-    groups = by_prompt(scores, variant, base)
+def summarize(scores: list[Score], variant: str, metric: Metric | str) -> Summary:
+    """Over prompts (seeds averaged within a prompt), as the metric declares — mean, micro (summed
+    counts) or rate — with a 95 % bootstrap interval over prompts."""
+    if isinstance(metric, str):  # by name: as any known scorer declares it
+        from .records import declared
+        from .scorers import SCORERS
+
+        metric = declared(SCORERS).get(metric) or Metric(metric)
+    groups = by_prompt(scores, variant, metric.base)
     n_failed = sum(1 for g in groups.values() for s in g if s.value is None)
     scored = {p: [s for s in g if s.value is not None] for p, g in groups.items()}
     scored = {p: g for p, g in scored.items() if g}
     n = sum(len(g) for g in scored.values())
+    name = metric.name
     if not scored:
-        return Summary(variant, metric, None, None, None, 0, n_failed)
-    if metric == "wer_micro":  # corpus WER: all errors over all reference words
-        errors = np.array([sum(s.detail["substitutions"] + s.detail["deletions"] + s.detail["insertions"]
-                               for s in g) for g in scored.values()], float)
-        words = np.array([sum(s.detail["ref_words"] for s in g) for g in scored.values()], float)
+        return Summary(variant, name, None, None, None, 0, n_failed)
+    if metric.summary == "micro":  # e.g. corpus WER: all errors over all reference words
+        parts, total = metric.micro
+        errors = np.array([sum(sum(s.detail[k] for k in parts) for s in g) for g in scored.values()], float)
+        words = np.array([sum(s.detail[total] for s in g) for g in scored.values()], float)
         mean = float(errors.sum() / words.sum())
         low, high = _interval((errors, words), lambda e, w: e.sum() / w.sum())
-        return Summary(variant, metric, mean, low, high, n, n_failed)
-    if metric == "wer_over_50":
-        values = np.array([np.mean([s.value > 0.5 for s in g]) for g in scored.values()])
+        return Summary(variant, name, mean, low, high, n, n_failed)
+    if metric.summary == "rate":
+        values = np.array([np.mean([s.value > metric.threshold for s in g]) for g in scored.values()])
     else:
         values = np.array([np.mean([s.value for s in g]) for g in scored.values()])
     low, high = _interval((values,), np.mean)
-    return Summary(variant, metric, float(values.mean()), low, high, n, n_failed)
+    return Summary(variant, name, float(values.mean()), low, high, n, n_failed)
 
 
 def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
@@ -82,8 +88,7 @@ def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
     """
     from scipy import stats
 
-    base = DERIVED.get(metric, metric)
-    ga, gb = by_prompt(scores, a, base), by_prompt(scores, b, base)
+    ga, gb = by_prompt(scores, a, metric), by_prompt(scores, b, metric)
     diffs = []
     for prompt in sorted(set(ga) & set(gb)):
         va = {s.seed: s.value for s in ga[prompt] if s.value is not None}

@@ -21,10 +21,9 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import DERIVED, RunRecord, RunSummary, Sample, SampleCounts, Score, from_dict, to_dict
+from .records import Metric, RunRecord, RunSummary, Sample, SampleCounts, Score, declared, from_dict, to_dict
 from .stats import compare, summarize
 
-COMPARED = ("speaker_sim", "wer", "cer", "stop_failure")  # metrics compared between every two rows
 
 
 class StoreError(UserError, ValueError):
@@ -81,10 +80,13 @@ class RunStore:
     def summarize(self, rows: list[str]) -> RunSummary:
         """Per-row summaries and pairwise comparisons of the scores as they are now (pure over the store)."""
         scores = self.current_scores()
-        metrics = sorted({s.metric for s in scores})
-        metrics += [d for d, base in DERIVED.items() if base in metrics]
-        samples = self.samples()
         run = self.run()
+        ids = {s.scorer.split(":", 1)[0] for s in scores}
+        named = [n for n in (run.config.get("scorers") or {} if run else {}) if n in ids]  # the suite's order
+        table, present = declared(named + sorted(ids - set(named))), {s.metric for s in scores}
+        metrics = [m for m in table.values() if m.base in present]  # as the scorers declare them
+        metrics += [Metric(name, better="") for name in sorted(present - set(table))]  # a scorer no longer known
+        samples = self.samples()
         planned = run.planned if run else {}
         counts = {}
         for v in rows:  # planned samples never produced (a half-finished run) count as missing
@@ -94,10 +96,10 @@ class RunStore:
                                      sum(1 for s in mine if s.regenerated))
         summaries = [summarize(scores, v, m) for v in rows for m in metrics]
         summaries = [replace(s, n_failed=s.n_failed + counts[s.variant].missing) for s in summaries]
-        comparisons = [compare(scores, a, b, m) for m in COMPARED if m in metrics
+        comparisons = [compare(scores, a, b, m.name) for m in metrics if m.compared
                        for i, a in enumerate(rows) for b in rows[i + 1:]]
         return RunSummary(run.suite if run else "", run.label if run else "", sorted({s.scorer for s in scores}),
-                          counts, summaries, comparisons)
+                          counts, summaries, comparisons, {m.name: m for m in metrics})
 
     def finetune(self):
         """The `finetune.json` of the run's adapter (a FinetuneRecord), or None."""

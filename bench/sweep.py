@@ -26,7 +26,6 @@ from .records import TUNED, RunSummary, SweepRecord
 from .store import RunStore
 from .suite import Suite, merge
 
-CURVE_METRICS = ("speaker_sim", "wer_micro", "stop_failure_rate")
 
 
 class SweepError(UserError, ValueError):
@@ -148,8 +147,9 @@ def collect(points: list[Point], dirs: dict) -> list[dict]:
     """curve.csv rows: rows, seed, variant, metric, mean, ci_low, ci_high, n."""
     out = []
     for p in points:
-        for s in RunStore(dirs[p.name]).summary().summaries:
-            if s.metric in CURVE_METRICS:
+        summary = RunStore(dirs[p.name]).summary()
+        for s in summary.summaries:
+            if summary.metric(s.metric).curve:
                 out.append({"rows": p.rows, "seed": p.seed, "variant": s.variant, "metric": s.metric,
                             "mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
     return out

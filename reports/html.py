@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.records import ANCHORS, TUNED, Comparison, RunRecord, RunSummary, Sample, SweepRecord, to_dict
+from bench.records import (ANCHORS, TUNED, Comparison, Metric, RunRecord, RunSummary, Sample, SweepRecord, declared,
+                           to_dict)
 from bench.store import RunStore
 from dataprep.errors import UserError
 
@@ -34,17 +35,6 @@ PAIRS = (("finetuned_cloned", "base"), ("finetuned", "base"), ("cloned", "base")
          ("finetuned_cloned", "cloned"), ("finetuned_cloned", "finetuned"), ("finetuned_cloned", "impostor"),
          ("cloned", "impostor"), ("base", "impostor"), ("ground_truth", "impostor"),
          ("merged", "finetuned"), ("merged_cloned", "finetuned_cloned"))
-MERGING = {  # metric: (what merging did when merged − adapter > 0, when < 0, scale, unit)
-    "speaker_sim": ("merging gained", "merging cost", 1.0, " similarity"),
-    "wer": ("merging added", "merging removed", 100.0, " points of WER"),
-    "stop_failure": ("merging added", "merging removed", 100.0, " points of stop failures"),
-}
-WORDING = {  # metric: (word when a − b > 0, word when < 0, unit scale, unit)
-    "speaker_sim": ("is more similar to the reference voice", "is less similar to the reference voice", 1.0, ""),
-    "wer": ("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
-    "cer": ("makes more character errors", "makes fewer character errors", 100.0, " points of CER"),
-    "stop_failure": ("hits the frame cap more often", "hits the frame cap less often", 100.0, " points of stop failures"),
-}
 
 
 class ReportError(UserError, ValueError):
@@ -97,9 +87,9 @@ def _missing(view: RunView, rows: list) -> list[str]:
         elif have == 0:
             out.append(f"{v}: no samples yet")
     scorers = config.get("scorers", {})
-    expected = {"wer": "wer", "speaker_sim": "speaker_sim", "signal": "duration"}
-    for name in scorers:
-        metric = expected.get(name)
+    table = declared(scorers)
+    for name in scorers:  # a metric every sample of that scorer gets
+        metric = next((m.name for m in table.values() if m.scorer == name and m.always and not m.of), None)
         unscored = [s for s in view.samples if metric and metric not in view.scores.get(s.key, {})]
         if unscored:
             out.append(f"{len(unscored)} samples not scored by {name} yet")
@@ -149,9 +139,11 @@ def word_marks(detail: dict) -> list[tuple[str, str, str]]:
     return marks
 
 
-def sentence(c: Comparison) -> str:
-    """A comparison in words: 'finetuned is more similar … than base by 0.12 [0.08, 0.16], p < 0.001'."""
-    more, less, scale, unit = WORDING.get(c.metric, ("is higher", "is lower", 1.0, ""))
+def sentence(c: Comparison, metric: Metric | None = None) -> str:
+    """A comparison in words, as the metric declares them: 'finetuned is more similar … than base by 0.12
+    [0.08, 0.16], p < 0.001'."""
+    metric = metric or Metric(c.metric)
+    more, less, scale, unit = metric.words or (f"has higher {c.metric}", f"has lower {c.metric}", 1.0, "")
     d = c.difference
     if d is None:
         return f"{c.a} vs {c.b} on {c.metric}: no prompts scored in both"
@@ -163,8 +155,8 @@ def sentence(c: Comparison) -> str:
     lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))  # no "-0"
     tail = " — the interval includes no difference" if lo <= 0 <= hi else ""
     basis = f"{c.n_pairs} prompts" if c.paired else "unpaired: no prompts in common"
-    if c.a.startswith("merged") and c.b.startswith("finetuned") and c.metric in MERGING:  # a merge vs its adapter
-        gain, cost, scale, unit = MERGING[c.metric]
+    if c.a.startswith("merged") and c.b.startswith("finetuned") and metric.merge_words:  # a merge vs its adapter
+        gain, cost, scale, unit = metric.merge_words
         lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))
         return (f"{c.a} vs {c.b}: {gain if d > 0 else cost} {abs(d) * scale:.3g}{unit} [{lo:.3g}, {hi:.3g}], "
                 f"{ptext} ({basis}){tail}")
@@ -174,11 +166,12 @@ def sentence(c: Comparison) -> str:
 
 def _comparisons(summary: RunSummary) -> list[dict]:
     out = []
+    compared = [m for m in summary.metrics.values() if m.compared and m.words]
     for a, b in PAIRS:
-        for metric in ("speaker_sim",) if "impostor" in (a, b) else ("speaker_sim", "wer", "stop_failure"):
-            c = summary.comparison(a, b, (metric,))
+        for metric in compared:
+            c = summary.comparison(a, b, (metric.name,))
             if c is not None and c.difference is not None and c.ci_low is not None:
-                out.append({**to_dict(c), "text": sentence(c),
+                out.append({**to_dict(c), "text": sentence(c, metric),
                             "significant": c.p_value is not None and c.p_value < 0.05})
     return out
 
@@ -191,8 +184,7 @@ def _headline(summary: RunSummary) -> tuple[list[str], list[dict]]:
 
 def _charts(summary: RunSummary) -> list[str]:
     charts = []
-    for metric, title, xlabel in (("speaker_sim", "Speaker similarity to the reference clips", "cosine (higher = closer)"),
-                                  ("wer_micro", "Word error rate (micro)", "WER (lower is better)")):
+    for metric, (title, xlabel) in [(m.name, m.chart) for m in summary.metrics.values() if m.chart]:
         found = {v: summary.summary(v, metric) for v in summary.rows}
         if any(found.values()):
             charts.append(svg.dots([(v, *((s.mean, s.ci_low, s.ci_high) if s else (None, None, None)))
@@ -289,7 +281,9 @@ def load_sweep(sweep_dir: Path) -> dict | None:
             rows = [{**r, **{k: float(r[k]) if r[k] else None for k in ("mean", "ci_low", "ci_high")}}
                     for r in csv.DictReader(f)]
     charts = []
-    for metric, title in (("speaker_sim", "Similarity vs training rows"), ("wer_micro", "WER vs training rows")):
+    points = [Path(d) if Path(d).is_dir() else Path(sweep_dir) / name for name, d in sweep.points.items()]
+    table = next((RunStore(d).summary().metrics for d in points if (d / "run.json").is_file()), {})
+    for metric, title in [(m.name, f"{m.label or m.name} vs training rows") for m in table.values() if m.curve]:
         series: dict[str, list] = {}
         sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
         for r in rows:

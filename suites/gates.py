@@ -24,16 +24,13 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from bench.records import ANCHORS, DERIVED, VARIANTS, RunSummary
+from bench.records import ANCHORS, VARIANTS, RunSummary, declared
 from bench.store import RunStore
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 COUNTS = ("failed", "samples", "failed_rate")  # from the samples, not the scores
 FINETUNE = ("loss_drop", "final_loss", "eval_loss_drop", "steps")
 REPORT = ("missing", "audio_elements")
-SCORER_METRICS = {"wer": ("wer", "cer", "wer_micro", "wer_macro", "wer_over_50"), "speaker_sim": ("speaker_sim",),
-                  "signal": ("duration", "speaking_rate", "leading_silence", "trailing_silence", "clipping",
-                             "stop_failure", "stop_failure_rate")}
 _TERM = r"([A-Za-z_*]+)\.([A-Za-z_0-9]+)"
 _GATE = re.compile(rf"^\s*{_TERM}\s*(?:-\s*{_TERM}\s*)?(<=|>=|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*"
                    rf"(?:\(\s*p\s*<\s*([0-9.]+(?:e-?[0-9]+)?)\s*\))?\s*$")
@@ -70,7 +67,7 @@ def parse_gate(text: str, rows: list[str], scorers: list[str], where: str) -> Ga
     row, metric, minus_row, minus_metric, op, threshold, p_below = m.groups()
     gate = Gate(str(text), row, metric, minus_row, minus_metric, op, float(threshold),
                 None if p_below is None else float(p_below))
-    known = [x for s in scorers for x in SCORER_METRICS.get(s, ())] + list(COUNTS)
+    known = list(declared(scorers)) + list(COUNTS)
     for r, mt in ((row, metric), (minus_row, minus_metric)):
         if r is None:
             continue
@@ -113,7 +110,7 @@ def check(gate: Gate, run_dir: Path, rows: list[str], report: Path | None = None
 
 
 def _difference(gate: Gate, summary: RunSummary, op, want: str) -> Outcome:
-    found = summary.comparison(gate.row, gate.minus_row, (gate.metric, DERIVED.get(gate.metric, gate.metric)))
+    found = summary.comparison(gate.row, gate.minus_row, (gate.metric, summary.metric(gate.metric).base))
     name = f"{gate.row}.{gate.metric} - {gate.minus_row}.{gate.metric}"
     if found is None or not finite(found.difference):
         return Outcome(False, f"FAIL {name} = no value (no prompts scored in both); needs {want}")

@@ -236,7 +236,7 @@ def test_merged_checkpoints_are_rows_of_their_own(voice_dataset, tmp_path):
     assert c is not None and c.n_pairs == 3
     from reports.html import sentence
 
-    assert sentence(c).startswith("merged vs finetuned: merging ")
+    assert sentence(c, summary.metric("speaker_sim")).startswith("merged vs finetuned: merging ")
     assert RunStore(tmp_path / "out").run().merged == str(merged.resolve())
 
 

@@ -96,15 +96,18 @@ def test_runs_scored_with_different_models_are_not_compared(tiny_run, tmp_path):
     assert "are not compared" in html
 
 
-def test_comparisons_are_worded_plainly():
-    from bench.records import Comparison
+def test_comparisons_are_worded_plainly_in_the_words_each_scorer_declares():
+    from bench.records import Comparison, declared
 
+    words = declared(["wer", "speaker_sim"])
     c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.12, 0.08, 0.16, 0.0002, 20)
-    assert sentence(c) == ("finetuned_cloned is more similar to the reference voice than base by 0.12 "
-                           "[0.08, 0.16], p < 0.001 (20 prompts)")
+    assert sentence(c, words["speaker_sim"]) == ("finetuned_cloned is more similar to the reference voice than base by "
+                                                 "0.12 [0.08, 0.16], p < 0.001 (20 prompts)")
     w = Comparison("finetuned", "cloned", "wer", -0.02, -0.05, 0.01, 0.3, 20)
-    assert sentence(w).startswith("finetuned makes fewer word errors than cloned by 2 points of WER [-1, 5]")
-    assert sentence(w).endswith("the interval includes no difference")
+    assert sentence(w, words["wer"]).startswith("finetuned makes fewer word errors than cloned by 2 points of WER "
+                                                "[-1, 5]")
+    assert sentence(w, words["wer"]).endswith("the interval includes no difference")
+    assert sentence(c).startswith("finetuned_cloned has higher speaker_sim than base")  # an undeclared metric
 
 
 def _chromium() -> str | None:

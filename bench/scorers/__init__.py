@@ -16,10 +16,13 @@ import numpy as np
 
 from dataprep.errors import UserError
 
+from ..records import Metric
+
 SCORERS = {
     "wer": "bench.scorers.wer:WerScorer",
     "speaker_sim": "bench.scorers.speaker_sim:SpeakerSimScorer",
     "signal": "bench.scorers.signal:SignalScorer",
+    "quality": "bench.scorers.quality:QualityScorer",
 }
 
 
@@ -41,12 +44,22 @@ class Value:
 
 
 class Scorer:
-    """Subclasses set `name` and `metrics`, resolve their settings cheaply (no model loaded) in
-    `resolve`, and load their model once in __init__."""
+    """Subclasses set `name` and `declares` (a Metric per metric, summaries included), resolve their
+    settings cheaply (no model loaded) in `resolve`, and load their model once in __init__."""
 
     name: str = ""
-    metrics: tuple[str, ...] = ()  # what a failed sample gets None for
+    declares: tuple[Metric, ...] = ()
+    metrics: tuple[str, ...] = ()  # what a failed sample gets None for: the per-sample metrics every sample gets
     uses_references: bool = False  # the dataset's reference clips change its scores
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.metrics = tuple(m.name for m in cls.declares if not m.of and m.always)
+
+    @classmethod
+    def metrics_for(cls, settings: dict) -> tuple[str, ...]:
+        """The per-sample metrics it writes with these (resolved) settings."""
+        return cls.metrics
 
     def __init__(self, settings: dict, references: list[tuple[np.ndarray, int]] | None = None):
         self.settings = settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Scorer, Value
+from . import Metric, Scorer, Value
 
 
 def _frames_db(audio: np.ndarray, rate: int, frame_s: float = 0.02) -> np.ndarray:
@@ -15,7 +15,19 @@ def _frames_db(audio: np.ndarray, rate: int, frame_s: float = 0.02) -> np.ndarra
 
 class SignalScorer(Scorer):
     name = "signal"
-    metrics = ("duration", "speaking_rate", "leading_silence", "trailing_silence", "clipping")
+    declares = (
+        Metric("duration", better="", unit="s", digits=2),
+        Metric("speaking_rate", better="", unit="words/s", digits=2),
+        Metric("leading_silence", better="lower", unit="s", digits=2),
+        Metric("trailing_silence", better="lower", unit="s", digits=2),
+        Metric("clipping", better="lower"),
+        Metric("stop_failure", better="lower", always=False, compared=True,  # generated rows only
+               words=("hits the frame cap more often", "hits the frame cap less often", 100.0,
+                      " points of stop failures"),
+               merge_words=("merging added", "merging removed", 100.0, " points of stop failures")),
+        Metric("stop_failure_rate", better="lower", of="stop_failure", headline=True, curve=True,
+               label="Stop failures"),
+    )
 
     @classmethod
     def resolve(cls, settings):

@@ -17,7 +17,7 @@ from dataprep.audio import resample
 from dataprep.constants import ASR_SAMPLE_RATE, SILENCE_DBFS
 from dataprep.errors import UserError
 
-from . import Scorer, Value
+from . import Metric, Scorer, Value
 
 ENCODERS = {"resemblyzer": None, "ecapa": "speechbrain/spkrec-ecapa-voxceleb", "wavlm": "microsoft/wavlm-base-plus-sv"}
 
@@ -85,7 +85,11 @@ class SpeakerEncoder:
 
 class SpeakerSimScorer(Scorer):
     name = "speaker_sim"
-    metrics = ("speaker_sim",)
+    declares = (Metric("speaker_sim", headline=True, compared=True, curve=True, label="Similarity",
+                       chart=("Speaker similarity to the reference clips", "cosine (higher = closer)"),
+                       words=("is more similar to the reference voice", "is less similar to the reference voice",
+                              1.0, ""),
+                       merge_words=("merging gained", "merging cost", 1.0, " similarity")),)
     uses_references = True
 
     @classmethod

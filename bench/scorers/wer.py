@@ -20,7 +20,7 @@ from dataprep.audio import resample
 from dataprep.constants import ASR_SAMPLE_RATE
 from dataprep.errors import UserError
 
-from . import Scorer, Value
+from . import Metric, Scorer, Value
 
 NORMALISERS = ("whisper", "seedtts")
 
@@ -57,7 +57,18 @@ def error_counts(reference: str, hypothesis: str) -> dict:
 
 class WerScorer(Scorer):
     name = "wer"
-    metrics = ("wer", "cer")
+    declares = (
+        Metric("wer", better="lower", compared=True,
+               words=("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
+               merge_words=("merging added", "merging removed", 100.0, " points of WER")),
+        Metric("wer_micro", better="lower", of="wer", summary="micro",
+               micro=(("substitutions", "deletions", "insertions"), "ref_words"), headline=True, curve=True,
+               label="WER", chart=("Word error rate (micro)", "WER (lower is better)")),
+        Metric("wer_macro", better="lower", of="wer", headline=True),
+        Metric("cer", better="lower", headline=True, compared=True,
+               words=("makes more character errors", "makes fewer character errors", 100.0, " points of CER")),
+        Metric("wer_over_50", better="lower", of="wer", summary="rate", threshold=0.5),
+    )
 
     @classmethod
     def resolve(cls, settings):

@@ -1,0 +1,124 @@
+"""Naturalness and signal-quality predictors, embedded and offline: DNSMOS and Distill-MOS.
+
+- DNSMOS P.835 (`dnsmos_sig`: the speech itself, `dnsmos_bak`: background, `dnsmos_ovrl`: overall)
+  and P.808 (`dnsmos_p808`), Microsoft's ONNX models as shipped inside the `speechmos` wheel. Built
+  to rate noise suppressors on 16 kHz speech; it reads 9 s windows (hop 1 s) and *repeats a shorter
+  clip until it fills one*, so a 2 s sample is judged as the same 2 s looped.
+- Distill-MOS (`distill_mos`), a small convolutional-transformer model distilled from an XLS-R
+  quality model (weights inside the `distillmos` wheel); 16 kHz, any length (cut in 7.68 s crops).
+
+Both predict a 1–5 opinion score. On modern TTS such predictors agree only weakly with listeners
+(TTSDS2: Spearman ≈ 0.3 for MOS predictors against ≈ 0.6 for speaker similarity): read them as
+regression detectors beside the ground-truth ceiling and the noise floor, not as a ranking of
+systems that are close. Samples shorter than `min_seconds` (default 1 s) are counted as failed
+scores with that reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dataprep.audio import resample
+from dataprep.constants import ASR_SAMPLE_RATE
+from dataprep.errors import UserError
+
+from . import Metric, Scorer, Value
+
+PREDICTORS = ("dnsmos", "distillmos")
+_MOS = dict(better="higher", digits=2, unit="MOS")
+
+
+class QualityScorer(Scorer):
+    name = "quality"
+    declares = (
+        Metric("dnsmos_ovrl", **_MOS, headline=True, compared=True, chart="Predicted quality (DNSMOS overall)",
+               words=("is predicted more natural (DNSMOS)", "is predicted less natural (DNSMOS)", 1.0, " MOS"),
+               merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by")),
+        Metric("dnsmos_sig", **_MOS),
+        Metric("dnsmos_bak", **_MOS),
+        Metric("dnsmos_p808", **_MOS),
+        Metric("distill_mos", **_MOS, headline=True, compared=True,
+               words=("is predicted more natural (Distill-MOS)", "is predicted less natural (Distill-MOS)", 1.0,
+                      " MOS"),
+               merge_words=("merging raised Distill-MOS by", "merging lowered Distill-MOS by")),
+    )
+
+    @classmethod
+    def resolve(cls, settings):
+        predictors = settings.get("predictors", list(PREDICTORS))
+        if not isinstance(predictors, list) or not predictors or any(p not in PREDICTORS for p in predictors):
+            raise UserError(f"scorer quality: predictors {predictors!r}: a list of {', '.join(PREDICTORS)}")
+        versions = {}
+        for p in predictors:
+            versions[p] = _version("speechmos" if p == "dnsmos" else "distillmos")
+        return {"predictors": predictors, "versions": versions,
+                "min_seconds": float(settings.get("min_seconds", 1.0)), "device": settings.get("device", "cpu")}
+
+    @classmethod
+    def metrics_for(cls, settings):
+        chosen = settings.get("predictors", PREDICTORS)
+        return tuple(m for m in cls.metrics if ("distillmos" if m == "distill_mos" else "dnsmos") in chosen)
+
+    @classmethod
+    def availability(cls, settings):
+        missing = [m for m in ("speechmos", "distillmos") if _version(m) is None]
+        if missing:
+            return False, f"{', '.join(missing)} not installed", f"pip install {' '.join(missing)}"
+        return True, "DNSMOS (speechmos ONNX) and Distill-MOS, embedded", ""
+
+    def __init__(self, settings, references=None):
+        super().__init__(settings)
+        self.dnsmos = self.distill = None
+        try:
+            if "dnsmos" in settings["predictors"]:
+                from speechmos import dnsmos
+
+                self.dnsmos = dnsmos
+            if "distillmos" in settings["predictors"]:
+                import contextlib
+                import io
+
+                import distillmos
+
+                with contextlib.redirect_stdout(io.StringIO()):  # it prints where its weights are
+                    self.distill = distillmos.ConvTransformerSQAModel().eval()
+        except ImportError as e:
+            raise UserError(f"scorer quality: {e.name} is missing (its weights ship inside the wheel): "
+                            f"pip install {e.name} (or run `make install`)") from None
+
+    def score(self, items):
+        out = []
+        for item in items:
+            audio = resample(item.audio, item.sample_rate, ASR_SAMPLE_RATE).astype(np.float32)
+            seconds = len(audio) / ASR_SAMPLE_RATE
+            problem = (f"shorter than {self.settings['min_seconds']:g} s ({seconds:.2f} s)"
+                       if seconds < self.settings["min_seconds"] else
+                       "non-finite audio" if not np.isfinite(audio).all() else
+                       "silent: no signal to judge" if not np.abs(audio).max() > 0 else None)
+            values = []
+            if self.dnsmos is not None:
+                found = None if problem else self.dnsmos.run(np.clip(audio, -1.0, 1.0), sr=ASR_SAMPLE_RATE)
+                detail = {"error": problem} if problem else {"seconds": round(seconds, 2), "looped": seconds < 9.01}
+                for metric, key in (("dnsmos_ovrl", "ovrl_mos"), ("dnsmos_sig", "sig_mos"), ("dnsmos_bak", "bak_mos"),
+                                    ("dnsmos_p808", "p808_mos")):
+                    values.append(Value(metric, None if found is None else float(found[key]), detail))
+            if self.distill is not None:
+                if problem:
+                    values.append(Value("distill_mos", None, {"error": problem}))
+                else:
+                    import torch
+
+                    with torch.inference_mode():
+                        mos = float(self.distill(torch.from_numpy(audio)[None]).squeeze())
+                    values.append(Value("distill_mos", mos, {"seconds": round(seconds, 2)}))
+            out.append(values)
+        return out
+
+
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
