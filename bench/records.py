@@ -88,6 +88,8 @@ class Comparison:
     p_value: float | None
     n_pairs: int  # prompts with a value in both (0 when unpaired)
     paired: bool = True  # False: rows without common prompts, compared as independent groups
+    spread: float | None = None  # standard deviation of the per-prompt differences (pooled when unpaired)
+    detectable: float | None = None  # the smallest |a − b| these prompts detect at 80 % power, α 0.05 (two-sided)
 
 
 def to_dict(record) -> dict:
@@ -227,7 +229,7 @@ class RunSummary(JsonRecord):
             if c.metric in metrics and (c.b, c.a) == (a, b):
                 neg = lambda x: None if x is None else -x  # noqa: E731
                 return Comparison(a, b, c.metric, neg(c.difference), neg(c.ci_high), neg(c.ci_low), c.p_value,
-                                  c.n_pairs, c.paired)
+                                  c.n_pairs, c.paired, c.spread, c.detectable)
         return None
 
     def metric(self, name: str) -> Metric:

@@ -79,6 +79,36 @@ def summarize(scores: list[Score], variant: str, metric: Metric | str) -> Summar
     return Summary(variant, name, float(values.mean()), low, high, n, n_failed)
 
 
+POWER, ALPHA = 0.8, 0.05
+
+
+def detectable(spread: float | None, n: int, groups: int = 1) -> float | None:
+    """The smallest true difference a two-sided test at ALPHA detects with POWER, given the spread of
+    per-prompt differences (paired: groups 1) or of each row's prompt means (unpaired: groups 2, equal
+    sizes assumed) over `n` prompts — the normal approximation with Student's t quantiles."""
+    from scipy import stats
+
+    if spread is None or not np.isfinite(spread) or n < 2:
+        return None
+    df = max(1, groups * (n - 1))
+    return float((stats.t.ppf(1 - ALPHA / 2, df) + stats.t.ppf(POWER, df)) * spread * np.sqrt(groups / n))
+
+
+def prompts_needed(spread: float | None, difference: float, groups: int = 1, limit: int = 100_000) -> int | None:
+    """How many prompts make `difference` detectable (at POWER, ALPHA) given this spread; None if none do."""
+    if spread is None or not difference:
+        return None
+    if spread == 0:
+        return 2
+    n = 2
+    while n <= limit:
+        found = detectable(spread, n, groups)
+        if found is not None and found <= abs(difference):
+            return n
+        n = n + 1 if n < 64 else int(n * 1.1)
+    return None
+
+
 def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
     """a − b over the prompts both have, each prompt's value averaged over the seeds both have.
 
@@ -110,7 +140,8 @@ def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
                                          alternative="two-sided", rng=np.random.default_rng(0)).pvalue)
     elif len(d) >= 2:
         p = 1.0
-    return Comparison(a, b, metric, float(d.mean()), low, high, p, len(d))
+    spread = float(d.std(ddof=1)) if len(d) >= 2 else None
+    return Comparison(a, b, metric, float(d.mean()), low, high, p, len(d), True, spread, detectable(spread, len(d)))
 
 
 def _prompt_means(groups: dict[str, list[Score]]) -> np.ndarray:
@@ -133,4 +164,6 @@ def _unpaired(a: str, b: str, metric: str, xa: np.ndarray, xb: np.ndarray) -> Co
         p = float(stats.permutation_test((xa, xb), lambda x, y: np.mean(x) - np.mean(y), n_resamples=9999,
                                          permutation_type="independent", alternative="two-sided",
                                          vectorized=False, rng=np.random.default_rng(0)).pvalue)
-    return Comparison(a, b, metric, diff, low, high, p, 0, paired=False)
+    spread = (float(np.sqrt((xa.var(ddof=1) + xb.var(ddof=1)) / 2)) if len(xa) >= 2 and len(xb) >= 2 else None)
+    return Comparison(a, b, metric, diff, low, high, p, 0, False, spread,
+                      detectable(spread, min(len(xa), len(xb)), groups=2))

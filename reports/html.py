@@ -159,9 +159,14 @@ def sentence(c: Comparison, metric: Metric | None = None) -> str:
         gain, cost, scale, unit = metric.merge_words
         lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))
         return (f"{c.a} vs {c.b}: {gain if d > 0 else cost} {abs(d) * scale:.3g}{unit} [{lo:.3g}, {hi:.3g}], "
-                f"{ptext} ({basis}){tail}")
+                f"{ptext} ({basis}){tail}{_detectable(c, scale, unit)}")
     return (f"{c.a} {more if d > 0 else less} than {c.b} by {abs(d) * scale:.3g}{unit} "
-            f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}")
+            f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}{_detectable(c, scale, unit)}")
+
+
+def _detectable(c: Comparison, scale: float, unit: str) -> str:
+    return (f"; these prompts detect {c.detectable * scale:.3g}{unit} or more (80 % power)"
+            if c.detectable is not None else "")
 
 
 def _comparisons(summary: RunSummary) -> list[dict]:

@@ -10,7 +10,9 @@
 
 A single term compares the row's mean (over prompts) with the threshold; a difference uses the
 paired comparison (same prompts and seeds); `(p < α)` also asks its permutation p-value to be
-below α. A gate with no value (nothing scored, no report) fails and says so.
+below α. A gate with no value (nothing scored, no report) fails and says so. A difference gate
+whose (non-zero) threshold is smaller than what the run's prompts can detect (80 % power, α 0.05,
+from the observed spread of per-prompt differences) says so, with about how many prompts it needs.
 """
 
 from __future__ import annotations
@@ -122,7 +124,19 @@ def _difference(gate: Gate, summary: RunSummary, op, want: str) -> Outcome:
     p_text = "p n/a" if p is None else f"p = {p:.3g}"
     return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found.ci_low:.4g}, {found.ci_high:.4g}], "
                        f"{p_text}, " + (f"{found.n_pairs} prompts" if found.paired else "unpaired")
-                       + f"; needs {want}")
+                       + f"; needs {want}" + power_note(found, gate.threshold))
+
+
+def power_note(found, threshold: float) -> str:
+    """"" when the comparison can tell `threshold` apart from no difference, else a sentence saying it cannot."""
+    if not threshold or found.detectable is None or abs(threshold) >= found.detectable:
+        return ""
+    groups = 1 if found.paired else 2  # about: the normal approximation of the t-based detectable difference
+    needed = math.ceil(groups * ((1.959964 + 0.841621) * found.spread / abs(threshold)) ** 2)
+    n = found.n_pairs if found.paired else "these"
+    return (f"\n     power: this gate cannot reliably pass or fail with {n} prompts — they detect differences of "
+            f"{found.detectable:.3g} or more (80 % power, α 0.05), the threshold is {abs(threshold):g}; about "
+            f"{max(needed, 2)} prompts are needed")
 
 
 def finite(value) -> bool:

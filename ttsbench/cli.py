@@ -70,10 +70,58 @@ def _bench(args) -> int:
 
     suite = load_suite(args.suite)
     run_dir = Path(args.out) if args.out else (suite.out or Path("runs") / suite.name)
+    if args.plan:
+        return _plan(suite, run_dir, args.target or [])
     result = run_suite(suite, run_dir, progress=not args.quiet, repair=args.repair, executor=args.executor)
     print(summary_table(result.summary))
     again = f", {result.regenerated} of them again because their audio had gone" if result.regenerated else ""
     print(f"run directory: {run_dir} (generated {result.generated}{again}, scored {result.scored} this call)")
+    return 0
+
+
+def _plan(suite, run_dir: Path, targets: list[str]) -> int:
+    """How many prompts each difference gate (and each --target) needs, from an earlier run's spread."""
+    from bench.records import ANCHORS, RunRecord
+    from bench.stats import detectable, prompts_needed
+    from bench.store import RunStore
+    from dataprep.errors import UserError
+    from suites.gates import parse_gate
+
+    run = RunRecord.read(run_dir)
+    if run is None:
+        raise UserError(f"--plan: {run_dir} holds no earlier run to estimate from; run `ttsbench bench` once "
+                        "(a few prompts are enough) or pass --out to an earlier run of this suite")
+    summary = RunStore(run_dir).summary()
+    asks = []
+    for text in suite.gates:
+        gate = parse_gate(text, summary.rows, list(suite.scorers), str(suite.path))
+        if gate.minus_row is not None and gate.threshold:
+            asks.append((text, gate.row, gate.minus_row, gate.metric, abs(gate.threshold)))
+    for t in targets:
+        metric, _, value = t.partition("=")
+        try:
+            difference = abs(float(value))
+        except ValueError:
+            raise UserError(f"--target {t!r}: give METRIC=DIFFERENCE, e.g. speaker_sim=0.05") from None
+        for row in [r for r in summary.rows if r not in ANCHORS and r != "base"]:
+            asks.append((f"{row} − base on {metric}: {difference:g}", row, "base", metric, difference))
+    if not asks:
+        print("nothing to plan: the suite has no gate on a difference; pass --target METRIC=DIFFERENCE")
+        return 0
+    seeds = len(run.config.get("seeds", [])) if isinstance(run.config.get("seeds"), list) else run.config.get("seeds")
+    print(f"from {run_dir} ({run.prompts.get('n')} prompts × {seeds} seeds); 80 % power, α 0.05, two-sided")
+    for text, a, b, metric, difference in asks:
+        c = summary.comparison(a, b, (metric, summary.metric(metric).base))
+        if c is None or c.spread is None:
+            print(f"{text}\n    no estimate: {a} and {b} have fewer than 2 prompts scored in both")
+            continue
+        groups = 1 if c.paired else 2
+        n = c.n_pairs if c.paired else run.prompts.get("n")
+        need = prompts_needed(c.spread, difference, groups)
+        now = detectable(c.spread, n or 0, groups)
+        print(f"{text}\n    spread of per-prompt differences {c.spread:.3g}; {n} prompts detect "
+              f"{'?' if now is None else f'{now:.3g}'}; {difference:g} needs about "
+              f"{'more than 100000' if need is None else need} prompts (at {seeds} seeds each)")
     return 0
 
 
@@ -270,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="first keep every intact line of a damaged samples.jsonl "
                    "or scores.jsonl (the original is kept beside it), then resume")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--plan", action="store_true", help="generate nothing: from an earlier run of this suite (its "
+                   "--out), how many prompts each difference gate, and each --target, needs at 80 %% power")
+    p.add_argument("--target", action="append", metavar="METRIC=DIFFERENCE",
+                   help="with --plan: a difference to detect between each variant and base, e.g. speaker_sim=0.05")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="ray: the model's (variant, seed) batches as Ray actors' work, one GPU each (RAY_ADDRESS for "
                         "a cluster); this process alone writes the run directory")

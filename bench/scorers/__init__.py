@@ -23,6 +23,7 @@ SCORERS = {
     "speaker_sim": "bench.scorers.speaker_sim:SpeakerSimScorer",
     "signal": "bench.scorers.signal:SignalScorer",
     "quality": "bench.scorers.quality:QualityScorer",
+    "prosody": "bench.scorers.prosody:ProsodyScorer",
 }
 
 
