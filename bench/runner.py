@@ -338,7 +338,12 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
     refs = [(c.audio, c.sample_rate) for c in reference]
     refs_sha = hashlib.sha256(b"".join(np.asarray(a, np.float32).tobytes() for a, _ in refs)).hexdigest()
     total = 0
-    for name, settings in suite.scorers.items():
+    order = sorted(suite.scorers, key=lambda n: len(scorer_class(n).needs))  # what others read runs first
+    for name in order:
+        settings = suite.scorers[name]
+        uses = {n: scorer_id(n, suite.scorers[n], refs_sha) for n in scorer_class(name).needs}
+        if uses:  # its scores are keyed to the settings of what it reads
+            settings = {**(settings or {}), "uses": uses}
         sid = scorer_id(name, settings, refs_sha)
         needed = set(scorer_class(name).metrics_for(scorer_class(name).resolve(settings or {})))
 
@@ -350,6 +355,14 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
         if not todo:
             continue
         scorer = load_scorer(name, settings, refs)
+        evidence: dict[tuple, dict] = {}  # (sample key, audio hash) → scorer name → {metric: detail}
+        if uses:
+            by_id = {v: k for k, v in uses.items()}
+            for d in store.scores():
+                if d["scorer"] in by_id:
+                    key = (d["variant"], d["prompt_id"], d["seed"], d.get("audio_sha", ""))
+                    evidence.setdefault(key, {}).setdefault(by_id[d["scorer"]], {}).update(
+                        {"transcript": "", **(d.get("detail") or {})} if d["metric"] == "wer" else {})
         say(f"scoring {len(todo)} samples with {name} {scorer.settings}")
         bar = tqdm(total=len(todo), desc=f"score {name}", unit="sample", disable=not progress, file=sys.stderr)
         size = max(8, int(scorer.settings.get("batch_size", 8)))  # what is written at once (and batched, if asked)
@@ -360,7 +373,8 @@ def _score(suite, store: RunStore, reference, say, progress) -> int:
             for s in failed:  # a sample that failed to generate fails every metric, and is counted
                 store.add_scores([Score(s.variant, s.prompt_id, s.seed, m, None, {"error": s.error}, sid)
                                   for m in needed if m not in stored(s)], "")
-            items = [Item(*read_wav_bytes((store.dir / s.audio_path).read_bytes()), s.text, s.stopped) for s in ok]
+            items = [Item(*read_wav_bytes((store.dir / s.audio_path).read_bytes()), s.text, s.stopped,
+                          evidence.get((*s.key, shas[s.key])) if uses else None) for s in ok]
             for s, values in zip(ok, _score_batch(scorer, items, Value)):
                 store.add_scores([Score(s.variant, s.prompt_id, s.seed, v.metric, v.value, v.detail, sid)
                                   for v in values if v.metric not in stored(s)], shas[s.key])
@@ -427,21 +441,34 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     config = {k: v for k, v in suite.raw.items() if k not in ("gates", "out", "description", "report", "target")}
     manifest = PrepareManifest.read(suite.dataset) if suite.dataset and suite.dataset.is_dir() else None
     dataset_key = manifest.input_key if manifest is not None else ""
-    key_src = json.dumps({"config": config, "prompts": [to_dict(p) for p in suite.prompts.prompts],
-                          "dataset": dataset_key, "adapter": _tree_sha(suite.adapter),
-                          "merged": _tree_sha(suite.merged), "engine": suite.generation.engine},
-                         sort_keys=True, default=str)
-    key = hashlib.sha256(key_src.encode()).hexdigest()
+    # what the samples depend on; scorers are not in it: scores are keyed by scorer id, so a changed
+    # or added scorer scores the same samples again (the run.json config is updated to say so)
+    made_by = {k: v for k, v in config.items() if k != "scorers"}
+
+    def key_of(settings: dict) -> str:
+        return hashlib.sha256(json.dumps(
+            {"config": settings, "prompts": [to_dict(p) for p in suite.prompts.prompts], "dataset": dataset_key,
+             "adapter": _tree_sha(suite.adapter), "merged": _tree_sha(suite.merged), "engine": suite.generation.engine},
+            sort_keys=True, default=str).encode()).hexdigest()
+
+    key = key_of(made_by)
     old = RunRecord.read(run_dir)
     if old is not None:
+        others = lambda c: {k: v for k, v in c.items() if k != "scorers"}  # noqa: E731
+        if old.config_key == key_of(old.config):  # a run keyed with its scorers (before they were left out)
+            old = replace(old, config_key=key_of(others(old.config)))
+            old.write(run_dir)
         if old.config_key != key:
             changed = [what for what, same in (
-                ("suite settings", json.loads(json.dumps(config, default=str)) == old.config),
+                ("suite settings", others(json.loads(json.dumps(config, default=str))) == others(old.config)),
                 ("dataset", dataset_key == old.dataset_key), ("adapter", _tree_sha(suite.adapter) == old.adapter_sha),
                 (f"generation engine ({old.engine or 'transformers, from before engines'} → {suite.generation.engine})",
                  old.engine == suite.generation.engine)) if not same] or ["prompts or merged checkpoint"]
             raise RunError(f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
                            "pass a new --out, or delete the folder to start over")
+        now = json.loads(json.dumps(config, default=str))
+        if now != old.config:  # other scorers (or gates): the record says what the run is scored with now
+            replace(old, config=now, gates=list(suite.gates)).write(run_dir)
         return
     versions = package_versions("ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer",
                                 "scipy", "datasets")

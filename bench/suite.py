@@ -215,6 +215,10 @@ def load_suite(path: str | Path, overrides: dict | None = None, check_paths: boo
             raise SuiteError(f"{where('scorers.' + s + '.' + e.key)} = {e.detail}") from None
         except (UserError, TypeError, ValueError) as e:
             raise SuiteError(f"{where('scorers.' + s)}: {str(e).removeprefix(f'scorer {s}: ')}") from None
+        for need in scorer_class(s).needs:
+            if need not in scorers:
+                raise SuiteError(f"{where('scorers')}: {s} reads what {need} found (one pass over each sample); "
+                                 f"add {need}: {{}} to the scorers")
     if not isinstance(data["generation"] or {}, dict):
         raise SuiteError(f"{where('generation')}: a mapping of sampling settings (temperature, top_k …)")
     try:

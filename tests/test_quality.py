@@ -75,3 +75,20 @@ def test_a_new_scorer_reaches_summaries_gates_comparisons_and_charts_by_its_decl
     assert check(gate, tmp_path / "run", summary.rows).passed
     html = build_report([tmp_path / "run"], tmp_path / "r.html").path.read_text()
     assert "predicted more natural (Distill-MOS)" in html or "predicted less natural (Distill-MOS)" in html
+
+
+def test_every_declared_metric_is_well_formed():
+    from bench.records import declared
+    from bench.scorers import SCORERS, scorer_class
+
+    table = declared(SCORERS)
+    for m in table.values():
+        assert m.better in ("higher", "lower", "") and m.summary in ("mean", "micro", "rate"), m
+        assert not m.words or (len(m.words) == 4 and isinstance(m.words[2], float)), m
+        assert not m.merge_words or (len(m.merge_words) == 4 and isinstance(m.merge_words[2], float)), m
+        assert not m.chart or len(m.chart) == 2, m
+        assert not m.of or table[m.of].of == "", m  # a summary of a per-sample metric of the same scorer
+        assert m.summary != "micro" or (m.micro[0] and m.micro[1]), m
+        assert m.summary != "rate" or m.threshold is not None, m
+    for name in SCORERS:  # names are unique across scorers
+        assert all(table[m.name].scorer == name for m in scorer_class(name).declares)

@@ -80,7 +80,7 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     gates = subprocess.run([sys.executable, "-m", "pytest", "-p", "suites.pytest_gates", "--collect-only", "-q",
                             "-p", "no:cacheprovider", str(suite)], env=hub.env, capture_output=True, text=True,
                            cwd=REPO)
-    assert gates.returncode == 0 and "10 tests collected" in gates.stdout, gates.stdout + gates.stderr
+    assert gates.returncode == 0 and "12 tests collected" in gates.stdout, gates.stdout + gates.stderr
     assert "merging" in (run / "report.html").read_text()  # merged vs its adapter, in words
 
 

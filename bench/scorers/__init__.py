@@ -24,6 +24,7 @@ SCORERS = {
     "signal": "bench.scorers.signal:SignalScorer",
     "quality": "bench.scorers.quality:QualityScorer",
     "prosody": "bench.scorers.prosody:ProsodyScorer",
+    "runaway": "bench.scorers.runaway:RunawayScorer",
 }
 
 
@@ -35,6 +36,7 @@ class Item:
     sample_rate: int
     text: str  # what it should say
     stopped: bool | None = None  # from generation; None for anchors
+    evidence: dict | None = None  # scorer name → {metric: detail} of this sample, for the scorers in `needs`
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Scorer:
     declares: tuple[Metric, ...] = ()
     metrics: tuple[str, ...] = ()  # what a failed sample gets None for: the per-sample metrics every sample gets
     uses_references: bool = False  # the dataset's reference clips change its scores
+    needs: tuple[str, ...] = ()  # scorers whose details of the same sample it reads (they run first)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -31,16 +31,17 @@ _MOS = dict(better="higher", digits=2, unit="MOS")
 class QualityScorer(Scorer):
     name = "quality"
     declares = (
-        Metric("dnsmos_ovrl", **_MOS, headline=True, compared=True, chart="Predicted quality (DNSMOS overall)",
+        Metric("dnsmos_ovrl", **_MOS, headline=True, compared=True,
+               chart=("Predicted quality (DNSMOS overall)", "MOS, as predicted (higher = more natural)"),
                words=("is predicted more natural (DNSMOS)", "is predicted less natural (DNSMOS)", 1.0, " MOS"),
-               merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by")),
+               merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by", 1.0, " MOS")),
         Metric("dnsmos_sig", **_MOS),
         Metric("dnsmos_bak", **_MOS),
         Metric("dnsmos_p808", **_MOS),
         Metric("distill_mos", **_MOS, headline=True, compared=True,
                words=("is predicted more natural (Distill-MOS)", "is predicted less natural (Distill-MOS)", 1.0,
                       " MOS"),
-               merge_words=("merging raised Distill-MOS by", "merging lowered Distill-MOS by")),
+               merge_words=("merging raised Distill-MOS by", "merging lowered Distill-MOS by", 1.0, " MOS")),
     )
 
     @classmethod

@@ -81,7 +81,7 @@ class WerScorer(Scorer):
             raise UserError(f"scorer wer: batch_size {batch!r}: an integer from 1 to 256 (clips per Whisper batch)")
         return {"asr": asr.model_id, "beam_size": asr.beam_size, "language": asr.language, "temperature": 0.0,
                 "condition_on_previous_text": False, "normaliser": normaliser,
-                "device": settings.get("device", "auto"), "batch_size": batch}
+                "device": settings.get("device", "auto"), "batch_size": batch, "keeps": "segments"}
 
     @classmethod
     def availability(cls, settings):
@@ -107,7 +107,8 @@ class WerScorer(Scorer):
             hypothesis = "".join(s.text for s in segments).strip()
             ref, hyp = self.normalise(item.text), self.normalise(hypothesis)
             detail = {"transcript": hypothesis, "ref_norm": ref, "hyp_norm": hyp, "model": self.settings["asr"],
-                      "normaliser": self.settings["normaliser"]}
+                      "normaliser": self.settings["normaliser"],
+                      "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in segments]}
             try:
                 counts = error_counts(ref, hyp)
             except ValueError as e:

@@ -1,0 +1,60 @@
+"""The runaway scorer: from wer's transcript and segment timings of the same sample (no second ASR
+pass), on real speech with and without an appended noise tail; in a run it reads wer's scores."""
+
+import numpy as np
+import pytest
+import yaml
+
+from bench.scorers import Item, load_scorer
+
+
+@pytest.fixture(scope="module")
+def lj(realspeech):
+    from bench.calibrate import read_transcripts
+    from dataprep.audio import load_audio
+
+    rows = read_transcripts(realspeech / "ljspeech")[:5]
+    return [load_audio(realspeech / "ljspeech" / r["path"], 16000) for r in rows], [r["text"] for r in rows]
+
+
+def _runaway(audios, texts):
+    wer = load_scorer("wer", {}, None).score([Item(a, 16000, t) for a, t in zip(audios, texts)])
+    items = [Item(a, 16000, t, None, {"wer": w[0].detail}) for a, t, w in zip(audios, texts, wer)]
+    return load_scorer("runaway", {}, None).score(items)
+
+
+def test_clean_speech_never_runs_away_and_a_noise_tail_always_does(lj):
+    audios, texts = lj
+    rng = np.random.default_rng(0)
+    clean = _runaway(audios, texts)
+    assert [row[0].value for row in clean] == [0.0] * 5
+    tails = []
+    for a in audios:
+        noise = rng.normal(0, 1, 16000 * 3).astype(np.float32)
+        tails.append(np.concatenate([a, noise * np.sqrt(np.mean(a ** 2) / np.mean(noise ** 2))]))
+    tailed = _runaway(tails, texts)
+    assert [row[0].value for row in tailed] == [1.0] * 5
+    assert all(2.5 <= row[1].value <= 3.1 and "after the last recognised words" in row[0].detail["reasons"][0]
+               for row in tailed)
+
+
+def test_without_a_transcript_it_fails_with_the_reason():
+    values = load_scorer("runaway", {}, None).score([Item(np.zeros(16000, np.float32), 16000, "hi")])[0]
+    assert all(v.value is None and "no wer transcript" in v.detail["error"] for v in values)
+
+
+def test_in_a_run_it_reads_wers_scores_and_a_suite_without_wer_is_refused(voice_dataset, tmp_path):
+    from bench.runner import run_suite
+    from bench.suite import SuiteError, load_suite
+
+    spec = {"name": "r", "model": {"backend": "fake"}, "dataset": str(voice_dataset),
+            "prompts": ["One sentence to say."], "seeds": 1, "variants": [], "anchors": ["ground_truth"],
+            "scorers": {"runaway": {}, "wer": {"asr": "tiny.en"}}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(spec))
+    summary = run_suite(load_suite(tmp_path / "r.yaml"), tmp_path / "run", progress=False).summary
+    found = summary.summary("ground_truth", "runaway")
+    assert found is not None and found.n > 0 and found.n_failed == 0 and found.mean == 0.0
+    assert "runaway" in summary.headline()[0]
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**spec, "scorers": {"runaway": {}}}))
+    with pytest.raises(SuiteError, match="runaway reads what wer found"):
+        load_suite(tmp_path / "bad.yaml")
