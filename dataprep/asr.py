@@ -262,7 +262,6 @@ class FasterWhisperAsr(Asr):
                 progress(s.end)
         return out
 
-
     def transcribe_many(self, audios, batch_size=8):
         """Many clips, the first 30 s window of each decoded in batches, everything else as `transcribe`.
 
@@ -288,7 +287,7 @@ class FasterWhisperAsr(Asr):
                 chunk = members[start:start + batch_size]
                 features = np.concatenate([recorded[i][0] for i in chunk])
                 kwargs = recorded[chunk[0]][2]
-                encoded = _FasterWhisperModel.encode(self.model, features)
+                encoded = _real_encode(self.model, features)
                 out = self.model.model.generate(encoded, [recorded[i][1] for i in chunk], **kwargs)
                 results.update(zip(chunk, out))
         return [self._with_first(a, results[i]) if i in results
@@ -327,11 +326,11 @@ class FasterWhisperAsr(Asr):
 
     def _with_first(self, audio, result):
         """`transcribe` with its first window's encoder pass and beam search answered by `result`."""
-        real_encode, real_generate = _FasterWhisperModel.encode, self.model.model.generate
+        real_generate = self.model.model.generate
         answered = []
 
         def encode(features):
-            return _FIRST if not answered else real_encode(self.model, features)
+            return _FIRST if not answered else _real_encode(self.model, features)
 
         def generate(encoder_output, prompts, **kwargs):
             if encoder_output is _FIRST:
@@ -346,12 +345,11 @@ class FasterWhisperAsr(Asr):
 _FIRST = object()  # stands for the first window's encoder output, which the batch already computed
 
 
-class _FasterWhisperModel:
-    @staticmethod
-    def encode(model, features):
-        from faster_whisper import WhisperModel
+def _real_encode(model, features):
+    """faster-whisper's own encoder pass (its method, not the stand-in `_Patched` puts on the instance)."""
+    from faster_whisper import WhisperModel
 
-        return WhisperModel.encode(model, features)
+    return WhisperModel.encode(model, features)
 
 
 class _Patched:
