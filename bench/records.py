@@ -91,6 +91,12 @@ class Comparison:
     spread: float | None = None  # standard deviation of the per-prompt differences (pooled when unpaired)
     detectable: float | None = None  # the smallest |a − b| these prompts detect at 80 % power, α 0.05 (two-sided)
 
+    def prompts_for(self, difference: float) -> int | None:
+        """About how many prompts make `difference` detectable, at this comparison's spread (`stats.prompts_needed`)."""
+        from .stats import prompts_needed
+
+        return prompts_needed(self.spread, difference, 1 if self.paired else 2)
+
 
 def to_dict(record) -> dict:
     return asdict(record)

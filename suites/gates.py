@@ -131,12 +131,11 @@ def power_note(found, threshold: float) -> str:
     """"" when the comparison can tell `threshold` apart from no difference, else a sentence saying it cannot."""
     if not threshold or found.detectable is None or abs(threshold) >= found.detectable:
         return ""
-    groups = 1 if found.paired else 2  # about: the normal approximation of the t-based detectable difference
-    needed = math.ceil(groups * ((1.959964 + 0.841621) * found.spread / abs(threshold)) ** 2)
+    needed = found.prompts_for(threshold)
     n = found.n_pairs if found.paired else "these"
     return (f"\n     power: this gate cannot reliably pass or fail with {n} prompts — they detect differences of "
-            f"{found.detectable:.3g} or more (80 % power, α 0.05), the threshold is {abs(threshold):g}; about "
-            f"{max(needed, 2)} prompts are needed")
+            f"{found.detectable:.3g} or more (80 % power, α 0.05), the threshold is {abs(threshold):g}; "
+            + (f"about {needed} prompts are needed" if needed else "no practical number of prompts reaches it"))
 
 
 def finite(value) -> bool:

@@ -33,7 +33,7 @@ def test_a_gate_below_what_its_prompts_detect_says_so_with_the_prompts_it_needs(
 
     c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.04, 0.0, 0.08, 0.2, 8, True, 0.1, detectable(0.1, 8))
     note = power_note(c, 0.05)
-    assert "cannot reliably pass or fail with 8 prompts" in note and "about 32 prompts" in note
+    assert "cannot reliably pass or fail with 8 prompts" in note and "about 34 prompts" in note  # t-based, as --plan
     assert power_note(c, 0.2) == "" and power_note(c, 0) == ""
 
 

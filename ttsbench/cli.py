@@ -82,7 +82,7 @@ def _bench(args) -> int:
 def _plan(suite, run_dir: Path, targets: list[str]) -> int:
     """How many prompts each difference gate (and each --target) needs, from an earlier run's spread."""
     from bench.records import ANCHORS, RunRecord
-    from bench.stats import detectable, prompts_needed
+    from bench.stats import detectable
     from bench.store import RunStore
     from dataprep.errors import UserError
     from suites.gates import parse_gate
@@ -115,10 +115,9 @@ def _plan(suite, run_dir: Path, targets: list[str]) -> int:
         if c is None or c.spread is None:
             print(f"{text}\n    no estimate: {a} and {b} have fewer than 2 prompts scored in both")
             continue
-        groups = 1 if c.paired else 2
         n = c.n_pairs if c.paired else run.prompts.get("n")
-        need = prompts_needed(c.spread, difference, groups)
-        now = detectable(c.spread, n or 0, groups)
+        need = c.prompts_for(difference)
+        now = detectable(c.spread, n or 0, 1 if c.paired else 2)
         print(f"{text}\n    spread of per-prompt differences {c.spread:.3g}; {n} prompts detect "
               f"{'?' if now is None else f'{now:.3g}'}; {difference:g} needs about "
               f"{'more than 100000' if need is None else need} prompts (at {seeds} seeds each)")
