@@ -97,3 +97,109 @@ def report(result: dict) -> str:
         f"  cosine same speaker {f(result['same_speaker_cos'])}, different {f(result['different_speaker_cos'])} (pairwise)",
         f"  cosine to own centroid {f(result['same_centroid_cos'])}, to others' {f(result['different_centroid_cos'])}",
     ])
+
+
+SCORERS = ("wer", "speaker_sim", "quality", "prosody", "runaway")
+
+
+def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, scorers: dict | None = None,
+                      seed: int = 0, progress=None) -> dict:
+    """Each metric's mean over `clips` clips per speaker, clean and under every effect in
+    `bench.effects.EFFECTS`. Each speaker's first `references` clips are its reference clips (for
+    the scorers that use them); the next `clips` are perturbed. Failed scores are counted per effect."""
+    from .effects import EFFECTS, RATE, apply
+    from .scorers import Item, load_scorer, scorer_class
+
+    folder = Path(folder)
+    rows = read_transcripts(folder)
+    settings = {n: {} for n in SCORERS} if scorers is None else scorers
+    by_speaker: dict[str, list[dict]] = {}
+    for r in rows:
+        by_speaker.setdefault(r["speaker"], []).append(r)
+    short = [s for s, rs in by_speaker.items() if len(rs) < references + 1]
+    if short:
+        raise UserError(f"{folder}: speaker(s) {', '.join(short)} have under {references + 1} clips; "
+                        f"each needs {references} reference clip(s) and 1 or more to perturb (--references N)")
+    audio = {r["path"]: load_audio(folder / r["path"], RATE) for r in rows}
+    rng = np.random.default_rng(seed)
+    order = sorted(settings, key=lambda n: len(scorer_class(n).needs))
+    shared = {n: load_scorer(n, settings[n]) for n in order if not scorer_class(n).uses_references}
+    results = []  # (speaker, clip path, effect name, {metric: value}, {metric: error})
+    for speaker, members in by_speaker.items():
+        refs, targets = members[:references], members[references:references + clips]
+        loaded = {n: shared.get(n) or load_scorer(n, settings[n], [(audio[r["path"]], RATE) for r in refs])
+                  for n in order}
+        others = [r for r in rows if r["speaker"] != speaker]
+        for r in targets:
+            pool = [audio[o["path"]] for o in rows if o["path"] != r["path"]]
+            twin = [o for o in others if o["text"] == r["text"]] or others
+            other = audio[twin[0]["path"]] if twin else None
+            made = [(e, apply(e, audio[r["path"]], pool, other, rng)) for e in EFFECTS]
+            items = [(e, a) for e, a in made if not isinstance(a, str)]
+            for e, why in ((e, a) for e, a in made if isinstance(a, str)):
+                results.append((speaker, r["path"], e.name, {}, {"*": why}))
+            values: list[dict] = [{} for _ in items]
+            errors: list[dict] = [{} for _ in items]
+            evidence: list[dict] = [{} for _ in items]
+            for name in order:
+                batch = [Item(a, RATE, r["text"], None, evidence[k] if scorer_class(name).needs else None)
+                         for k, (_, a) in enumerate(items)]
+                for k, row in enumerate(loaded[name].score(batch)):
+                    for v in row:
+                        values[k][v.metric] = v.value
+                        if v.value is None:
+                            errors[k][v.metric] = v.detail.get("error", "no value")
+                        if v.metric == name:  # the detail others read (wer's transcript and timings)
+                            evidence[k][name] = {"transcript": "", **v.detail}
+            results.extend((speaker, r["path"], e.name, values[k], errors[k]) for k, (e, _) in enumerate(items))
+            if progress:
+                progress(f"{r['path']}: {len(items)} versions scored")
+    declared = [m for n in order for m in scorer_class(n).declares if not m.of and m.always]
+    table = []
+    for e in EFFECTS:
+        mine = [res for res in results if res[2] == e.name]
+        row = {"effect": e.name, "kind": e.kind, "amount": e.amount, "clips": len(mine), "mean": {}, "failed": {}}
+        for m in declared:
+            got = [res[3].get(m.name) for res in mine]
+            ok = [v for v in got if v is not None]
+            row["mean"][m.name] = float(np.mean(ok)) if ok else None
+            if len(ok) < len(got) or not mine:
+                row["failed"][m.name] = len(mine) - len(ok)
+        row["unavailable"] = sorted({res[4]["*"] for res in mine if "*" in res[4]})
+        table.append(row)
+    return {"data": str(folder), "speakers": len(by_speaker), "clips": sum(1 for r in results if r[2] == "clean"),
+            "references_per_speaker": references, "seed": seed,
+            "scorers": {n: loaded[n].settings for n in order},
+            "metrics": [{"name": m.name, "better": m.better, "unit": m.unit, "digits": m.digits,
+                         "headline": m.headline, "compared": m.compared} for m in declared],
+            "effects": table,
+            "per_clip": [{"speaker": s, "clip": p, "effect": e, "values": v, "errors": x} for s, p, e, v, x in results]}
+
+
+def effects_table(result: dict, all_metrics: bool = False) -> str:
+    """The effects as rows, the (headline and compared) metrics as columns; n/a where no clip scored."""
+    shown = [m for m in result["metrics"] if all_metrics or m["headline"] or m["compared"]]
+    head = ["effect"] + [m["name"] for m in shown]
+    lines = []
+    for row in result["effects"]:
+        cells = [row["effect"]]
+        for m in shown:
+            v = row["mean"].get(m["name"])
+            failed = row["failed"].get(m["name"], 0)
+            cells.append("n/a" if v is None else f"{v:.{m['digits']}f}" + ("*" if failed else ""))
+        lines.append(cells)
+    widths = [max(len(head[i]), *(len(c[i]) for c in lines)) for i in range(len(head))]
+
+    def fmt(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    arrows = {"higher": "↑", "lower": "↓"}
+    out = [f"effects on {result['data']}: {result['clips']} clip(s) from {result['speakers']} speaker(s), "
+           f"{result['references_per_speaker']} reference clip(s) each; mean per effect "
+           "(↑ higher is better, ↓ lower is better; * some clips failed, see --json)",
+           fmt(head), fmt([""] + [arrows.get(m["better"], "") for m in shown])]
+    out += [fmt(c) for c in lines]
+    for row in result["effects"]:
+        if row["unavailable"]:
+            out.append(f"{row['effect']}: not made ({'; '.join(row['unavailable'])})")
+    return "\n".join(out)

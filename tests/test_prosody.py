@@ -48,3 +48,23 @@ def test_pitch_offset_follows_a_pitch_shift_and_a_speaker_swap(realspeech, score
 def test_bad_audio_is_a_failed_score_with_its_reason(scorer, audio, reason):
     values = scorer.score([Item(audio, 16000, "x")])[0]
     assert values and all(v.value is None and reason in v.detail["error"] for v in values)
+
+
+def test_speaking_rate_follows_a_time_stretch(realspeech, scorer):
+    import librosa
+
+    own = _clips(realspeech / "ljspeech", 8, skip=3)
+
+    def rates(clips, metric="syllable_rate"):
+        return np.array([next(v.value for v in row if v.metric == metric)
+                         for row in scorer.score([Item(a, 16000, "x") for a in clips])])
+
+    natural = rates(own)
+    assert 2.5 < natural.mean() < 6.0  # syllables per second of read English, as nuclei count them
+    # a 32 ms phase-vocoder window: librosa's default (128 ms at 16 kHz) smears the syllables together
+    slower = rates([librosa.effects.time_stretch(a, rate=0.8, n_fft=512) for a in own])  # 1.25 × the duration
+    quick = [librosa.effects.time_stretch(a, rate=1.25, n_fft=512) for a in own]
+    faster = rates(quick)
+    assert slower.mean() < natural.mean() < faster.mean()
+    assert abs(np.median(slower / natural) - 0.8) < 0.12
+    assert rates(own, "syllable_rate_diff").mean() < rates(quick, "syllable_rate_diff").mean()

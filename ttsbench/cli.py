@@ -231,8 +231,14 @@ def _ints(text: str, flag: str) -> list[int]:
 def _calibrate(args) -> int:
     import json
 
-    from bench.calibrate import calibrate, report
+    from bench.calibrate import calibrate, calibrate_effects, effects_table, report
 
+    if args.effects:
+        say = None if args.json else (lambda line: print(line, file=sys.stderr))
+        result = calibrate_effects(args.data_dir, clips=args.clips, references=args.references, seed=args.seed,
+                                   progress=say)
+        print(json.dumps(result, indent=1) if args.json else effects_table(result, args.all_metrics))
+        return 0
     result = calibrate(args.data_dir, asr=args.asr, encoder=args.encoder, normaliser=args.normaliser,
                        source=args.source)
     print(json.dumps(result, indent=1) if args.json else report(result))
@@ -419,6 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="ecapa/wavlm weights: a local folder or a Hub id in the cache")
     p.add_argument("--normaliser", default="whisper", help="whisper or seedtts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--effects", action="store_true",
+                   help="every scorer's response to known damage (noise, babble, pitch, tempo, another speaker, "
+                        "a cut, a tail) on each speaker's clips; the embedded scorers with default settings")
+    p.add_argument("--clips", type=int, default=2, help="--effects: clips perturbed per speaker")
+    p.add_argument("--references", type=int, default=3, help="--effects: each speaker's reference clips")
+    p.add_argument("--seed", type=int, default=0, help="--effects: noise, babble and its talkers")
+    p.add_argument("--all-metrics", action="store_true", help="--effects: every metric, not only the compared ones")
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser("perf", help="speed benchmarks, each against a baseline measured in the same run")

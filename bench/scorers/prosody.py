@@ -4,7 +4,12 @@ Per sample: median F0 (Hz), F0 range (5th to 95th percentile, semitones) and pau
 the span from first to last sound spent in silences of 150 ms or more, silence being 30 dB under
 the clip's peak level); and their distance from the dataset's reference clips, measured the same
 way: `pitch_offset_st` (semitones between the sample's median F0 and the references'),
-`pitch_range_diff_st` and `pause_ratio_diff` (absolute differences). Praat's autocorrelation
+`pitch_range_diff_st` and `pause_ratio_diff` (absolute differences); speaking rate
+(`syllable_rate`, syllables per second from first to last sound) and `syllable_rate_diff` (its
+absolute difference from the references'). Syllables are counted as voiced intensity peaks with a
+dip of 2 dB or more between them, above 25 dB under the clip's loudest (the syllable-nuclei method
+of de Jong & Wempe, 2009): an estimate that needs no transcript (the references have none), and
+counts fewer than a dictionary would (see the test), so compare rates rather than read counts. Praat's autocorrelation
 pitch tracker between `pitch_floor` and `pitch_ceiling` (default 60–500 Hz, for any adult voice);
 chosen over CREPE for speed (about 5 ms per second of audio on one core against hundreds) and
 because it needs no weights. A sample with under `min_voiced_seconds` (0.3 s) of voiced frames
@@ -35,9 +40,13 @@ class ProsodyScorer(Scorer):
                       1.0, " semitones")),
         Metric("pause_ratio_diff", better="lower", compared=True,
                words=("pauses less like the speaker", "pauses more like the speaker", 100.0, " points")),
+        Metric("syllable_rate_diff", better="lower", unit="syll/s", digits=2, compared=True,
+               words=("keeps a pace less like the speaker's", "keeps a pace more like the speaker's", 1.0,
+                      " syllables per second")),
         Metric("f0_median", better="", unit="Hz", digits=1),
         Metric("f0_range_st", better="", **_ST),
         Metric("pause_ratio", better=""),
+        Metric("syllable_rate", better="", unit="syll/s", digits=2),
     )
 
     @classmethod
@@ -53,6 +62,7 @@ class ProsodyScorer(Scorer):
         except PackageNotFoundError:
             praat = None
         return {"pitch_floor": floor, "pitch_ceiling": ceiling, "silence_db": 30.0, "min_pause_s": 0.15,
+                "syllable_below_peak_db": 25.0, "syllable_min_dip_db": 2.0,
                 "min_voiced_seconds": float(settings.get("min_voiced_seconds", 0.3)), "praat_parselmouth": praat}
 
     @classmethod
@@ -73,8 +83,8 @@ class ProsodyScorer(Scorer):
         self._praat = parselmouth
         found = [self._measure(a, r) for a, r in (references or [])]
         found = [f for f in found if isinstance(f, dict)]
-        self.reference = ({k: float(np.mean([f[k] for f in found])) for k in ("median_st", "range_st", "pause")}
-                          if found else None)
+        keys = ("median_st", "range_st", "pause", "rate")
+        self.reference = {k: float(np.mean([f[k] for f in found])) for k in keys} if found else None
 
     def _measure(self, audio, rate):
         """{median_st, range_st, pause, f0_median, …} or the reason there is none."""
@@ -84,8 +94,8 @@ class ProsodyScorer(Scorer):
         if not np.abs(audio).max() > 0:
             return "silent"
         s = self.settings
-        pitch = self._praat.Sound(audio, rate).to_pitch_ac(time_step=0.01, pitch_floor=s["pitch_floor"],
-                                                            pitch_ceiling=s["pitch_ceiling"])
+        sound = self._praat.Sound(audio, rate)
+        pitch = sound.to_pitch_ac(time_step=0.01, pitch_floor=s["pitch_floor"], pitch_ceiling=s["pitch_ceiling"])
         f0 = pitch.selected_array["frequency"]
         voiced = f0[f0 > 0]
         if len(voiced) * 0.01 < s["min_voiced_seconds"]:
@@ -93,6 +103,7 @@ class ProsodyScorer(Scorer):
         low, median, high = np.percentile(voiced, [5, 50, 95])
         return {"f0_median": float(median), "median_st": float(12 * np.log2(median)),
                 "range_st": float(12 * np.log2(high / low)), "pause": _pause_ratio(audio, rate, s),
+                "rate": _syllable_rate(sound, pitch, s["syllable_below_peak_db"], s["syllable_min_dip_db"]),
                 "voiced_seconds": round(len(voiced) * 0.01, 2)}
 
     def score(self, items):
@@ -105,17 +116,20 @@ class ProsodyScorer(Scorer):
             ref = self.reference
             detail = {"voiced_seconds": found["voiced_seconds"]}
             values = [Value("f0_median", found["f0_median"], detail), Value("f0_range_st", found["range_st"], {}),
-                      Value("pause_ratio", found["pause"], {})]
+                      Value("pause_ratio", found["pause"], {}), Value("syllable_rate", found["rate"], {})]
             if ref is None:
                 why = {"error": "no reference clip with enough voiced speech"}
-                values += [Value(m, None, why) for m in ("pitch_offset_st", "pitch_range_diff_st", "pause_ratio_diff")]
+                values += [Value(m, None, why) for m in ("pitch_offset_st", "pitch_range_diff_st", "pause_ratio_diff",
+                                                         "syllable_rate_diff")]
             else:
                 values += [Value("pitch_offset_st", abs(found["median_st"] - ref["median_st"]),
                                  {"reference_f0_median": round(2 ** (ref["median_st"] / 12), 1)}),
                            Value("pitch_range_diff_st", abs(found["range_st"] - ref["range_st"]),
                                  {"reference_range_st": round(ref["range_st"], 2)}),
                            Value("pause_ratio_diff", abs(found["pause"] - ref["pause"]),
-                                 {"reference_pause_ratio": round(ref["pause"], 3)})]
+                                 {"reference_pause_ratio": round(ref["pause"], 3)}),
+                           Value("syllable_rate_diff", abs(found["rate"] - ref["rate"]),
+                                 {"reference_syllable_rate": round(ref["rate"], 2)})]
             out.append(values)
         return out
 
@@ -137,3 +151,24 @@ def _pause_ratio(audio: np.ndarray, rate: int, settings: dict) -> float:
             paused += run if run * 0.01 >= settings["min_pause_s"] else 0
             run = 0
     return float(paused / len(quiet))
+
+
+def _syllable_rate(sound, pitch, below_peak_db: float, min_dip_db: float) -> float:
+    """Syllable nuclei per second from first to last sound: intensity peaks within `below_peak_db` of
+    the loudest (99th percentile), separated by dips of `min_dip_db`, and voiced."""
+    intensity = sound.to_intensity(minimum_pitch=50, time_step=0.01)
+    db, times = intensity.values[0], intensity.xs()
+    floor = np.percentile(db, 99) - below_peak_db
+    kept: list[int] = []
+    for k in range(1, len(db) - 1):
+        if not (db[k] > floor and db[k] >= db[k - 1] and db[k] > db[k + 1]):
+            continue
+        if kept and db[kept[-1]:k + 1].min() > min(db[k], db[kept[-1]]) - min_dip_db:
+            if db[k] > db[kept[-1]]:  # no dip between them: one nucleus, at the louder peak
+                kept[-1] = k
+            continue
+        kept.append(k)
+    nuclei = sum(1 for k in kept if np.isfinite(pitch.get_value_at_time(times[k])))
+    loud = np.flatnonzero(db > floor)
+    span = (times[loud[-1]] - times[loud[0]]) if len(loud) > 1 else 0.0
+    return float(nuclei / span) if span > 0 else 0.0
