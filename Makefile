@@ -20,11 +20,13 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 # FFmpeg's libraries (datasets decodes its Audio column through torchcodec), espeak-ng (the
-# demo's impostor voice) and chromium (the report's headless-browser test), from Debian's packages.
+# demo's impostor voice), chromium and chromium-driver (the report's and the listening page's browser
+# tests, driven by Selenium), from Debian's packages.
 system-deps:
 	@missing=""; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	ldconfig -p | grep -q 'libavutil\.so' || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

@@ -208,6 +208,7 @@ class RunSummary(JsonRecord):
     summaries: list  # Summary
     comparisons: list  # Comparison, each pair of rows once (a − b for a listed before b)
     metrics: dict = field(default_factory=dict)  # name → Metric: what each metric is (from its scorer)
+    listeners: dict = field(default_factory=dict)  # the listening test's analysis (bench.listeners.analyse); {} if none
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
@@ -217,7 +218,8 @@ class RunSummary(JsonRecord):
                    [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
                    [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
                    {k: v if isinstance(v, Metric) else _metric(v) for k, v in (plain.metrics or {}).items()}
-                   or declared(plain.scorers))  # summaries written before metrics were declared
+                   or declared(plain.scorers),  # summaries written before metrics were declared
+                   dict(plain.listeners or {}))
 
     @property
     def rows(self) -> list[str]:
@@ -265,3 +267,27 @@ class SweepRecord(JsonRecord):
     fit_text: str = ""
     target: dict = field(default_factory=dict)
     label: str = ""
+
+
+LISTEN_MODES = {"ab": ("similar", "natural"), "mos": ("natural",), "smos": ("similar",)}  # mode → its questions
+AB_ANSWERS = ("a", "b", "same")  # "same": no preference
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One answer of a blind listening test: a line of `ratings.jsonl`, appended when given."""
+
+    rater: str  # the name the rater typed
+    mode: str  # ab, mos or smos
+    trial: int  # its index in the rater's plan (the plan follows from mode, seed and rater)
+    samples: list  # [variant, prompt_id, seed] of each sample played: A then B for ab, one for mos/smos
+    answer: dict  # question → "a" / "b" / "same" (ab) or 1–5 (mos: natural, smos: similar)
+    check: str = ""  # "" or the attention check it was: "identical" (one sample twice), "anchors" (real vs impostor)
+    time: float = 0.0  # unix seconds, when the server received it
+    page_version: str = ""  # the listening page that asked
+    seed: int = 0  # the plan's seed
+    version: int = 1
+
+    @property
+    def keys(self) -> list[tuple[str, str, int]]:
+        return [(str(v), str(p), int(s)) for v, p, s in self.samples]

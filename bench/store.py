@@ -21,7 +21,8 @@ from pathlib import Path
 
 from dataprep.errors import UserError
 
-from .records import Metric, RunRecord, RunSummary, Sample, SampleCounts, Score, declared, from_dict, to_dict
+from .listeners import analyse
+from .records import Metric, Rating, RunRecord, RunSummary, Sample, SampleCounts, Score, declared, from_dict, to_dict
 from .stats import compare, summarize
 
 
@@ -35,6 +36,7 @@ class RunStore:
         self.dir = Path(run_dir)
         self.samples_path = self.dir / "samples.jsonl"
         self.scores_path = self.dir / "scores.jsonl"
+        self.ratings_path = self.dir / "ratings.jsonl"
 
     def audio_path(self, variant: str, prompt_id: str, seed: int) -> Path:
         return self.dir / "audio" / variant / f"{safe_name(prompt_id)}-s{seed}.wav"
@@ -65,9 +67,17 @@ class RunStore:
                 latest[(*key, d["metric"])] = from_dict(Score, d)
         return list(latest.values())
 
+    def ratings(self) -> list[Rating]:
+        """Every answer of the listening test, in the order given."""
+        return [from_dict(Rating, d) for d in read_jsonl(self.ratings_path)]
+
+    def add_rating(self, rating: Rating) -> None:
+        append_jsonl(self.ratings_path, [to_dict(rating)])
+
     def newest_change(self) -> float:
-        """When samples or scores last changed (a summary or report older than this is stale)."""
-        return max((p.stat().st_mtime for p in (self.samples_path, self.scores_path) if p.exists()), default=0)
+        """When samples, scores or ratings last changed (a summary or report older than this is stale)."""
+        paths = (self.samples_path, self.scores_path, self.ratings_path)
+        return max((p.stat().st_mtime for p in paths if p.exists()), default=0)
 
     def summary(self) -> RunSummary:
         """summary.json when it is newer than the samples and scores, else computed (a run in progress)."""
@@ -98,8 +108,10 @@ class RunStore:
         summaries = [replace(s, n_failed=s.n_failed + counts[s.variant].missing) for s in summaries]
         comparisons = [compare(scores, a, b, m.name) for m in metrics if m.compared
                        for i, a in enumerate(rows) for b in rows[i + 1:]]
+        ratings = self.ratings()
+        listeners = analyse(ratings, scores, {m.name: m for m in metrics}, rows) if ratings else {}
         return RunSummary(run.suite if run else "", run.label if run else "", sorted({s.scorer for s in scores}),
-                          counts, summaries, comparisons, {m.name: m for m in metrics})
+                          counts, summaries, comparisons, {m.name: m for m in metrics}, listeners)
 
     def finetune(self):
         """The `finetune.json` of the run's adapter (a FinetuneRecord), or None."""

@@ -7,6 +7,8 @@
     finetune.loss_drop >= 0.5           # first train losses minus the last (3-step means)
     *.failed <= 0                       # every sample generated
     report.missing <= 0                 # the report exists, is newer than the run, misses nothing
+    human.prefer(finetuned_cloned, base) >= 0.6   # listeners (`ttsbench listen`): more like the reference
+    human.smos.finetuned_cloned >= 3.5            # … and human.prefer_natural(a, b), human.mos.ROW
 
 A single term compares the row's mean (over prompts) with the threshold; a difference uses the
 paired comparison (same prompts and seeds); `(p < α)` also asks its permutation p-value to be
@@ -34,6 +36,9 @@ COUNTS = ("failed", "samples", "failed_rate")  # from the samples, not the score
 FINETUNE = ("loss_drop", "final_loss", "eval_loss_drop", "steps")
 REPORT = ("missing", "audio_elements")
 _TERM = r"([A-Za-z_*]+)\.([A-Za-z_0-9]+)"
+_NUM = r"(-?[0-9.]+(?:e-?[0-9]+)?)"
+_HUMAN = re.compile(rf"^\s*human\.(?:(prefer|prefer_natural)\(\s*(\w+)\s*,\s*(\w+)\s*\)|(mos|smos)\.(\w+))"
+                    rf"\s*(<=|>=|<|>)\s*{_NUM}\s*$")
 _GATE = re.compile(rf"^\s*{_TERM}\s*(?:-\s*{_TERM}\s*)?(<=|>=|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*"
                    rf"(?:\(\s*p\s*<\s*([0-9.]+(?:e-?[0-9]+)?)\s*\))?\s*$")
 
@@ -62,6 +67,15 @@ class Outcome:
 
 def parse_gate(text: str, rows: list[str], scorers: list[str], where: str) -> Gate:
     """Parse and check one gate against the suite's rows and scorers."""
+    h = _HUMAN.match(str(text))
+    if h:  # the listeners: human.prefer(a, b), human.prefer_natural(a, b), human.mos.ROW, human.smos.ROW
+        kind, a, b, scale, row, op, threshold = h.groups()
+        named = [a, b] if kind else [row]
+        unknown = [r for r in named if r not in rows]
+        if unknown or (kind and a == b):
+            raise GateError(f"{where}: gate {text!r} names {', '.join(unknown) or a + ' twice'}; "
+                            f"name rows of this suite: {', '.join(rows)}")
+        return Gate(str(text), "human", kind or scale, a or row, b, op, float(threshold), None)
     m = _GATE.match(str(text))
     if not m:
         raise GateError(f"{where}: gate {text!r} is not of the form 'variant.metric [- variant.metric] "
@@ -95,6 +109,8 @@ def check(gate: Gate, run_dir: Path, rows: list[str], report: Path | None = None
     store = RunStore(run_dir)
     summary = store.summary()
     op, want = OPS[gate.op], f"{gate.op} {gate.threshold:g}" + (f" with p < {gate.p_below:g}" if gate.p_below else "")
+    if gate.row == "human":
+        return _human(gate, summary, op, want, store)
     if gate.minus_row is not None:
         return _difference(gate, summary, op, want)
     targets = [r for r in rows if r not in ANCHORS and r in VARIANTS] if gate.row == "*" else [gate.row]
@@ -125,6 +141,35 @@ def _difference(gate: Gate, summary: RunSummary, op, want: str) -> Outcome:
     return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found.ci_low:.4g}, {found.ci_high:.4g}], "
                        f"{p_text}, " + (f"{found.n_pairs} prompts" if found.paired else "unpaired")
                        + f"; needs {want}" + power_note(found, gate.threshold))
+
+
+def _human(gate: Gate, summary: RunSummary, op, want: str, store: RunStore) -> Outcome:
+    """What the listeners said (`ttsbench listen`): a preference rate, or a row's MOS / SMOS."""
+    found = summary.listeners or {}
+    if gate.metric.startswith("prefer"):
+        question = "natural" if gate.metric == "prefer_natural" else "similar"
+        name = f"human.{gate.metric}({gate.minus_row}, {gate.minus_metric})"
+        a, b = gate.minus_row, gate.minus_metric
+        item = next((p for p in found.get("preferences", []) if p["question"] == question
+                     and {p["a"], p["b"]} == {a, b}), None)
+        if item is not None and item["a"] != a:
+            flip = lambda x: None if x is None else 1 - x  # noqa: E731
+            item = {**item, "rate": 1 - item["rate"], "ci_low": flip(item["ci_high"]), "ci_high": flip(item["ci_low"])}
+    else:
+        name = f"human.{gate.metric}.{gate.minus_row}"
+        item = next((r for r in found.get(gate.metric, []) if r["row"] == gate.minus_row), None)
+        if item is not None:
+            item = {**item, "rate": item["mean"]}
+    if item is None:
+        why = ("no listening test yet" if not store.ratings_path.exists() else "no answers on it yet")
+        return Outcome(False, f"FAIL {name} = no value ({why}: `ttsbench listen {store.dir}`"
+                              + (" --mode " + gate.metric if gate.metric in ("mos", "smos") else "") + "); needs " + want)
+    ok = finite(item["rate"]) and op(item["rate"], gate.threshold)
+    ci = f" [{item['ci_low']:.3g}, {item['ci_high']:.3g}]" if item.get("ci_low") is not None else ""
+    flagged = sum(1 for r in found.get("raters", []) if r["flagged"])
+    note = f", {flagged} rater(s) failed an attention check" if flagged else ""
+    return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {item['rate']:.3g}{ci} ({item['n']} answers{note}); "
+                       f"needs {want}")
 
 
 def power_note(found, threshold: float) -> str:

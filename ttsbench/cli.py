@@ -199,6 +199,26 @@ def _report(args) -> int:
     return 0
 
 
+def _listen(args) -> int:
+    from bench.listen import ListenTest, serve
+
+    test = ListenTest(Path(args.run_dir), mode=args.mode, trials=args.trials, seed=args.seed)
+    server = serve(test, args.host, args.port)
+    done = {r: len(t) for r, t in test.done.items()}
+    print(f"listening test ({args.mode}, {args.trials} trials per rater, seed {args.seed}) on "
+          f"http://{args.host}:{server.server_address[1]}/ — {len(test.samples)} samples, "
+          f"{len(done)} rater(s) so far ({sum(done.values())} answers); answers go to "
+          f"{test.store.ratings_path}. Ctrl-C stops; reopening continues where each rater stopped.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print(f"stopped; `ttsbench report {args.run_dir} -o report.html` shows what the listeners said")
+    return 0
+
+
 def _sweep(args) -> int:
     from bench.suite import load_suite
     from bench.sweep import sweep
@@ -403,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file at -o that is not a report")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("listen", help="a blind listening test of a run in your browser (answers to ratings.jsonl)",
+                       description="Serves a local page: A/B preference (more like the reference voice? more "
+                                   "natural?), MOS or similarity MOS, blind and randomised, with attention checks.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--mode", choices=["ab", "mos", "smos"], default="ab")
+    p.add_argument("--trials", type=int, default=20, help="opinions per rater (attention checks come on top)")
+    p.add_argument("--seed", type=int, default=0, help="draws each rater's order, pairs and sides")
+    p.add_argument("--host", default="127.0.0.1", help="127.0.0.1: this machine only (0.0.0.0 to share it)")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(func=_listen)
 
     p = sub.add_parser("sweep", help="fine-tune and bench at several data sizes: the similarity learning curve",
                        description="For each size × seed: fine-tune on the nested subset, bench the fine-tuned "

@@ -1,0 +1,247 @@
+"""What the listeners said: the analysis of `ratings.jsonl` (pure functions over the records).
+
+- `mos` / `smos`: per row, the mean naturalness / similarity opinion (1–5) with a 95 % bootstrap
+  interval that resamples raters and prompts (both are samples of what we want to generalise to);
+- `preferences`: per pair of rows and question (`similar`: more like the reference voice,
+  `natural`), how often the first row was preferred ("no preference" counts half), same interval;
+- `ranking`: a Bradley–Terry strength per row and question (ties as half a win each way);
+- `agreement`: Krippendorff's alpha between raters (nominal for A/B answers, interval for 1–5);
+- `metric_agreement`: for each automatic metric with a direction, how often its better sample is
+  the one the listeners preferred (sign agreement on A/B pairs that both were decided on), and
+  Spearman's rho between it and the per-sample opinion scores;
+- `raters`: answers and attention checks per rater; a rater who failed a check is flagged (and kept).
+
+Attention checks are not opinions of a row: an identical pair or a repeated sample is left out of
+the preferences and means; the real-against-impostor pair stays in (it is a real comparison).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+from .records import LISTEN_MODES, Rating
+
+RESAMPLES = 2000
+OPINION = {"natural": "mos", "similar": "smos"}  # question → the mode whose 1–5 scores answer it
+
+
+def analyse(ratings: list[Rating], scores: list, metrics: dict, rows: list[str], seed: int = 0) -> dict:
+    """The figures of summary.json's `listeners` (see the module doc); rows in `rows` order first."""
+    order = list(rows) + sorted({k[0] for r in ratings for k in r.keys} - set(rows))
+    rng = np.random.default_rng(seed)
+    out = {"n_ratings": len(ratings), "raters": rater_checks(ratings)}
+    for mode, question in (("mos", "natural"), ("smos", "similar")):
+        out[mode] = [dict(row=row, **opinion(ratings, mode, question, row, rng)) for row in order
+                     if any(r.mode == mode and not r.check and r.keys[0][0] == row for r in ratings)]
+    out["preferences"] = preferences(ratings, order, rng)
+    out["ranking"] = {q: bradley_terry(ratings, q, order) for q in LISTEN_MODES["ab"]
+                      if any(r.mode == "ab" and q in r.answer for r in ratings)}
+    out["agreement"] = {f"{mode}.{q}": krippendorff(_units(ratings, mode, q), mode != "ab")
+                        for mode, qs in LISTEN_MODES.items() for q in qs if any(r.mode == mode for r in ratings)}
+    out["metric_agreement"] = metric_agreement(ratings, scores, metrics)
+    return out
+
+
+def _clean(ratings: list[Rating], mode: str, question: str) -> list[Rating]:
+    return [r for r in ratings if r.mode == mode and question in r.answer and r.check != "identical"]
+
+
+def _bootstrap(raters: list[str], prompts: list[str], values: np.ndarray, rng, resamples: int = RESAMPLES):
+    """(mean, ci_low, ci_high) of `values`, resampling raters and prompts with replacement."""
+    mean = float(values.mean())
+    ur, up = sorted(set(raters)), sorted(set(prompts))
+    if len(values) < 2:
+        return mean, None, None
+    ri = np.array([ur.index(r) for r in raters])
+    pi = np.array([up.index(p) for p in prompts])
+    wr = rng.multinomial(len(ur), [1 / len(ur)] * len(ur), size=resamples)[:, ri]
+    wp = rng.multinomial(len(up), [1 / len(up)] * len(up), size=resamples)[:, pi]
+    w = wr * wp
+    total = w.sum(axis=1)
+    means = (w * values).sum(axis=1)[total > 0] / total[total > 0]
+    low, high = np.percentile(means, [2.5, 97.5])
+    return mean, float(low), float(high)
+
+
+def opinion(ratings: list[Rating], mode: str, question: str, row: str, rng) -> dict:
+    mine = [r for r in ratings if r.mode == mode and not r.check and question in r.answer and r.keys[0][0] == row]
+    values = np.array([float(r.answer[question]) for r in mine])
+    mean, low, high = _bootstrap([r.rater for r in mine], [r.keys[0][1] for r in mine], values, rng)
+    return {"mean": mean, "ci_low": low, "ci_high": high, "n": len(mine), "raters": len({r.rater for r in mine})}
+
+
+def _outcome(r: Rating, question: str, first: str) -> float:
+    """1 when the row `first` won, 0 when it lost, 0.5 for no preference."""
+    answer = r.answer[question]
+    if answer == "same":
+        return 0.5
+    winner = r.keys[0][0] if answer == "a" else r.keys[1][0]
+    return 1.0 if winner == first else 0.0
+
+
+def preferences(ratings: list[Rating], order: list[str], rng) -> list[dict]:
+    out = []
+    for question in LISTEN_MODES["ab"]:
+        answered = _clean(ratings, "ab", question)
+        for a, b in combinations(order, 2):
+            mine = [r for r in answered if {r.keys[0][0], r.keys[1][0]} == {a, b}]
+            if not mine:
+                continue
+            values = np.array([_outcome(r, question, a) for r in mine])
+            rate, low, high = _bootstrap([r.rater for r in mine], [r.keys[0][1] for r in mine], values, rng)
+            out.append({"a": a, "b": b, "question": question, "rate": rate, "ci_low": low, "ci_high": high,
+                        "n": len(mine), "ties": int(np.sum(values == 0.5))})
+    return out
+
+
+def preference(found: list[dict], a: str, b: str, question: str) -> dict | None:
+    """How often `a` was preferred over `b` (from `preferences`), turned around if stored as b over a."""
+    for p in found:
+        if p["question"] == question and (p["a"], p["b"]) == (a, b):
+            return p
+        if p["question"] == question and (p["a"], p["b"]) == (b, a):
+            flip = lambda x: None if x is None else 1 - x  # noqa: E731
+            return {**p, "a": a, "b": b, "rate": 1 - p["rate"], "ci_low": flip(p["ci_high"]),
+                    "ci_high": flip(p["ci_low"])}
+    return None
+
+
+def bradley_terry(ratings: list[Rating], question: str, order: list[str], iterations: int = 500) -> list[dict]:
+    """Rows by Bradley–Terry strength (log scale, mean 0), from A/B answers; ties are half a win each.
+    A pseudo-count of 0.1 win each way on every pair that met keeps a row that never won finite."""
+    wins: dict[tuple[str, str], float] = {}
+    for r in _clean(ratings, "ab", question):
+        a, b = r.keys[0][0], r.keys[1][0]
+        if a == b:
+            continue
+        o = _outcome(r, question, a)
+        wins[(a, b)] = wins.get((a, b), 0.1) + o
+        wins[(b, a)] = wins.get((b, a), 0.1) + 1 - o
+    names = [n for n in order if any(n in k for k in wins)]
+    if len(names) < 2:
+        return []
+    idx = {n: i for i, n in enumerate(names)}
+    w = np.zeros((len(names), len(names)))
+    for (a, b), v in wins.items():
+        w[idx[a], idx[b]] = v
+    games = w + w.T
+    p = np.ones(len(names))
+    for _ in range(iterations):  # Hunter's MM updates
+        denom = (games / (p[:, None] + p[None, :])).sum(axis=1)
+        p = w.sum(axis=1) / np.where(denom > 0, denom, 1)
+        p = p / np.exp(np.mean(np.log(p)))
+    strength = np.log(p)
+    ranked = sorted(zip(names, strength), key=lambda t: -t[1])
+    return [{"row": n, "strength": float(s), "rank": k + 1} for k, (n, s) in enumerate(ranked)]
+
+
+def _units(ratings: list[Rating], mode: str, question: str) -> list[list]:
+    """The answers given to one item (the same samples and question) by different raters."""
+    units: dict[tuple, dict[str, object]] = {}
+    for r in _clean(ratings, mode, question):
+        if mode == "ab":
+            first, second = sorted([r.keys[0], r.keys[1]])
+            answer = r.answer[question]
+            value = "same" if answer == "same" else ("first" if (r.keys[0] if answer == "a" else r.keys[1]) == first
+                                                     else "second")
+            units.setdefault((first, second), {})[r.rater] = value
+        else:
+            units.setdefault(tuple(r.keys[0]), {})[r.rater] = float(r.answer[question])
+    return [list(u.values()) for u in units.values()]
+
+
+def krippendorff(units: list[list], interval: bool) -> dict:
+    """Krippendorff's alpha over units rated by two or more raters (nominal, or interval for 1–5)."""
+    units = [u for u in units if len(u) >= 2]
+    values = [v for u in units for v in u]
+    n = len(values)
+    out = {"alpha": None, "units": len(units)}
+    if n < 3:
+        return out
+
+    def delta(x, y):
+        return (x - y) ** 2 if interval else float(x != y)
+
+    observed = sum(sum(delta(x, y) for i, x in enumerate(u) for j, y in enumerate(u) if i != j) / (len(u) - 1)
+                   for u in units) / n
+    if interval:
+        v = np.array(values, float)
+        expected = float(((v[:, None] - v[None, :]) ** 2).sum()) / (n * (n - 1))
+    else:
+        counts = np.unique(np.array(values, object).astype(str), return_counts=True)[1]
+        expected = float(n * n - (counts ** 2).sum()) / (n * (n - 1))
+    out["alpha"] = None if expected == 0 else float(1 - observed / expected)
+    return out
+
+
+def metric_agreement(ratings: list[Rating], scores: list, metrics: dict) -> list[dict]:
+    """For each per-sample metric with a direction and each question: sign agreement with the A/B
+    answers that preferred one sample, and Spearman's rho with the per-sample opinion scores."""
+    from scipy.stats import spearmanr
+
+    values: dict[tuple, dict[str, float]] = {}
+    for s in scores:
+        if s.value is not None and np.isfinite(s.value):
+            values.setdefault((s.variant, s.prompt_id, s.seed), {})[s.metric] = float(s.value)
+    out = []
+    for name, m in metrics.items():
+        if m.better not in ("higher", "lower") or m.of:
+            continue
+        sign = 1.0 if m.better == "higher" else -1.0
+        for question in LISTEN_MODES["ab"]:
+            agree = pairs = 0
+            for r in _clean(ratings, "ab", question):
+                if r.answer[question] == "same":
+                    continue
+                va, vb = (values.get(k, {}).get(name) for k in r.keys[:2])
+                if va is None or vb is None or va == vb:
+                    continue
+                pairs += 1
+                agree += (sign * (va - vb) > 0) == (r.answer[question] == "a")
+            per_sample: dict[tuple, list[float]] = {}
+            for r in _clean(ratings, OPINION[question], question):
+                if r.check:
+                    continue
+                per_sample.setdefault(r.keys[0], []).append(float(r.answer[question]))
+            both = [(np.mean(v), values[k][name]) for k, v in per_sample.items() if name in values.get(k, {})]
+            rho = None
+            if len(both) >= 3 and len({b for _, b in both}) > 1 and len({a for a, _ in both}) > 1:
+                rho = float(spearmanr([a for a, _ in both], [sign * b for _, b in both]).statistic)
+            if pairs or rho is not None:
+                out.append({"metric": name, "question": question, "sign_agreement": agree / pairs if pairs else None,
+                            "n_pairs": pairs, "spearman": rho, "n_samples": len(both)})
+    return out
+
+
+def check_failed(r: Rating, earlier: dict) -> bool | None:
+    """Whether an attention-check answer failed (None: not a check). `earlier`: the rater's
+    answers by (mode, sample key), for a repeated sample."""
+    if r.check == "identical" and r.mode == "ab":
+        return any(v != "same" for v in r.answer.values())  # one sample twice: no preference is the answer
+    if r.check == "identical":  # a sample rated again: more than one step apart fails
+        first = earlier.get((r.mode, r.keys[0]))
+        return first is not None and any(abs(float(v) - float(first.answer.get(q, v))) > 1 for q, v in r.answer.items())
+    if r.check == "anchors":  # the real speaker against the impostor: "more like the reference" must be real
+        choice = r.answer.get("similar")
+        return choice is not None and choice != "same" and r.keys[0 if choice == "a" else 1][0] != "ground_truth"
+    return None
+
+
+def rater_checks(ratings: list[Rating]) -> list[dict]:
+    out = []
+    for rater in sorted({r.rater for r in ratings}):
+        earlier: dict = {}
+        checks = failed = 0
+        for r in (r for r in ratings if r.rater == rater):
+            verdict = check_failed(r, earlier)
+            if verdict is not None:
+                checks += 1
+                failed += verdict
+            if not r.check:
+                earlier.setdefault((r.mode, r.keys[0]), r)
+        mine = [r for r in ratings if r.rater == rater]
+        out.append({"rater": rater, "answers": len(mine), "modes": sorted({r.mode for r in mine}),
+                    "checks": checks, "failed_checks": failed, "flagged": failed > 0})
+    return out
