@@ -154,7 +154,8 @@ def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, s
             results.extend((speaker, r["path"], e.name, values[k], errors[k]) for k, (e, _) in enumerate(items))
             if progress:
                 progress(f"{r['path']}: {len(items)} versions scored")
-    declared = [m for n in order for m in scorer_class(n).declares if not m.of and m.always]
+    declared = [m for n in order for m in scorer_class(n).declares
+                if m.name in loaded[n].metrics_for(loaded[n].settings)]
     table = []
     for e in EFFECTS:
         mine = [res for res in results if res[2] == e.name]

@@ -134,7 +134,8 @@ def bradley_terry(ratings: list[Rating], question: str, order: list[str], iterat
         p = p / np.exp(np.mean(np.log(p)))
     strength = np.log(p)
     ranked = sorted(zip(names, strength), key=lambda t: -t[1])
-    return [{"row": n, "strength": float(s), "rank": k + 1} for k, (n, s) in enumerate(ranked)]
+    # rows of equal strength share a rank (all answers "no preference": everyone is first)
+    return [{"row": n, "strength": float(s), "rank": 1 + sum(1 for _, t in ranked if t > s + 1e-6)} for n, s in ranked]
 
 
 def _units(ratings: list[Rating], mode: str, question: str) -> list[list]:

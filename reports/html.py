@@ -36,6 +36,12 @@ PAIRS = (("finetuned_cloned", "base"), ("finetuned", "base"), ("cloned", "base")
          ("cloned", "impostor"), ("base", "impostor"), ("ground_truth", "impostor"),
          ("merged", "finetuned"), ("merged_cloned", "finetuned_cloned"))
 
+LEAD = {("finetuned_cloned", "base"), ("finetuned", "base"), ("cloned", "base"), ("merged", "base"),
+        ("merged_cloned", "base"), ("finetuned", "cloned"), ("merged", "finetuned"),
+        ("merged_cloned", "finetuned_cloned"), ("ground_truth", "impostor")}  # what users ask first; the rest fold
+QUESTIONS = {"similar": "as more like the reference voice", "natural": "as more natural"}
+FOLD_WORDS = 40  # a longer transcript (noise that Whisper filled with words) shows this many, the rest on a click
+
 
 class ReportError(UserError, ValueError):
     """Nothing to report on; the message says what was given and what is expected."""
@@ -176,9 +182,42 @@ def _comparisons(summary: RunSummary) -> list[dict]:
         for metric in compared:
             c = summary.comparison(a, b, (metric.name,))
             if c is not None and c.difference is not None and c.ci_low is not None:
-                out.append({**to_dict(c), "text": sentence(c, metric),
+                out.append({**to_dict(c), "text": sentence(c, metric), "lead": (a, b) in LEAD,
                             "significant": c.p_value is not None and c.p_value < 0.05})
-    return out
+    return sorted(out, key=lambda c: not c["lead"])
+
+
+def _metric_agreement(summary: RunSummary) -> list[dict]:
+    """One row per headline or compared metric: its agreement with each question's answers."""
+    out: dict[str, dict] = {}
+    for m in summary.listeners.get("metric_agreement", []):
+        declared = summary.metrics.get(m["metric"])
+        if declared is not None and (declared.headline or declared.compared):
+            out.setdefault(m["metric"], {"metric": m["metric"]})[m["question"]] = m
+    return list(out.values())
+
+
+def _listeners(summary: RunSummary) -> dict | None:
+    """The listening test (summary.json's `listeners`) as the report shows it."""
+    found = summary.listeners
+    if not found:
+        return None
+    order = {r: k for k, r in enumerate(summary.rows)}
+    prefs = []
+    for p in found.get("preferences", []):
+        a, b = (p["a"], p["b"]) if (p["a"], p["b"]) in LEAD or (p["b"], p["a"]) not in LEAD else (p["b"], p["a"])
+        rate, low, high = (p["rate"], p["ci_low"], p["ci_high"]) if a == p["a"] else \
+            (1 - p["rate"], None if p["ci_high"] is None else 1 - p["ci_high"], None if p["ci_low"] is None else 1 - p["ci_low"])
+        ci = f" [{low:.0%}, {high:.0%}]" if low is not None else ""
+        prefs.append({"lead": (a, b) in LEAD, "decided": low is not None and (low > 0.5 or high < 0.5),
+                      "text": f"{a} was preferred over {b} {QUESTIONS[p['question']]} in {rate:.0%}{ci} of "
+                              f"{p['n']} answer{'s' if p['n'] != 1 else ''} ({p['ties']} no preference)"})
+    opinions = {(k, r["row"]): r for k in ("mos", "smos") for r in found.get(k, [])}
+    rated = sorted({row for _, row in opinions}, key=lambda r: order.get(r, 99))
+    return {"opinions": [{"row": r, "mos": opinions.get(("mos", r)), "smos": opinions.get(("smos", r))} for r in rated],
+            "preferences": sorted(prefs, key=lambda p: not p["lead"]), "ranking": found.get("ranking", {}),
+            "agreement": found.get("agreement", {}), "metrics": _metric_agreement(summary),
+            "raters": found.get("raters", []), "n": found.get("n_ratings", 0), "questions": QUESTIONS}
 
 
 def _headline(summary: RunSummary) -> tuple[list[str], list[dict]]:
@@ -390,6 +429,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         runs.append({"dir": str(v.dir), "name": v.run.suite or v.dir.name, "label": v.summary.label,
                      "missing": v.missing, "headline_cols": cols, "headline": table,
                      "comparisons": _comparisons(v.summary), "charts": _charts(v.summary),
+                     "listeners": _listeners(v.summary),
                      "loss_chart": _loss_chart(v.finetune), "grid": grid, "columns": columns, "references": refs,
                      "metadata": _metadata(v)})
         missing += [f"{v.dir}: {m}" for m in v.missing]
@@ -399,7 +439,7 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
     html = env.get_template("report.html.j2").render(
         title=title or ("ttsbench sweep: " + ", ".join(sw["sweep"].suite for sw in sweeps) if sweeps else
                         "ttsbench report: " + ", ".join(r["name"] for r in runs)), runs=runs, sweeps=sweeps,
-        labels=labels, not_compared=comparable(views),
+        labels=labels, not_compared=comparable(views), fold=FOLD_WORDS,
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html)

@@ -157,3 +157,24 @@ def hub_cache(root: Path, tiny_csm: Path, tiny_orpheus: Path | None = None) -> P
     ecapa(cache)
     wavlm(cache)
     return cache
+
+
+def utmos(cache: Path, repo: str = "balacoon/utmos") -> Path:
+    """A random TorchScript `utmos.jit` with the published file's interface: int16 16 kHz clips
+    (batch, samples) in, one score in 1–5 per clip out."""
+    import torch
+
+    class Standin(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.proj = torch.nn.Linear(1, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            level = x.float().div(32768.0).pow(2).mean(dim=1, keepdim=True).sqrt()
+            return 1.0 + 4.0 * torch.sigmoid(self.proj(level)).squeeze(1)
+
+    path = snapshot(cache, repo)
+    torch.jit.script(Standin()).save(str(path / "utmos.jit"))
+    label(path, "random UTMOS")
+    return path

@@ -98,3 +98,8 @@ def test_metric_agreement_signs_and_spearman():
     assert found[("speaker_sim", "similar")]["spearman"] == pytest.approx(1.0)
     assert found[("wer", "similar")]["sign_agreement"] == 0.0 and found[("wer", "similar")]["spearman"] == pytest.approx(-1.0)
     assert not any(k[0] == "duration" for k in found)  # no direction: nothing to agree with
+
+
+def test_all_ties_rank_everyone_first():
+    ratings = [ab("r", "x", "y", "same", prompt="p1"), ab("r", "y", "z", "same"), ab("r", "x", "z", "same")]
+    assert [r["rank"] for r in bradley_terry(ratings, "similar", ["x", "y", "z"])] == [1, 1, 1]

@@ -40,7 +40,7 @@ def test_predicted_quality_falls_as_white_noise_rises_on_real_speech(realspeech,
 ])
 def test_bad_audio_is_a_failed_score_with_its_reason(scorer, audio, reason):
     values = scorer.score([Item(audio, 16000, "x")])[0]
-    assert [v.metric for v in values] == list(scorer.metrics)
+    assert [v.metric for v in values] == list(scorer.metrics_for(scorer.settings))
     assert all(v.value is None and reason in v.detail["error"] for v in values)
 
 
@@ -92,3 +92,34 @@ def test_every_declared_metric_is_well_formed():
         assert m.summary != "rate" or m.threshold is not None, m
     for name in SCORERS:  # names are unique across scorers
         assert all(table[m.name].scorer == name for m in scorer_class(name).declares)
+
+
+def test_utmos_loads_from_the_hub_cache_like_ecapa(tmp_path, monkeypatch):
+    """UTMOS is opt-in and not embedded: a random `utmos.jit` in the Hub cache's layout is loaded
+    through the same code as the real file, labelled as random, and its absence is one line."""
+    from standins import utmos
+
+    from bench.scorers import scorer_class
+    from dataprep.errors import UserError
+
+    cls = scorer_class("quality")
+    settings = cls.resolve({"predictors": ["utmos"]})
+    import huggingface_hub.constants as hub  # read when a file is looked up (the env var only at import)
+
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    ok, what, fetch = cls.availability(settings)
+    assert not ok and "utmos.jit" in what and "hf download balacoon/utmos utmos.jit" in fetch
+    with pytest.raises(UserError, match="hf download balacoon/utmos utmos.jit"):
+        load_scorer("quality", {"predictors": ["utmos"]})
+
+    utmos(tmp_path / "hub")
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert cls.availability(settings)[0] and cls.describe(settings) == "random UTMOS — pipeline check only"
+    assert cls.metrics_for(settings) == ("utmos",) and "utmos" not in cls.metrics_for(cls.resolve({}))
+    scorer = load_scorer("quality", {"predictors": ["utmos"]})
+    rng = np.random.default_rng(0)
+    loud, quiet = rng.normal(0, 0.3, 32000).astype(np.float32), rng.normal(0, 0.01, 32000).astype(np.float32)
+    (a,), (b,), (short,) = scorer.score([Item(loud, 16000, "x"), Item(quiet, 16000, "x"),
+                                         Item(loud[:8000], 16000, "x")])
+    assert a.metric == "utmos" and 1 <= a.value <= 5 and a.value != b.value
+    assert short.value is None and "shorter than 1 s" in short.detail["error"]

@@ -139,3 +139,77 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
     subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={shot}", report.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_the_report_read_by_a_person(tiny_run, tmp_path):
+    """In Chromium at 1280 px: the comparisons users ask about first and the rest folded; the grid
+    scrolls in its own box with the prompt column in view; a runaway transcript is folded; the
+    listeners' verdict and the metrics' agreement with it are shown."""
+    chromium, driver_path = _chromium(), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are needed; `make system-deps` installs them")
+        pytest.skip("chromium or chromedriver is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    from bench.listen import ListenTest
+    from bench.store import RunStore
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    lines = (run / "scores.jsonl").read_text().splitlines()
+    for k, line in enumerate(lines):  # one sample's transcript: noise that Whisper filled with 300 words
+        d = json.loads(line)
+        if d["metric"] == "wer" and d["variant"] == "base":
+            d["detail"]["hyp_norm"] = " ".join(["blah"] * 300)
+            lines[k] = json.dumps(d)
+            break
+    (run / "scores.jsonl").write_text("\n".join(lines) + "\n")
+    test = ListenTest(run, trials=12)
+    for rater in ("ann", "bob"):
+        while not (state := test.state(rater))["finished"]:
+            trial = test.plan_of(rater)[state["trial"]["index"]]
+            prefer = "a" if trial.samples[0][0] in ("finetuned_cloned", "ground_truth") else "b"
+            test.answer({"rater": rater, "trial": trial.index, "answer": {"similar": prefer, "natural": "same"}})
+    assert RunStore(run).summary().listeners["n_ratings"] == 2 * len(test.plan_of("ann"))
+    report = build_report([run], tmp_path / "report.html").path
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                 "--window-size=1280,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(report.as_uri())
+        js = driver.execute_script
+        assert js("return document.documentElement.scrollWidth") <= js("return window.innerWidth")  # no page overflow
+        first = driver.find_elements(By.CSS_SELECTOR, "ul.cmp li")[0].text
+        assert first.startswith("finetuned_cloned") and " base " in first
+        folded = driver.find_element(By.XPATH, "//details[summary[contains(., 'more comparisons')]]")
+        assert folded.get_attribute("open") is None
+        assert not folded.find_elements(By.CSS_SELECTOR, "li")[0].is_displayed()
+        box = driver.find_element(By.CSS_SELECTOR, ".gridbox:has(table.grid)")
+        assert js("return arguments[0].scrollWidth > arguments[0].clientWidth", box)  # the grid is wider: it scrolls
+        cell = box.find_element(By.CSS_SELECTOR, "tr:nth-child(2) td:first-child")
+        left = cell.rect["x"]
+        js("arguments[0].scrollLeft = 5000", box)
+        assert js("return arguments[0].scrollLeft", box) > 0 and abs(cell.rect["x"] - left) < 1  # prompt column stays
+        js("arguments[0].scrollLeft = 0", box)
+        long = driver.find_element(By.XPATH, "//details[summary[contains(., '260 more words')]]")
+        js("arguments[0].scrollIntoView({block: 'center'})", long)
+        assert not long.find_element(By.CSS_SELECTOR, "span").is_displayed()
+        long.find_element(By.TAG_NAME, "summary").click()
+        assert long.find_element(By.CSS_SELECTOR, "span").is_displayed()
+        listeners = driver.find_element(By.XPATH, "//h3[.='Listeners']")
+        assert listeners.is_displayed()
+        text = driver.find_element(By.TAG_NAME, "body").text
+        assert "finetuned_cloned was preferred over base as more like the reference voice" in text
+        assert "Ranking, more like the reference voice" in text and "speaker_sim" in text
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.execute_script("arguments[0].scrollIntoView()", listeners)
+        driver.save_screenshot(str(ARTIFACTS / "report-listeners.png"))
+    finally:
+        driver.quit()

@@ -95,7 +95,7 @@ def _plan(suite, run_dir: Path, targets: list[str]) -> int:
     asks = []
     for text in suite.gates:
         gate = parse_gate(text, summary.rows, list(suite.scorers), str(suite.path))
-        if gate.minus_row is not None and gate.threshold:
+        if gate.minus_row is not None and gate.threshold and gate.row != "human":  # human.*: listeners, not prompts
             asks.append((text, gate.row, gate.minus_row, gate.metric, abs(gate.threshold)))
     for t in targets:
         metric, _, value = t.partition("=")
