@@ -173,3 +173,35 @@ def test_orpheus_by_hub_id_with_snac_from_its_own_repository(hub, voice_dataset,
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["samples"]["base"] == {"n": 1, "failed": 0, "missing": 0, "regenerated": 0}
     assert summary["samples"]["cloned"]["failed"] == 0
+
+
+BATCHED = """
+import json, sys
+import numpy as np
+from bench.scorers.speaker_sim import SpeakerEncoder
+from dataprep.audio import AUDIO_SUFFIXES, load_audio
+from pathlib import Path
+files = sorted(p for p in Path(sys.argv[1]).rglob("*") if p.suffix in AUDIO_SUFFIXES)[::5][:7]
+clips = [load_audio(p, 16000) for p in files] + [np.zeros(16000, np.float32), np.full(4000, 0.1, np.float32)]
+out = {}
+for encoder in ("ecapa", "wavlm"):
+    enc = SpeakerEncoder(encoder)
+    single, batched = [enc.embed(a) for a in clips], enc.embed_many(clips, batch_size=3)
+    out[encoder] = [None if a is None or b is None else float(a @ b) if a is not None and b is not None else "one"
+                    for a, b in zip(single, batched)] + [[a is None for a in single] == [b is None for b in batched]]
+print(json.dumps(out))
+"""
+
+
+def test_batched_speaker_embeddings_match_one_at_a_time(hub, realspeech):
+    """ECAPA and WavLM (the random stand-ins, through the cache) embed batches of padded clips; each
+    embedding stays within a cosine of 0.999 of its one-at-a-time value, and silence or too short
+    a clip is None either way."""
+    proc = subprocess.run([sys.executable, "-c", BATCHED, str(realspeech / "vctk")], env=hub.env,
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    for encoder, values in found.items():
+        *cosines, same_failures = values
+        assert same_failures and cosines[-2:] == [None, None], (encoder, values)
+        assert all(c >= 0.999 for c in cosines[:-2]), (encoder, cosines)
