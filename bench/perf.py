@@ -31,39 +31,58 @@ def batch_sizes(text: str) -> list[int]:
     return sizes
 
 
-ENGINES = ("transformers", "fast")  # the baseline first
+ENGINES = {"transformers": {"engine": "transformers"}, "fast": {"engine": "fast"},
+           "compiled": {"engine": "fast", "compile": True}}  # the baseline first
 
 
-def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str) -> int:
-    """Frames and audio-seconds per wall-second of each engine at each batch size, and fast ÷ transformers.
+def engine_names(text: str) -> list[str]:
+    from dataprep.errors import UserError
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ENGINES]
+    if not names or unknown:
+        raise UserError(f"--engines {text!r}: choose from {', '.join(ENGINES)} (comma-separated)")
+    return [n for n in ENGINES if n in names]  # the baseline first
+
+
+def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str,
+                  engines: list[str] = list(ENGINES)) -> int:
+    """Frames and audio-seconds per wall-second of each engine at each batch size, and each ÷ transformers.
 
     Without `--base`: a tiny random CSM, which is overhead-bound on a CPU as CSM-1B is on a GPU at
-    small batch (the goal: fast ≥ 5× transformers at batch 1).
+    small batch (the goal: the fast loop ≥ 5× transformers at batch 1). `compiled` is the fast engine
+    with `compile: true`; its first batch of each shape compiles, untimed, and that time is shown.
     """
     from finetune.model import build_tiny_csm, checkpoint_label
 
     with tempfile.TemporaryDirectory() as tmp:
         base = base or str(build_tiny_csm(Path(tmp) / "tiny-csm", seed=0))
         label = checkpoint_label(base)
-        rates = {engine: generation_rates(base, batch_sizes, seconds, device, engine) for engine in ENGINES}
-    print(f"perf generate — {base}" + (f" [{label}]" if label else "") + f"; device {rates['fast'][0]['device']}; "
+        rates = {engine: generation_rates(base, batch_sizes, seconds, device, **ENGINES[engine]) for engine in engines}
+    print(f"perf generate — {base}" + (f" [{label}]" if label else "") + f"; device {rates[engines[0]][0]['device']}; "
           f"every row to its {seconds:g} s cap (a random model never ends by itself)")
-    print("frames/s: the decode loop alone (codes); audio-s/s: the whole request, codec decoding included")
-    print(f"{'batch':>5} {'engine':<13} {'frames/s':>9} {'audio-s/s':>10} {'wall s':>8}")
+    print("frames/s: the decode loop alone (codes); audio-s/s: the whole request, codec decoding included; "
+          "first s: the untimed first batch of that shape (compiling, for compiled)")
+    print(f"{'batch':>5} {'engine':<13} {'frames/s':>9} {'audio-s/s':>10} {'wall s':>8} {'first s':>8}")
     for k, b in enumerate(batch_sizes):
-        for engine in ENGINES:
+        for engine in engines:
             r = rates[engine][k]
             print(f"{b:>5} {engine:<13} {r['frames_per_second']:>9.1f} {r['audio_seconds_per_second']:>10.2f} "
-                  f"{r['wall_seconds']:>8.2f}")
-        fast, slow = rates["fast"][k], rates["transformers"][k]
-        ratio = fast["frames_per_second"] / slow["frames_per_second"]
-        whole = fast["audio_seconds_per_second"] / slow["audio_seconds_per_second"]
-        print(f"{b:>5} fast ÷ transformers: loop {ratio:.1f}×, whole request {whole:.1f}×" + (
-            f"  (goal: loop ≥ 5× at batch 1 → {'met' if ratio >= 5 else 'MISSED'})" if b == 1 else ""))
+                  f"{r['wall_seconds']:>8.2f} {r['first_seconds']:>8.2f}")
+        if "transformers" not in rates:
+            continue
+        slow = rates["transformers"][k]
+        for engine in engines[1:]:
+            r = rates[engine][k]
+            ratio = r["frames_per_second"] / slow["frames_per_second"]
+            whole = r["audio_seconds_per_second"] / slow["audio_seconds_per_second"]
+            print(f"{b:>5} {engine} ÷ transformers: loop {ratio:.1f}×, whole request {whole:.1f}×" + (
+                f"  (goal: loop ≥ 5× at batch 1 → {'met' if ratio >= 5 else 'MISSED'})" if b == 1 else ""))
     return 0
 
 
-def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: str, engine: str = "fast") -> list[dict]:
+def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: str, engine: str = "fast",
+                     compile: bool = False) -> list[dict]:
     """Audio-seconds per wall-second at each batch size, each row capped at `seconds`.
 
     A random model never emits the end-of-audio frame, so every row runs to the cap: the timing
@@ -76,26 +95,29 @@ def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: 
     from finetune.families import family_of
 
     fam = family_of(base)
-    synth = load_synth({"backend": fam.name, "checkpoint": base, "device": device}, None,
-                       GenerationOptions(engine=engine))
+    options = GenerationOptions(engine=engine, compile=compile)
+    synth = load_synth({"backend": fam.name, "checkpoint": base, "device": device}, None, options)
     text = "The quick brown fox jumps over the lazy dog near the river bank."
-    synth.generate([Request(text, 0, 1.0)])  # warm-up: kernels, caches
+    sync = getattr(getattr(synth, "_torch", None), "cuda", None)
+    sync = sync.synchronize if sync is not None and sync.is_available() else (lambda: None)
     rates = []
     for b in batch_sizes:
         # one seed, b prompts: the synthesizer batches rows of the same seed (as a bench's prompts are)
         requests = [Request(f"{text} Take {k + 1}.", 0, seconds) for k in range(b)]
-        synth.generate(requests)  # this shape once untimed: first-use costs (allocator, kernel plans) are not the engine's
-        sync = getattr(getattr(synth, "_torch", None), "cuda", None)
+        t = time.perf_counter()
+        synth.generate(requests)  # this shape once untimed: first-use costs (compiling, allocator) are not the engine's
+        sync()
+        first = time.perf_counter() - t
         synth.family.timing = {}
         t = time.perf_counter()
         out = synth.generate(requests)
-        if sync is not None and sync.is_available():
-            sync.synchronize()
+        sync()
         wall = time.perf_counter() - t
         audio = sum(len(g.audio) for g in out if g.audio is not None) / synth.sample_rate
         codes_s = synth.family.timing.get("codes", wall)
         synth.family.timing = None
-        rates.append({"batch": b, "engine": engine, "audio_seconds": round(audio, 2), "wall_seconds": round(wall, 3),
+        rates.append({"batch": b, "engine": options.engine_id, "audio_seconds": round(audio, 2),
+                      "wall_seconds": round(wall, 3), "first_seconds": round(first, 2),
                       "audio_seconds_per_second": round(audio / wall, 3), "codes_seconds": round(codes_s, 3),
                       "frames_per_second": round(audio * fam.frame_rate / codes_s, 1),
                       "ran_to_cap": sum(not g.stopped for g in out),

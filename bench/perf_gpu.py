@@ -9,7 +9,9 @@ share a process with the PEFT points, and each point's peak memory is its own):
   workshop's 60 steps, the others `--steps`. Recorded: seconds per micro-batch (median step time
   after the first two steps, over the gradient-accumulation steps), the first step's seconds
   (compilation), peak GPU memory, trainable parameters and the loss at the start and end.
-- `1b/generate`: audio-seconds generated per wall-second through our synthesizer at each batch size.
+- `1b/generate`, `orpheus3b/generate`: audio-seconds generated per wall-second through our
+  synthesizer at each batch size, for each engine (`transformers`, `fast`, `compiled`), on random
+  models of CSM-1B's and Orpheus-3B's configurations.
 
 Results go to `DIR/gpu.json` as each point finishes, with `DIR/gpu.md` (the Markdown table);
 a re-run measures only the points not done yet (a point whose backend is not installed is
@@ -38,12 +40,13 @@ TEXT_CHARS = 100  # the tokenizer of the random models has a token per byte; CSM
 # gives ~100 tokens for the ~80 words of 30 s of speech, so 100 characters keep sequence lengths real
 TRAIN_CLIPS, EVAL_CLIPS = 16, 2
 WORKSHOP_STEPS = 60
-POINTS = ("tiny/unsloth", "tiny/peft", "tiny/peft+gc", "1b/unsloth", "1b/peft", "1b/peft+gc", "1b/generate")
+POINTS = ("tiny/unsloth", "tiny/peft", "tiny/peft+gc", "1b/unsloth", "1b/peft", "1b/peft+gc", "1b/generate",
+          "orpheus3b/generate")
 LABEL = "random models — speed and memory only"
 
 
 def perf_gpu(out: str | Path, points: list[str] | None = None, steps: int = 10, batch_sizes=(1, 8, 16),
-             seconds: float = 10.0, device: str = "cuda") -> int:
+             seconds: float = 10.0, device: str = "cuda", engines=("transformers", "fast", "compiled")) -> int:
     """Measure the points not yet in `out/gpu.json`; print and write the table. See the module docstring."""
     import torch
 
@@ -62,7 +65,7 @@ def perf_gpu(out: str | Path, points: list[str] | None = None, steps: int = 10, 
             print(f"{name}: done earlier", file=sys.stderr)
             continue
         spec = {"name": name, "device": device, "steps": WORKSHOP_STEPS if name == "1b/unsloth" else steps,
-                "batch_sizes": list(batch_sizes), "seconds": seconds}
+                "batch_sizes": list(batch_sizes), "seconds": seconds, "engines": list(engines)}
         print(f"{name}: measuring …", file=sys.stderr)
         record["points"][name] = run_point(out, spec)
         write_record(out, record)
@@ -128,12 +131,16 @@ def measure(out: Path, spec: dict) -> dict:
 
 
 def models(out: Path, size: str) -> Path:
-    from finetune.model import build_tiny_csm
+    """The random model of a point: `tiny` or `1b` CSM, or `orpheus3b` (Orpheus-3B's configuration)."""
+    from finetune.families import family
 
     path = out / "models" / size
     if not (path / "ttsbench.json").is_file():
         shutil.rmtree(path, ignore_errors=True)
-        build_tiny_csm(path, size=size)
+        if size == "orpheus3b":
+            family("orpheus").build_tiny(path, size="3b")
+        else:
+            family("csm").build_tiny(path, size=size)
     return path
 
 
@@ -220,9 +227,10 @@ def train_point(out: Path, base: Path, backend: str, checkpointing: bool, spec: 
 
 
 def generate_point(base: Path, spec: dict) -> dict:
-    from .perf import generation_rates
+    from .perf import ENGINES, generation_rates
 
-    rates = generation_rates(str(base), spec["batch_sizes"], spec["seconds"], spec["device"])
+    rates = [r for engine in spec.get("engines", ["fast"])
+             for r in generation_rates(str(base), spec["batch_sizes"], spec["seconds"], spec["device"], **ENGINES[engine])]
     return {"status": "ok", "seconds": spec["seconds"], "batches": rates}
 
 
@@ -243,15 +251,18 @@ def table(record: dict) -> str:
         lines.append(f"| {name} | {backend} | {p['seconds_per_micro_batch']:.3f} | {p['first_step_seconds']} | "
                      f"{peak:.2f} | {p['trainable_parameters'] / 1e6:.1f} M | "
                      f"{p['loss_start']:.3f} → {p['loss_end']:.3f} ({p['steps']}) |")
-    gen = points.get("1b/generate")
-    if gen:
-        lines += ["", "| generation (1b, random) | audio-s | wall s | audio-s per s | real-time factor |",
-                  "|---|---|---|---|---|"]
+    for name in ("1b/generate", "orpheus3b/generate"):
+        gen = points.get(name)
+        if not gen:
+            continue
+        lines += ["", f"| generation ({name.split('/')[0]}, random) | engine | audio-s | wall s | first s | "
+                  "audio-s per s | frames/s (loop) | real-time factor |", "|---|---|---|---|---|---|---|---|"]
         if gen["status"] != "ok":
-            lines.append(f"| {gen['status']}: {gen.get('error', '')} | | | | |")
+            lines.append(f"| {gen['status']}: {gen.get('error', '')} | | | | | | | |")
         for b in gen.get("batches", []):
-            lines.append(f"| batch {b['batch']} | {b['audio_seconds']:.1f} | {b['wall_seconds']:.2f} | "
-                         f"{b['audio_seconds_per_second']:.2f} | {b['wall_seconds'] / b['audio_seconds'] * b['batch']:.3f} |")
+            lines.append(f"| batch {b['batch']} | {b.get('engine', 'fast')} | {b['audio_seconds']:.1f} | "
+                         f"{b['wall_seconds']:.2f} | {b.get('first_seconds', '')} | {b['audio_seconds_per_second']:.2f} | "
+                         f"{b.get('frames_per_second', '')} | {b['wall_seconds'] / b['audio_seconds'] * b['batch']:.3f} |")
     return "\n".join(lines)
 
 

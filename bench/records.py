@@ -170,7 +170,7 @@ class RunRecord(JsonRecord):
     adapter: str | None = None  # absolute path
     adapter_sha: str = ""
     merged: str | None = None  # the merged 16-bit checkpoint of the adapter (merged rows), absolute path
-    engine: str = ""  # generation engine (fast or transformers); samples of two engines never mix in a run
+    engine: str = ""  # generation engine (fast, "fast, compiled" or transformers); samples of two never mix in a run
     reference_clips: list = field(default_factory=list)
     planned: dict = field(default_factory=dict)  # row → samples the run makes (missing ones count as failures)
     gates: list = field(default_factory=list)

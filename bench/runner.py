@@ -448,7 +448,7 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     def key_of(settings: dict) -> str:
         return hashlib.sha256(json.dumps(
             {"config": settings, "prompts": [to_dict(p) for p in suite.prompts.prompts], "dataset": dataset_key,
-             "adapter": _tree_sha(suite.adapter), "merged": _tree_sha(suite.merged), "engine": suite.generation.engine},
+             "adapter": _tree_sha(suite.adapter), "merged": _tree_sha(suite.merged), "engine": suite.generation.engine_id},
             sort_keys=True, default=str).encode()).hexdigest()
 
     key = key_of(made_by)
@@ -462,8 +462,8 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
             changed = [what for what, same in (
                 ("suite settings", others(json.loads(json.dumps(config, default=str))) == others(old.config)),
                 ("dataset", dataset_key == old.dataset_key), ("adapter", _tree_sha(suite.adapter) == old.adapter_sha),
-                (f"generation engine ({old.engine or 'transformers, from before engines'} → {suite.generation.engine})",
-                 old.engine == suite.generation.engine)) if not same] or ["prompts or merged checkpoint"]
+                (f"generation engine ({old.engine or 'transformers, from before engines'} → {suite.generation.engine_id})",
+                 old.engine == suite.generation.engine_id)) if not same] or ["prompts or merged checkpoint"]
             raise RunError(f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
                            "pass a new --out, or delete the folder to start over")
         now = json.loads(json.dumps(config, default=str))
@@ -478,7 +478,7 @@ def _write_run_json(suite: Suite, run_dir: Path, reference, plan: dict[str, int]
     except OSError:
         git = ""
     RunRecord(suite=suite.name, suite_path=str(suite.path), config=json.loads(json.dumps(config, default=str)),
-              config_key=key, engine=suite.generation.engine,
+              config_key=key, engine=suite.generation.engine_id,
               prompts={"name": suite.prompts.name, "version": suite.prompts.version, "n": len(suite.prompts.prompts)},
               dataset=str(suite.dataset) if suite.dataset else None, dataset_key=dataset_key,
               adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None, adapter_sha=_tree_sha(suite.adapter),

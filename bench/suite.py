@@ -54,6 +54,7 @@ class GenerationOptions:
     max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
     batch_size: int = 8
     engine: str = "fast"  # fast: the family's own decode loop; transformers: its generate() (the reference)
+    compile: bool = False  # fast engine: the per-frame work compiled (CUDA graphs on CUDA), once per batch shape
 
     def __post_init__(self):
         for name in ("temperature", "depth_decoder_temperature"):
@@ -67,6 +68,15 @@ class GenerationOptions:
         check_number(self, "max_seconds", 0, 600, low_open=True)
         check_number(self, "batch_size", 1, 4096, integer=True)
         check_choice(self, "engine", ("fast", "transformers"))
+        if not isinstance(self.compile, bool):
+            raise OptionError("compile", f"{self.compile!r}: must be true or false")
+        if self.compile and self.engine != "fast":
+            raise OptionError("compile", "true: compiling is the fast engine's; set engine: fast, or compile: false")
+
+    @property
+    def engine_id(self) -> str:
+        """What made the codes, as a run records it: samples of two engines never mix in one run."""
+        return self.engine + (", compiled" if self.compile else "")
 
     def max_seconds_for(self, text: str) -> float:
         return min(self.max_seconds, self.min_seconds + self.seconds_per_char * len(text))

@@ -69,8 +69,8 @@ def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(
 
 
 def test_fast_engine_ends_each_orpheus_row_at_its_own_cap_with_the_same_tokens(tiny_orpheus):
-    """Same seed, same draws: the fast engine's rows are transformers' rows; its RowCaps criterion marks
-    a row done at its own cap, so the batch need not run every row to the longest one."""
+    """Same seed, same draws: the fast engine's rows are transformers' rows, compiled or not; its RowCaps
+    criterion marks a row done at its own cap, so the batch need not run every row to the longest one."""
     import torch
 
     from finetune.families.orpheus import RowCaps
@@ -82,11 +82,14 @@ def test_fast_engine_ends_each_orpheus_row_at_its_own_cap_with_the_same_tokens(t
     model, processor = load_checkpoint(tiny_orpheus, "cpu")
     requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0)]
     out = {}
-    for engine in ("transformers", "fast"):
+    for engine, compile in (("transformers", False), ("fast", False), ("fast", True)):
         torch.manual_seed(1)
-        out[engine] = fam.generate(model, processor, requests, {**fam.generation, "engine": engine}, "cpu")
-    for a, b in zip(out["transformers"], out["fast"]):
+        out[engine, compile] = fam.generate(model, processor, requests,
+                                            {**fam.generation, "engine": engine, "compile": compile}, "cpu")
+    for a, b, c in zip(out["transformers", False], out["fast", False], out["fast", True]):
         assert a.stopped == b.stopped and np.array_equal(a.audio, b.audio)
+        # compiled: transformers' static cache and compiled forward (Inductor here) draw the same tokens
+        assert c.stopped == b.stopped and len(c.audio) == len(b.audio) and np.allclose(c.audio, b.audio, atol=1e-4)
 
 
 def test_unknown_families_and_other_model_types_are_named(tmp_path):
@@ -171,3 +174,20 @@ def test_tiny_model_command_builds_either_family(tmp_path, capsys):
     assert "wrote a random orpheus model" in capsys.readouterr().out
     assert family_of(str(tmp_path / "o")).name == "orpheus" and (tmp_path / "o" / "snac" / "config.json").is_file()
     assert main(["tiny-model", "--family", "orpheus", "--size", "1b", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_the_3b_config_has_orpheus_3b_size():
+    """`tiny-model --family orpheus --size 3b` (GPU benchmarks) builds Orpheus-3B's shapes: 3,301 M
+    parameters with tied embeddings as published, and the 24 kHz SNAC's 19.8 M."""
+    import torch
+    from snac import SNAC
+    from transformers import LlamaForCausalLM
+
+    from finetune.families.orpheus import SNAC_CONFIGS, VOCAB, orpheus_config
+
+    config = orpheus_config("3b")
+    with torch.device("meta"):  # shapes only
+        model, codec = LlamaForCausalLM(config), SNAC(**SNAC_CONFIGS["3b"])
+    assert abs(sum(p.numel() for p in model.parameters()) - 3_300.9e6) < 1e6
+    assert config.vocab_size == VOCAB and config.num_hidden_layers == 28 and config.num_key_value_heads == 8
+    assert abs(sum(p.numel() for p in codec.parameters()) - 19.84e6) < 0.01e6

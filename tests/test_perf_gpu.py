@@ -41,3 +41,20 @@ def test_perf_gpu_names_unknown_points(tmp_path):
 
     with pytest.raises(UserError, match="--points 2b/peft: unknown"):
         perf_gpu(tmp_path, ["2b/peft"], device="cpu")
+
+
+def test_generate_points_time_each_engine_and_the_table_shows_them(tiny_csm, tiny_orpheus):
+    """What `1b/generate` and `orpheus3b/generate` run, on the tiny models (the GPU builds random ones of
+    CSM-1B's and Orpheus-3B's size): every engine at every batch size, in the record and the table."""
+    from bench.perf_gpu import generate_point, table
+
+    spec = {"batch_sizes": [1, 2], "seconds": 0.5, "device": "cpu", "engines": ["transformers", "fast"]}
+    points = {"1b/generate": generate_point(tiny_csm, spec), "orpheus3b/generate": generate_point(tiny_orpheus, spec)}
+    for point in points.values():
+        assert point["status"] == "ok"
+        assert [(b["engine"], b["batch"]) for b in point["batches"]] == \
+            [("transformers", 1), ("transformers", 2), ("fast", 1), ("fast", 2)]
+        assert all(b["audio_seconds"] > 0 and b["frames_per_second"] > 0 for b in point["batches"])
+    text = table({"points": points, "device": "cpu", "date": "today"})
+    assert "| generation (1b, random) | engine |" in text and "| generation (orpheus3b, random) | engine |" in text
+    assert text.count("| batch 2 | fast |") == 2

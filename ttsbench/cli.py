@@ -280,7 +280,7 @@ def _perf(args) -> int:
         return perf_report(data)
     if args.what == "generate":
         return perf.perf_generate(args.base, perf.batch_sizes(args.batch_sizes or "1,8"), args.seconds or 10.0,
-                                  args.device)
+                                  args.device, perf.engine_names(args.engines or ",".join(perf.ENGINES)))
     if args.what == "gpu":
         from bench.perf_gpu import perf_gpu
 
@@ -288,7 +288,8 @@ def _perf(args) -> int:
             raise UserError("perf gpu: pass --out DIR (where gpu.json, gpu.md and the random models go)")
         return perf_gpu(args.out, args.points.split(",") if args.points else None, args.steps,
                         perf.batch_sizes(args.batch_sizes or "1,8,16"), args.seconds or 10.0,
-                        "cuda" if args.device == "auto" else args.device)
+                        "cuda" if args.device == "auto" else args.device,
+                        perf.engine_names(args.engines or ",".join(perf.ENGINES)))
     return perf.perf_score(data, args.threads)
 
 
@@ -370,9 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--family", choices=families, default="csm")
         p.add_argument("--out", required=True, help="checkpoint folder to write")
         p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--size", choices=["tiny", "1b"], default="tiny",
-                       help="CSM only — 1b: CSM-1B's configuration, random (1.77 B parameters, bf16): GPU speed and "
-                            "memory only")
+        p.add_argument("--size", choices=["tiny", "1b", "3b"], default="tiny",
+                       help="1b (CSM): CSM-1B's configuration, random (1.77 B parameters, bf16); 3b (Orpheus): "
+                            "Orpheus-3B's, with the 24 kHz SNAC's: GPU speed and memory only")
         p.set_defaults(func=_tiny_model)
 
     p = sub.add_parser("finetune", help="LoRA fine-tuning of CSM on a voice dataset (Unsloth on CUDA, else PEFT)",
@@ -476,9 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-sizes", default=None, help="generate, gpu: batch sizes to time (1,8; gpu: 1,8,16)")
     p.add_argument("--out", help="gpu: the folder for gpu.json, gpu.md, the random models and clips (resumable)")
     p.add_argument("--points", help="gpu: a comma list of points (default all: tiny/unsloth, tiny/peft, "
-                   "tiny/peft+gc, 1b/unsloth, 1b/peft, 1b/peft+gc, 1b/generate)")
+                   "tiny/peft+gc, 1b/unsloth, 1b/peft, 1b/peft+gc, 1b/generate, orpheus3b/generate)")
     p.add_argument("--steps", type=int, default=10, help="gpu: optimizer steps per training point (1b/unsloth "
                    "runs the workshop's 60)")
+    p.add_argument("--engines", help="generate, gpu: a comma list of transformers, fast, compiled (default all three)")
     p.add_argument("--device", default="auto", help="generate: auto, cpu or cuda")
     p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
     p.add_argument("--seconds", type=float, help="prepare: how much audio to process (120); generate: the frame "

@@ -96,7 +96,8 @@ class Csm(Family):
         """One group (same model, seeded by the caller): each row to its own cap or stop, decoded in batches.
 
         `generation["engine"]`: `fast` (ours: static caches, no host sync inside a frame, rows stop on
-        their own) or `transformers` (its `generate()`: every row runs to the longest cap).
+        their own; `generation["compile"]` compiles its per-frame work) or `transformers` (its
+        `generate()`: every row runs to the longest cap).
         """
         import torch
 
@@ -109,7 +110,8 @@ class Csm(Family):
         with torch.inference_mode():
             with self.timed("codes", device):
                 if g.get("engine", "fast") == "fast":
-                    codes = fast_generate(model, inputs, caps, sampling, check_every=1 if device == "cpu" else 8)
+                    codes = fast_generate(model, inputs, caps, sampling, check_every=1 if device == "cpu" else 8,
+                                          compile=bool(g.get("compile")))
                 else:
                     codes = model.generate(**inputs, max_new_tokens=max(caps), do_sample=True,
                                            depth_decoder_do_sample=True, **sampling)
@@ -137,7 +139,8 @@ def processors_for(net, sampling: dict, sample: bool):
     return built
 
 
-def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: bool = True, check_every: int = 1):
+def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: bool = True, check_every: int = 1,
+                  compile: bool = False):
     """CSM's decode loop on transformers' modules: codes (B, T, codebooks), T up to the largest cap.
 
     The same computation as `CsmForConditionalGeneration.generate` (left-padded rows, RoPE positions
@@ -146,63 +149,123 @@ def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: 
     depth decoder's steps unrolled with sampling on the device. A row is done at its end frame or its
     cap; the loop looks at that every `check_every` frames (a host sync) and ends when all are done.
     Rows past their end keep generating (their frames are cut by `decode_rows`), as in transformers.
+    `compile`: the per-frame work compiled (see `FastLoop`).
     """
-    import torch
-
-    from .decode import Rotary, Stack, StaticKV, pick, prefill_mask
-
     net = model.get_base_model() if hasattr(model, "get_base_model") else model
-    config = net.config
-    backbone, depth = net.backbone_model, net.depth_decoder
-    run_backbone, run_depth = Stack(backbone), Stack(depth.model)
-    ids, attention = inputs["input_ids"], inputs["attention_mask"]
-    batch, length = ids.shape
-    device = ids.device
-    frames, books = max(caps), config.num_codebooks
-    head_processors, depth_processors = processors_for(net, sampling, sample)
+    ids = inputs["input_ids"]
     embeds = net._merge_input_ids_with_input_values(ids, inputs.get("input_values"),
                                                     inputs.get("input_values_cutoffs"))["inputs_embeds"]
-    kv = StaticKV(backbone.config, batch, length + frames, embeds.dtype, device)
-    depth_kv = StaticKV(depth.config, batch, books, embeds.dtype, device)
-    valid = torch.zeros(batch, length + frames, dtype=torch.bool, device=device)
-    valid[:, :length] = attention.bool()
-    slots = torch.arange(length + frames, device=device)
-    positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
-    rotary = Rotary(backbone, int(positions.max()) + frames + 1, embeds.dtype, device)
-    hidden = run_backbone(embeds, kv, slots[:length], rotary.at(positions), prefill_mask(valid, length))[:, -1]
-    position = positions[:, -1:] + 1
-    depth_slots = torch.arange(books, device=device)
-    depth_rotary = Rotary(depth.model, books, embeds.dtype, device)
-    depth_causal = (depth_slots[:, None] >= depth_slots[None, :])[None, None]
-    project, embed = depth.model.inputs_embeds_projector, depth.model.embed_tokens
-    heads = depth.codebooks_head.weight  # (books - 1, hidden, vocab): codebook i's head is heads[i - 1]
-    # per codebook i ≥ 1: its head, then (but for the last) where its token goes in: slot i + 1, with offset i
-    steps = [(heads[i - 1].T, i * depth.config.vocab_size, depth_slots[i + 1:i + 2],
-              depth_rotary.at(depth_slots[None, i + 1:i + 2]), depth_causal[:, :, i + 1:i + 2]) for i in range(1, books)]
-    first_in = (depth_slots[:2], depth_rotary.at(depth_slots[None, :2]), depth_causal[:, :, :2])
-    codes = torch.zeros(batch, frames, books, dtype=torch.long, device=device)
-    caps_t = torch.tensor(caps, device=device)
-    done = torch.zeros(batch, dtype=torch.bool, device=device)
-    eos = config.codebook_eos_token_id
-    t = 0
-    while True:
-        first = pick(net.lm_head(hidden), head_processors, sample)
-        frame = [first]
-        y = run_depth(project(torch.stack([hidden, embed(first)], dim=1)), depth_kv, *first_in)
-        for k, (head, offset, slot, rotary_at, mask) in enumerate(steps):
-            frame.append(pick(torch.nn.functional.linear(y[:, -1], head), depth_processors, sample))
-            if k < len(steps) - 1:
-                y = run_depth(project(embed(frame[-1] + offset)[:, None]), depth_kv, slot, rotary_at, mask)
-        frame = torch.stack(frame, dim=-1)
-        codes[:, t] = frame
-        t += 1
-        done |= (frame[:, :-1] == eos).all(-1) | (t >= caps_t)
-        if t == frames or (t % check_every == 0 and bool(done.all())):
-            return codes[:, :t]
-        valid[:, length + t - 1] = True
-        hidden = run_backbone(backbone.embed_tokens(frame[:, None]), kv, slots[length + t - 1:length + t],
-                           rotary.at(position), valid[:, None, None, :])[:, -1]
-        position = position + 1
+    loop = FastLoop.get(net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample, compile)
+    return loop.run(embeds, inputs["attention_mask"], caps, check_every)
+
+
+class FastLoop:
+    """CSM's fast engine for one model, batch size, cache length, dtype, device and sampling settings.
+
+    Everything a call needs besides its prompt — both stacks' static caches, the RoPE tables, the
+    masks of the depth decoder's steps, the logits processors — is made once and reused by every call
+    of the same shape (cache lengths are rounded up to `LENGTH_STEP`, so shapes recur). Per frame
+    there are two functions: `frame` (the backbone's head, then the depth decoder's steps unrolled,
+    each sampled on the device) and `advance` (one backbone step). With `compile` they are compiled
+    once per loop (`decode.compiled`): CUDA graphs on CUDA. A model keeps its `MAX_LOOPS` most
+    recently used loops.
+    """
+
+    LENGTH_STEP = 256
+    MAX_LOOPS = 4
+
+    @classmethod
+    def get(cls, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool) -> "FastLoop":
+        length = -(-length // cls.LENGTH_STEP) * cls.LENGTH_STEP
+        key = (batch, length, dtype, str(device), tuple(sorted(sampling.items())), sample, compile)
+        loops = net.__dict__.setdefault("_ttsbench_fast_loops", {})
+        loop = loops.pop(key, None) or cls(net, batch, length, dtype, device, sampling, sample, compile)
+        loops[key] = loop  # the most recent last
+        while len(loops) > cls.MAX_LOOPS:
+            loops.pop(next(iter(loops)))
+        return loop
+
+    def __init__(self, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool):
+        import torch
+
+        from .decode import Rotary, Stack, StaticKV, compiled
+
+        self.net, self.sample, self.device = net, sample, torch.device(device)
+        backbone, depth = net.backbone_model, net.depth_decoder
+        self.backbone, self.depth = Stack(backbone), Stack(depth.model)
+        self.books, self.vocab = net.config.num_codebooks, depth.config.vocab_size
+        self.kv = StaticKV(backbone.config, batch, length, dtype, device)
+        self.depth_kv = StaticKV(depth.config, batch, self.books, dtype, device)
+        self.slots = torch.arange(length, device=device)
+        self.rotary = Rotary(backbone, length, dtype, device)
+        self.depth_slots = torch.arange(self.books, device=device)
+        self.depth_rotary = Rotary(depth.model, self.books, dtype, device)
+        self.depth_causal = (self.depth_slots[:, None] >= self.depth_slots[None, :])[None, None]
+        for t in (self.slots, self.rotary.cos, self.rotary.sin, self.depth_slots, self.depth_rotary.cos,
+                  self.depth_rotary.sin, self.depth_causal):
+            torch._dynamo.mark_static_address(t)
+        self.head_processors, self.depth_processors = processors_for(net, sampling, sample)
+        self.frame = compiled(self._frame, device) if compile else self._frame
+        self.advance = compiled(self._advance, device) if compile else self._advance
+
+    def _depth_step(self, inputs, first: int, last: int):
+        """The depth decoder on positions first…last-1 of its cache; its last hidden state."""
+        at = self.depth_slots[first:last]
+        return self.depth(self.net.depth_decoder.model.inputs_embeds_projector(inputs), self.depth_kv, at,
+                          self.depth_rotary.at(at[None]), self.depth_causal[:, :, first:last])[:, -1]
+
+    def _frame(self, hidden):
+        """One frame's codes (B, codebooks) from the backbone's last hidden state (B, D)."""
+        import torch
+
+        from .decode import pick
+
+        depth = self.net.depth_decoder
+        embed, heads = depth.model.embed_tokens, depth.codebooks_head.weight  # codebook i's head: heads[i - 1]
+        codes = [pick(self.net.lm_head(hidden), self.head_processors, self.sample)]
+        y = self._depth_step(torch.stack([hidden, embed(codes[0])], dim=1), 0, 2)
+        for i in range(1, self.books):
+            codes.append(pick(torch.nn.functional.linear(y, heads[i - 1].T), self.depth_processors, self.sample))
+            if i < self.books - 1:  # its token goes in at slot i + 1, offset by i codebooks
+                y = self._depth_step(embed(codes[-1] + i * self.vocab)[:, None], i + 1, i + 2)
+        return torch.stack(codes, dim=-1)
+
+    def _advance(self, frame, slot, position, mask):
+        """One backbone step on `frame` (B, codebooks) at cache `slot` and RoPE `position` (B, 1)."""
+        return self.backbone(self.net.backbone_model.embed_tokens(frame[:, None]), self.kv, slot,
+                             self.rotary.at(position), mask)[:, -1]
+
+    def run(self, embeds, attention, caps: list[int], check_every: int):
+        import torch
+
+        from .decode import prefill_mask
+
+        batch, length = attention.shape
+        frames, eos = max(caps), self.net.config.codebook_eos_token_id
+        graphs = self.device.type == "cuda" and self.frame is not self._frame
+        self.kv.clear()
+        valid = torch.zeros(batch, len(self.slots), dtype=torch.bool, device=self.device)
+        valid[:, :length] = attention.bool()
+        positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
+        hidden = self.backbone(embeds, self.kv, self.slots[:length], self.rotary.at(positions),
+                               prefill_mask(valid, length))[:, -1].contiguous()  # as `advance` returns it
+        position = positions[:, -1:] + 1
+        codes = torch.zeros(batch, frames, self.books, dtype=torch.long, device=self.device)
+        caps_t = torch.tensor(caps, device=self.device)
+        done = torch.zeros(batch, dtype=torch.bool, device=self.device)
+        t = 0
+        while True:
+            if graphs:  # a new step: the graphs may reuse their outputs' memory (read below before the next)
+                torch.compiler.cudagraph_mark_step_begin()
+            frame = self.frame(hidden)
+            codes[:, t] = frame
+            t += 1
+            done |= (frame[:, :-1] == eos).all(-1) | (t >= caps_t)
+            if t == frames or (t % check_every == 0 and bool(done.all())):
+                return codes[:, :t]
+            valid[:, length + t - 1] = True
+            hidden = self.advance(frame, self.slots[length + t - 1:length + t], position, valid[:, None, None, :])
+            position = position + 1
 
 
 def decode_rows(model, codes, caps: list[int], frames_per_call: int = 4096) -> list[Generated]:

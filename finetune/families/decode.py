@@ -6,6 +6,11 @@ adapter inside them works and switches on and off as it does for `generate()`. S
 very logits processors `generate()` would build from the same settings (temperature, top-k, top-p,
 min-p), so the fast engine draws from the same distributions; a setting that needs more
 (repetition penalty …) is refused with the engine that supports it.
+
+`compiled` wraps a loop's per-step functions in `torch.compile`: on CUDA with CUDA graphs
+(reduce-overhead: one graph per shape, replayed without launching kernels one by one), elsewhere
+Inductor's fused kernels. Random draws stay eager's own (`fallback_random`), so a compiled loop
+draws what the eager one draws, up to the rounding of fused arithmetic.
 """
 
 from __future__ import annotations
@@ -17,11 +22,8 @@ PURE_WARPERS = ("TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper
 
 
 class StaticKV:
-    """Keys and values of every layer of a stack, preallocated; `at` is the slot tensor the next step writes.
-
-    The layers call `update(key, value, layer_idx)` as they would on a transformers cache; it writes in
-    place (no reallocation, no host sync) and hands back the whole buffer, which the mask restricts.
-    """
+    """Keys and values of every layer of a stack, preallocated and reused: `write` fills slots in place
+    (no reallocation, no host sync) and hands back the whole buffer, which the mask restricts."""
 
     def __init__(self, config, batch: int, length: int, dtype, device):
         import torch
@@ -30,12 +32,18 @@ class StaticKV:
         shape = (batch, config.num_key_value_heads, length, head_dim)
         self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
         self.values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
-        self.at = None
+        for buffer in self.keys + self.values:  # captured graphs read and write them where they are
+            torch._dynamo.mark_static_address(buffer)
 
-    def update(self, key, value, layer_idx, *args, **kwargs):
-        self.keys[layer_idx].index_copy_(2, self.at, key)
-        self.values[layer_idx].index_copy_(2, self.at, value)
+    def write(self, layer_idx: int, slots, key, value):
+        self.keys[layer_idx].index_copy_(2, slots, key)
+        self.values[layer_idx].index_copy_(2, slots, value)
         return self.keys[layer_idx], self.values[layer_idx]
+
+    def clear(self) -> None:
+        """Zeros everywhere: a masked slot is multiplied by 0, and a value left by an earlier call could be NaN."""
+        for buffer in self.keys + self.values:
+            buffer.zero_()
 
 
 class Rotary:
@@ -56,37 +64,33 @@ class Stack:
     """A stack of Llama layers (pre-norm attention with RoPE, then a gated MLP) and its final norm, run
     one step at a time on a `StaticKV`.
 
-    Its sub-modules are called as they are, so LoRA layers inside them apply (and switch off with
-    the adapter), and attention is transformers' own SDPA function: the arithmetic of the layers'
-    forward without its per-call overhead (looked-up attributes are kept; this runs per token).
+    Its sub-modules are looked up and called at every step, as they are at that moment, so LoRA
+    layers inside them apply (and switch off with the adapter), and attention is transformers' own
+    SDPA function: the arithmetic of the layers' forward without its per-call overhead.
     """
 
     def __init__(self, stack):
-        self.norm = stack.norm
-        self.layers = [(layer.input_layernorm, layer.self_attn, layer.self_attn.q_proj, layer.self_attn.k_proj,
-                        layer.self_attn.v_proj, layer.self_attn.o_proj, layer.post_attention_layernorm, layer.mlp,
-                        layer.self_attn.head_dim, layer.self_attn.layer_idx, layer.self_attn.scaling)
-                       for layer in stack.layers[: stack.config.num_hidden_layers]]
+        self.stack = stack
 
     def __call__(self, hidden, kv: StaticKV, slots, rotary, mask):
         """`hidden` (B, q, D) written to cache `slots`; `rotary` is `Rotary.at(positions)`; `mask`
         (B|1, 1, q, cache length) is True where a query may attend."""
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-        kv.at = slots
         cos, sin = rotary
-        for norm_in, attn, q_proj, k_proj, v_proj, o_proj, norm_mid, mlp, head_dim, idx, scaling in self.layers:
-            x = norm_in(hidden)
-            shape = (*x.shape[:-1], -1, head_dim)
-            q = q_proj(x).view(shape).transpose(1, 2)
-            k = k_proj(x).view(shape).transpose(1, 2)
-            v = v_proj(x).view(shape).transpose(1, 2)
+        for idx, layer in enumerate(self.stack.layers[: self.stack.config.num_hidden_layers]):
+            attn = layer.self_attn
+            x = layer.input_layernorm(hidden)
+            shape = (*x.shape[:-1], -1, attn.head_dim)
+            q = attn.q_proj(x).view(shape).transpose(1, 2)
+            k = attn.k_proj(x).view(shape).transpose(1, 2)
+            v = attn.v_proj(x).view(shape).transpose(1, 2)
             q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
-            k, v = kv.update(k, v, idx)
-            out, _ = sdpa_attention_forward(attn, q, k, v, mask, dropout=0.0, scaling=scaling)
-            hidden = hidden + o_proj(out.reshape(*x.shape[:-1], -1))
-            hidden = hidden + mlp(norm_mid(hidden))
-        return self.norm(hidden)
+            k, v = kv.write(idx, slots, k, v)
+            out, _ = sdpa_attention_forward(attn, q, k, v, mask, dropout=0.0, scaling=attn.scaling)
+            hidden = hidden + attn.o_proj(out.reshape(*x.shape[:-1], -1))
+            hidden = hidden + layer.mlp(layer.post_attention_layernorm(hidden))
+        return self.stack.norm(hidden)
 
 
 def _rotate_half(x):
@@ -107,6 +111,17 @@ def prefill_mask(valid, length: int):
     query = slots[:length, None]
     return ((valid[:, None, None, :] & (query >= slots[None, :])[None, None])
             | (query == slots[None, :])[None, None])
+
+
+def compiled(fn, device):
+    """`fn` compiled for calls of recurring shapes (see the module doc); recompiled per new shape."""
+    import torch
+
+    # a bench meets several batch sizes, cache lengths, adapter states and models: past PyTorch's default
+    # of 8 compiled versions per function it would fall back to eager without a word
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    return torch.compile(fn, dynamic=False, options={"triton.cudagraphs": str(device).startswith("cuda"),
+                                                     "fallback_random": True})
 
 
 def check_processors(processors, engine_words: str = "generation: {engine: transformers}") -> None:

@@ -168,9 +168,9 @@ class Orpheus(Family):
         return model, OrpheusProcessor(tokenizer, load_snac(name, device), device, codec_source(name))
 
     def build_tiny(self, out, seed: int = 0, size: str = "tiny"):
-        if size != "tiny":
-            raise UserError(f"--size {size!r}: Orpheus has only a tiny random model here (tiny)")
-        return build_tiny_orpheus(out, seed)
+        if size not in ("tiny", "3b"):
+            raise UserError(f"--size {size!r}: Orpheus has a tiny random model and one of Orpheus-3B's size (3b)")
+        return build_tiny_orpheus(out, seed, size)
 
     def row_size(self, row, processor):
         frames = math.ceil(len(row.audio) / FRAME_SAMPLES)
@@ -206,8 +206,10 @@ class Orpheus(Family):
         """One group (same model, seeded by the caller), left-padded; each row stops at end_of_speech or its cap.
 
         Both engines run transformers' `generate()`; `fast` ends the batch once every row has stopped
-        or reached its own cap (not the longest), and on CUDA uses transformers' static cache (which
-        it compiles); on CPU the dynamic cache measured faster (`ttsbench perf generate`).
+        or reached its own cap (not the longest). `generation["compile"]` (fast only) switches to
+        transformers' static cache and its compiled forward (`CompileConfig`: CUDA graphs on CUDA,
+        Inductor elsewhere); without it the dynamic cache, which measured faster uncompiled
+        (`ttsbench perf generate`).
         """
         import torch
         from transformers import StoppingCriteriaList
@@ -222,8 +224,10 @@ class Orpheus(Family):
         extra = {}
         if g.get("engine", "fast") == "fast":
             extra["stopping_criteria"] = StoppingCriteriaList([RowCaps(width, caps, device)])
-            if str(device).startswith("cuda"):
-                extra["cache_implementation"] = "static"
+            if g.get("compile"):
+                extra.update(cache_implementation="static", compile_config=compile_config(device))
+            else:
+                extra["disable_compile"] = True
         with torch.inference_mode(), self.timed("codes", device):
             out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=True,
                                  eos_token_id=END_OF_SPEECH, pad_token_id=PAD, **sampling, **extra)
@@ -247,6 +251,16 @@ class Orpheus(Family):
         if not len(codes[0]):
             return Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
         return Generated(processor.decode(codes), stopped, None, notes)
+
+
+def compile_config(device):
+    """transformers' CompileConfig for compiled decoding on `device` (its default is CUDA graphs, on GPUs only)."""
+    from transformers import CompileConfig
+
+    cuda = str(device).startswith("cuda")
+    config = CompileConfig(mode="reduce-overhead" if cuda else "default")
+    config._compile_all_devices = not cuda  # transformers compiles on GPUs only unless told (its own flag)
+    return config
 
 
 class RowCaps:
@@ -277,19 +291,51 @@ def drop_repeated_frames(tokens: list[int]) -> list[int]:
     return [t for f in kept for t in f]
 
 
-def build_tiny_orpheus(out, seed: int = 0) -> Path:
-    """A tiny random Orpheus: a 2-layer Llama with Orpheus' full vocabulary and ids, a byte tokenizer, a tiny SNAC.
+TINY_LABEL = "tiny random model — pipeline check only"
+SIZED_LABEL = "random model of Orpheus-3B's size — speed and memory only"
+# the 24 kHz SNAC's configuration (hubertsiuzdak/snac_24khz), and the tiny one built with the tiny model
+SNAC_CONFIGS = {
+    "3b": {"sampling_rate": 24000, "encoder_dim": 48, "encoder_rates": [2, 4, 8, 8], "decoder_dim": 1024,
+           "decoder_rates": [8, 8, 4, 2], "attn_window_size": None, "codebook_size": CODEBOOK, "codebook_dim": 8,
+           "vq_strides": [4, 2, 1], "noise": True, "depthwise": True},
+    "tiny": {"sampling_rate": 24000, "encoder_dim": 8, "encoder_rates": [2, 4, 8, 8], "decoder_dim": 32,
+             "decoder_rates": [8, 8, 4, 2], "attn_window_size": None, "codebook_size": CODEBOOK, "codebook_dim": 8,
+             "vq_strides": [4, 2, 1]},
+}
 
+
+def orpheus_config(size: str = "tiny"):
+    """The LlamaConfig of a random Orpheus: tiny (2 layers of 64), or Orpheus-3B's (Llama-3.2-3B's shape
+    with Orpheus' vocabulary: 28 layers of 3,072, 24 heads, 8 key/value heads, 3.3 B parameters)."""
+    from transformers import LlamaConfig
+
+    ids = dict(vocab_size=VOCAB, bos_token_id=BOS, eos_token_id=END_OF_SPEECH, pad_token_id=PAD)
+    if size == "3b":
+        return LlamaConfig(**ids, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
+                           num_attention_heads=24, num_key_value_heads=8, head_dim=128, max_position_embeddings=131072,
+                           rope_theta=500000.0, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                           rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})
+    return LlamaConfig(**ids, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=False)
+
+
+def build_tiny_orpheus(out, seed: int = 0, size: str = "tiny") -> Path:
+    """A random Orpheus: a Llama with Orpheus' full vocabulary and ids, a byte tokenizer, a SNAC codec.
+
+    `size="tiny"`: 2 layers and a tiny SNAC, for tests; `"3b"`: Orpheus-3B's configuration and the
+    24 kHz SNAC's (random, saved in bf16), whose compute is the real model's, for GPU benchmarks.
     Like the tiny CSM's codec, the random weights are shaped so that an untrained model's output
     decodes: each audio block's embedding shares a direction, and the output layer maps the block
     of frame position k to that of k + 1 (and start_of_speech to position 0), so sampled tokens
     fall in the right blocks — random within them. Attention and MLP outputs start small, so this
-    survives until training changes it. Everything it makes is labelled a pipeline check.
+    survives until training changes it. Everything it makes is labelled a pipeline check (tiny) or
+    speed and memory only (3b).
     """
     import torch
     from snac import SNAC
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
     from transformers.utils import logging
 
     logging.set_verbosity_error()
@@ -302,14 +348,16 @@ def build_tiny_orpheus(out, seed: int = 0) -> Path:
     raw.add_special_tokens(["<|pad|>"])
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<|pad|>")
     torch.manual_seed(seed)
-    hidden = 64
-    config = LlamaConfig(vocab_size=VOCAB, hidden_size=hidden, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         bos_token_id=BOS, eos_token_id=END_OF_SPEECH, pad_token_id=PAD, tie_word_embeddings=False)
+    config = orpheus_config(size)
+    hidden = config.hidden_size
     model = LlamaForCausalLM(config)
     with torch.no_grad():
         directions = torch.linalg.qr(torch.randn(hidden, 8))[0].T  # 8 orthonormal directions
-        embed, head = model.model.embed_tokens.weight, model.lm_head.weight
+        embed = model.model.embed_tokens.weight
+        if config.tie_word_embeddings:  # the output layer shares the embeddings: untie it for the shaping
+            model.lm_head.weight = torch.nn.Parameter(embed.detach().clone())
+            model.config.tie_word_embeddings = False
+        head = model.lm_head.weight
         for k in range(7):
             block = slice(AUDIO + k * CODEBOOK, AUDIO + (k + 1) * CODEBOOK)
             embed[block] = 0.5 * directions[k] + 0.05 * torch.randn(CODEBOOK, hidden)
@@ -318,23 +366,18 @@ def build_tiny_orpheus(out, seed: int = 0) -> Path:
         for layer in model.model.layers:
             layer.self_attn.o_proj.weight.mul_(0.01)
             layer.mlp.down_proj.weight.mul_(0.01)
-    model.save_pretrained(out)
+    model.to(torch.bfloat16 if size == "3b" else torch.float32).save_pretrained(out)
     tokenizer.save_pretrained(out)
-    codec = SNAC(sampling_rate=24000, encoder_dim=8, encoder_rates=[2, 4, 8, 8], decoder_dim=32,
-                 decoder_rates=[8, 8, 4, 2], attn_window_size=None, codebook_size=CODEBOOK, codebook_dim=8,
-                 vq_strides=[4, 2, 1])
+    snac_config = SNAC_CONFIGS[size]
+    codec = SNAC(**snac_config)
     with torch.no_grad():
         last = [m for m in codec.decoder.modules() if isinstance(m, torch.nn.Conv1d)][-1]
         last.weight.mul_(0.3)  # random codes decode well inside [-1, 1]
     snac = out / "snac"
     snac.mkdir(exist_ok=True)
-    (snac / "config.json").write_text(json.dumps({
-        "sampling_rate": 24000, "encoder_dim": 8, "encoder_rates": [2, 4, 8, 8], "decoder_dim": 32,
-        "decoder_rates": [8, 8, 4, 2], "attn_window_size": None, "codebook_size": CODEBOOK, "codebook_dim": 8,
-        "vq_strides": [4, 2, 1]}, indent=1))
+    (snac / "config.json").write_text(json.dumps(snac_config, indent=1))
     torch.save(codec.state_dict(), snac / "pytorch_model.bin")
     n = sum(p.numel() for p in model.parameters())
-    (out / MARKER).write_text(json.dumps({"label": "tiny random model — pipeline check only", "parameters": n,
+    (out / MARKER).write_text(json.dumps({"label": SIZED_LABEL if size == "3b" else TINY_LABEL, "parameters": n,
                                           "seed": seed, "family": "orpheus"}, indent=1) + "\n")
     return out
-
