@@ -150,6 +150,24 @@ class Asr:
         """Several clips (no word timings); backends that can batch override this. Same segments as one by one."""
         return [self.transcribe(a, word_timestamps=False) for a in audios]
 
+    def _first_windows_batched(self, audios: list[np.ndarray], batch_size: int) -> list[list[Segment]]:
+        """`transcribe_many` for a backend whose own `transcribe` can have its first window's decoding
+        answered from a batch: `_first_window(audio)` records (what that window decodes, the decoding
+        settings) or None, `_decode_batch(windows, settings)` decodes many windows of one setting, and
+        `_with_first(audio, result)` transcribes with the first window answered."""
+        recorded = [self._first_window(a) for a in audios]
+        results: dict[int, object] = {}
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(recorded):
+            if r is not None:
+                groups.setdefault(repr(r[1]), []).append(i)  # the same settings: one batch
+        for members in groups.values():
+            for start in range(0, len(members), batch_size):
+                chunk = members[start:start + batch_size]
+                results.update(zip(chunk, self._decode_batch([recorded[i][0] for i in chunk], recorded[chunk[0]][1])))
+        return [self._with_first(a, results[i]) if i in results else self.transcribe(a, word_timestamps=False)
+                for i, a in enumerate(audios)]
+
     @property
     def settings(self) -> dict:
         return {"model_id": self.options.model_id, **asdict(self.options)}
@@ -276,22 +294,12 @@ class FasterWhisperAsr(Asr):
         """
         if batch_size <= 1 or self.options.vad:
             return super().transcribe_many(audios, batch_size)
-        recorded = [self._first_window(a) for a in audios]
-        results: dict[int, object] = {}
-        groups: dict[str, list[int]] = {}
-        for i, r in enumerate(recorded):
-            if r is not None:
-                groups.setdefault(repr(r[2]), []).append(i)  # same generate() arguments: one batch
-        for members in groups.values():
-            for start in range(0, len(members), batch_size):
-                chunk = members[start:start + batch_size]
-                features = np.concatenate([recorded[i][0] for i in chunk])
-                kwargs = recorded[chunk[0]][2]
-                encoded = _real_encode(self.model, features)
-                out = self.model.model.generate(encoded, [recorded[i][1] for i in chunk], **kwargs)
-                results.update(zip(chunk, out))
-        return [self._with_first(a, results[i]) if i in results
-                else self._segments(self.model.transcribe(a, **self._kwargs(False))[0]) for i, a in enumerate(audios)]
+        return self._first_windows_batched(audios, batch_size)
+
+    def _decode_batch(self, windows, kwargs):
+        """One CTranslate2 encoder pass and beam search over many first windows ((features, prompt) each)."""
+        encoded = _real_encode(self.model, np.concatenate([features for features, _ in windows]))
+        return self.model.model.generate(encoded, [prompt for _, prompt in windows], **kwargs)
 
     def _kwargs(self, word_timestamps):
         o = self.options
@@ -303,7 +311,7 @@ class FasterWhisperAsr(Asr):
         return [Segment(round(s.start, 3), round(s.end, 3), s.text, ()) for s in segments]
 
     def _first_window(self, audio):
-        """(features, prompt, generate() arguments) of the clip's first window; None if it has none."""
+        """((features, prompt), generate() arguments) of the clip's first window; None if it has none."""
         seen = {}
 
         class Stop(Exception):
@@ -321,7 +329,7 @@ class FasterWhisperAsr(Asr):
             try:
                 list(self.model.transcribe(audio, **self._kwargs(False))[0])
             except Stop:
-                return seen["features"], seen["prompt"], seen["kwargs"]
+                return (seen["features"], seen["prompt"]), seen["kwargs"]
         return None  # nothing to decode (no window): transcribe decides alone
 
     def _with_first(self, audio, result):
@@ -402,16 +410,104 @@ class OpenAIWhisperAsr(Asr):
                                  "to use the embedded model") from None
 
     def transcribe(self, audio, word_timestamps=True, progress=None):
+        out = self._segments(self._transcribe(audio, word_timestamps))
+        if progress:
+            progress(len(audio) / ASR_SAMPLE_RATE)
+        return out
+
+    def _transcribe(self, audio, word_timestamps):
         o = self.options
-        result = self.model.transcribe(
+        return self.model.transcribe(
             audio.astype(np.float32), language=o.language, temperature=0.0, beam_size=o.beam_size,
             condition_on_previous_text=False, word_timestamps=word_timestamps,
             fp16=self.device == "cuda", verbose=None)
+
+    def transcribe_many(self, audios, batch_size=8):
+        """Many clips, the first 30 s window of each decoded in batches, everything else as `transcribe`.
+
+        openai-whisper's own `transcribe` runs for every clip (log-Mel, padding, timestamps, segments,
+        later windows); only its first call of `model.decode` — a window of log-Mel frames and the
+        options `transcribe` built — is answered from one batched `decode` of many clips' first
+        windows with the same options (recorded clip by clip in a first pass that stops before
+        decoding). `decode` takes batches by design; on a GPU that is the point. What batching can
+        still change: the encoder and the beam search run as one batch, with other matrix shapes (and
+        on a GPU other fp16 kernels) than one clip, so a near-tie could break the other way; the
+        scorer id records the batch size.
+        """
+        if batch_size <= 1:
+            return super().transcribe_many(audios, batch_size)
+        return self._first_windows_batched(audios, batch_size)
+
+    def _decode_batch(self, windows, options):
+        import torch
+
+        return _whisper_decode(self.model, torch.stack(windows), options)
+
+    def _first_window(self, audio):
+        """(log-Mel window, DecodingOptions) of the clip's first `decode`; None if it has none."""
+        seen = []
+
+        class Stop(Exception):
+            pass
+
+        def decode(segment, options):
+            seen.append((segment, options))
+            raise Stop
+
+        self.model.decode = decode  # the instance's, over the class's, for this call only
+        try:
+            self._transcribe(audio, False)
+        except Stop:
+            return seen[0]
+        finally:
+            del self.model.decode
+        return None
+
+    def _with_first(self, audio, result):
+        """`transcribe` with its first `decode` answered by `result`."""
+        from whisper.decoding import decode as real
+
+        answered = []
+
+        def decode(segment, options):
+            if not answered:
+                answered.append(True)
+                return result
+            return real(self.model, segment, options)
+
+        self.model.decode = decode
+        try:
+            return self._segments(self._transcribe(audio, False))
+        finally:
+            del self.model.decode
+
+    @staticmethod
+    def _segments(result) -> list[Segment]:
         out = []
         for s in result["segments"]:
             words = tuple(Word(round(w["start"], 3), round(w["end"], 3), w["word"], round(w["probability"], 4))
                           for w in s.get("words", ()))
             out.append(Segment(round(s["start"], 3), round(s["end"], 3), s["text"], words))
-        if progress:
-            progress(len(audio) / ASR_SAMPLE_RATE)
         return out
+
+
+def _whisper_decode(model, mel, options):
+    """openai-whisper's `decode` of a batch of windows, its batched beam search mended.
+
+    Its release no longer repeats the audio features per beam (nor slices them back consistently),
+    so a batch of more than one window fails under beam search (openai/whisper#2197, #2389): here
+    each window's features are repeated per beam, as its tokens are, and the language is read once
+    per window.
+    """
+    import torch
+    from whisper.decoding import DecodingTask
+
+    class Beams(DecodingTask):
+        def _get_audio_features(self, mel):
+            return super()._get_audio_features(mel).repeat_interleave(self.n_group, dim=0)
+
+        def _detect_language(self, audio_features, tokens):
+            return super()._detect_language(audio_features[:: self.n_group], tokens)
+
+    with torch.no_grad():
+        return Beams(model, options).run(mel)

@@ -1,8 +1,8 @@
 """Intelligibility: Whisper transcribes each sample; word and character error rates against the prompt.
 
-Samples are transcribed `batch_size` at a time (default 8; faster-whisper batches each clip's
-first 30 s window, the same transcripts as one by one on the tests' real speech; the batch size is
-part of the scorer id all the same, see `FasterWhisperAsr.transcribe_many`).
+Samples are transcribed `batch_size` at a time (default 8; both Whisper backends batch each clip's
+first 30 s window — faster-whisper on CPU, openai-whisper on a GPU — the same transcripts as one by
+one in the tests; the batch size is part of the scorer id all the same, see `transcribe_many`).
 Both sides go through the same normaliser: Whisper's `EnglishTextNormalizer` (default), or
 `seedtts`, the seed-tts-eval convention (punctuation but apostrophes removed, lower case), for
 comparing with published numbers. Per sample it keeps the evidence: transcript, normalised
