@@ -3,7 +3,9 @@
 - `mos` / `smos`: per row, the mean naturalness / similarity opinion (1–5) with a 95 % bootstrap
   interval that resamples raters and prompts (both are samples of what we want to generalise to);
 - `preferences`: per pair of rows and question (`similar`: more like the reference voice,
-  `natural`), how often the first row was preferred ("no preference" counts half), same interval;
+  `natural`), how often the first row was preferred ("no preference" counts half), same interval,
+  widened where it is narrower to Wilson's score interval for that many answers (five answers all
+  alike bootstrap to [100 %, 100 %]; Wilson says [57 %, 100 %]);
 - `ranking`: a Bradley–Terry strength per row and question (ties as half a win each way);
 - `agreement`: Krippendorff's alpha between raters (nominal for A/B answers, interval for 1–5);
 - `metric_agreement`: for each automatic metric with a direction, how often its better sample is
@@ -91,21 +93,18 @@ def preferences(ratings: list[Rating], order: list[str], rng) -> list[dict]:
                 continue
             values = np.array([_outcome(r, question, a) for r in mine])
             rate, low, high = _bootstrap([r.rater for r in mine], [r.keys[0][1] for r in mine], values, rng)
+            w_low, w_high = wilson(rate, len(mine))
+            low, high = min(w_low, low if low is not None else 1.0), max(w_high, high if high is not None else 0.0)
             out.append({"a": a, "b": b, "question": question, "rate": rate, "ci_low": low, "ci_high": high,
                         "n": len(mine), "ties": int(np.sum(values == 0.5))})
     return out
 
 
-def preference(found: list[dict], a: str, b: str, question: str) -> dict | None:
-    """How often `a` was preferred over `b` (from `preferences`), turned around if stored as b over a."""
-    for p in found:
-        if p["question"] == question and (p["a"], p["b"]) == (a, b):
-            return p
-        if p["question"] == question and (p["a"], p["b"]) == (b, a):
-            flip = lambda x: None if x is None else 1 - x  # noqa: E731
-            return {**p, "a": a, "b": b, "rate": 1 - p["rate"], "ci_low": flip(p["ci_high"]),
-                    "ci_high": flip(p["ci_low"])}
-    return None
+def wilson(rate: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson's 95 % score interval for a proportion `rate` of `n` answers."""
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def bradley_terry(ratings: list[Rating], question: str, order: list[str], iterations: int = 500) -> list[dict]:

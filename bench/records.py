@@ -243,11 +243,28 @@ class RunSummary(JsonRecord):
     def metric(self, name: str) -> Metric:
         return self.metrics.get(name) or Metric(name, better="")
 
+    def preference(self, a: str, b: str, question: str) -> dict | None:
+        """How often the listeners preferred row `a` over `b` (see `preference_of`); None before any answer."""
+        return preference_of((self.listeners or {}).get("preferences", []), a, b, question)
+
     def headline(self) -> tuple[list[str], list[tuple[str, list]]]:
         """(columns, [(row, [Summary or None per column])]): the numbers every table of a run shows."""
         cols = [m for m, d in self.metrics.items() if d.headline and any(self.summary(v, m) for v in self.rows)]
         return cols, [(v, [s if s is not None and s.mean is not None else None
                            for s in (self.summary(v, m) for m in cols)]) for v in self.rows]
+
+
+def preference_of(preferences: list[dict], a: str, b: str, question: str) -> dict | None:
+    """The listening test's preference rate of `a` over `b` on `question` (`bench.listeners.preferences`
+    items: a, b, question, rate, ci_low, ci_high, n, ties), turned around if stored as b over a."""
+    for p in preferences:
+        if p["question"] == question and (p["a"], p["b"]) == (a, b):
+            return p
+        if p["question"] == question and (p["a"], p["b"]) == (b, a):
+            flip = lambda x: None if x is None else 1 - x  # noqa: E731
+            return {**p, "a": a, "b": b, "rate": 1 - p["rate"], "ci_low": flip(p["ci_high"]),
+                    "ci_high": flip(p["ci_low"])}
+    return None
 
 
 @dataclass(frozen=True)

@@ -206,8 +206,8 @@ def _listeners(summary: RunSummary) -> dict | None:
     prefs = []
     for p in found.get("preferences", []):
         a, b = (p["a"], p["b"]) if (p["a"], p["b"]) in LEAD or (p["b"], p["a"]) not in LEAD else (p["b"], p["a"])
-        rate, low, high = (p["rate"], p["ci_low"], p["ci_high"]) if a == p["a"] else \
-            (1 - p["rate"], None if p["ci_high"] is None else 1 - p["ci_high"], None if p["ci_low"] is None else 1 - p["ci_low"])
+        shown = summary.preference(a, b, p["question"])
+        rate, low, high = shown["rate"], shown["ci_low"], shown["ci_high"]
         ci = f" [{low:.0%}, {high:.0%}]" if low is not None else ""
         prefs.append({"lead": (a, b) in LEAD, "decided": low is not None and (low > 0.5 or high < 0.5),
                       "text": f"{a} was preferred over {b} {QUESTIONS[p['question']]} in {rate:.0%}{ci} of "

@@ -149,12 +149,7 @@ def _human(gate: Gate, summary: RunSummary, op, want: str, store: RunStore) -> O
     if gate.metric.startswith("prefer"):
         question = "natural" if gate.metric == "prefer_natural" else "similar"
         name = f"human.{gate.metric}({gate.minus_row}, {gate.minus_metric})"
-        a, b = gate.minus_row, gate.minus_metric
-        item = next((p for p in found.get("preferences", []) if p["question"] == question
-                     and {p["a"], p["b"]} == {a, b}), None)
-        if item is not None and item["a"] != a:
-            flip = lambda x: None if x is None else 1 - x  # noqa: E731
-            item = {**item, "rate": 1 - item["rate"], "ci_low": flip(item["ci_high"]), "ci_high": flip(item["ci_low"])}
+        item = summary.preference(gate.minus_row, gate.minus_metric, question)
     else:
         name = f"human.{gate.metric}.{gate.minus_row}"
         item = next((r for r in found.get(gate.metric, []) if r["row"] == gate.minus_row), None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.listeners import analyse, bradley_terry, krippendorff, preference, rater_checks
-from bench.records import Metric, Rating, Score
+from bench.listeners import analyse, bradley_terry, krippendorff, rater_checks
+from bench.records import Metric, Rating, Score, preference_of as preference
 
 
 def ab(rater, a, b, similar, natural="same", prompt="p1", check="", trial=0):
@@ -20,6 +20,17 @@ def test_preference_rates_count_ties_as_half_and_turn_around():
     assert p["rate"] == pytest.approx((1 + 0 + 0.5) / 3) and p["n"] == 3 and p["ties"] == 1
     q = preference(out["preferences"], "y", "x", "similar")
     assert q["rate"] == pytest.approx(1 - p["rate"]) and q["ci_low"] == pytest.approx(1 - p["ci_high"])
+
+
+def test_few_answers_all_alike_keep_an_honest_interval():
+    """Five answers for x out of five: the bootstrap alone would say [100 %, 100 %]; Wilson's interval
+    for 5 of 5 is [56.6 %, 100 %]. With many mixed answers the bootstrap's (wider) interval stands."""
+    out = analyse([ab("r1", "x", "y", "a", prompt=f"p{k}") for k in range(5)], [], {}, ["x", "y"])
+    p = preference(out["preferences"], "x", "y", "similar")
+    assert p["rate"] == 1 and p["ci_high"] == 1 and p["ci_low"] == pytest.approx(0.5655, abs=1e-3)
+    ratings = [ab(f"r{k % 3}", "x", "y", "a" if k % 4 else "b", prompt=f"p{k % 7}", trial=k) for k in range(60)]
+    many = preference(analyse(ratings, [], {}, ["x", "y"])["preferences"], "x", "y", "similar")
+    assert many["ci_low"] < 0.75 < many["ci_high"] and many["ci_high"] - many["ci_low"] < 0.5
 
 
 @pytest.mark.parametrize("wins,expected", [
