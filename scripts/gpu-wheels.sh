@@ -24,8 +24,9 @@ download unsloth==2026.10.9 unsloth_zoo==2026.10.9 bitsandbytes==0.50.2 trl==1.1
   cut_cross_entropy==25.1.1 diffusers==0.42.1 tyro==1.0.17 docstring_parser==0.18.0 shtab==1.13.0 \
   typeguard==4.6.1 hf_transfer==0.1.9 msgspec==0.22.0 json5==0.17.3 nest_asyncio==1.6.0 structlog==26.1.0 \
   pydantic==2.14.4 pydantic_core==2.50.5 annotated_types==0.8.0 typing_inspection==0.4.5 importlib_metadata
-# ttsbench's fine-tune and generation path (datasets < 5 beside Unsloth; soundfile decodes the clips)
+# ttsbench's fine-tune and generation path (datasets < 5 beside Unsloth; soundfile decodes the clips;
+# snac is Orpheus' codec, for perf gpu's orpheus3b/generate point)
 download datasets==4.8.5 dill==0.4.1 multiprocess==0.70.19 fsspec==2026.2.0 soundfile==0.14.0 soxr==1.1.0 \
-  cffi pycparser
+  cffi pycparser snac==1.2.1
 ls "$out" | wc -l | xargs echo "wheels in $out:"
 du -sh "$out"
