@@ -194,3 +194,19 @@ def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_of
             assert torch.equal(off, run(tuned, True, False))
         assert torch.equal(run(tuned, True, True), on) and torch.equal(on, run(tuned, True, False))
         assert not torch.equal(on, off), "the adapter should change what is drawn"
+
+
+def test_a_machine_that_cannot_compile_gets_one_line_with_the_fix(tiny_csm, monkeypatch):
+    from dataprep.errors import UserError
+
+    def broken(fn, **kwargs):
+        def call(*args):
+            raise torch._dynamo.exc.BackendCompilerFailed(fn, RuntimeError("InvalidCxxCompiler: No working C++ "
+                                                                           "compiler found"), None)
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    model, processor = _load(tiny_csm)
+    with pytest.raises(UserError, match=r"generation.compile: torch.compile failed on cpu \(.*InvalidCxxCompiler.*\); "
+                                        r"set compile: false, or install a C\+\+ compiler"):
+        fast_generate(model, _inputs(processor, [Request("hi", 0, 1)]), [2], {}, compile=True)

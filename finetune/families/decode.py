@@ -114,14 +114,28 @@ def prefill_mask(valid, length: int):
 
 
 def compiled(fn, device):
-    """`fn` compiled for calls of recurring shapes (see the module doc); recompiled per new shape."""
+    """`fn` compiled for calls of recurring shapes (see the module doc); recompiled per new shape.
+
+    A machine where compiling fails (no C++ compiler for Inductor on a CPU, say) gets one line
+    naming the setting and the fix at the first call, not PyTorch's traceback."""
     import torch
 
     # a bench meets several batch sizes, cache lengths, adapter states and models: past PyTorch's default
     # of 8 compiled versions per function it would fall back to eager without a word
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    return torch.compile(fn, dynamic=False, options={"triton.cudagraphs": str(device).startswith("cuda"),
+    fast = torch.compile(fn, dynamic=False, options={"triton.cudagraphs": str(device).startswith("cuda"),
                                                      "fallback_random": True})
+
+    def call(*args):
+        try:
+            return fast(*args)
+        except torch._dynamo.exc.BackendCompilerFailed as e:
+            why = " ".join(str(e).split("Set TORCHDYNAMO_VERBOSE")[0].split())[:200]
+            raise UserError(f"generation.compile: torch.compile failed on {device} ({why}); set compile: false"
+                            + ("" if str(device).startswith("cuda") else
+                               ", or install a C++ compiler for it (apt-get install g++)")) from None
+
+    return call
 
 
 def check_processors(processors, engine_words: str = "generation: {engine: transformers}") -> None:
