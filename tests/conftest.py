@@ -20,6 +20,15 @@ def realspeech() -> Path:
     return REALSPEECH
 
 
+@pytest.fixture
+def cxx():
+    """torch.compile on a CPU (Inductor) writes C++ and needs a compiler to build it (build-essential)."""
+    import shutil
+
+    if not (shutil.which("g++") or shutil.which("c++")):
+        pytest.skip("no C++ compiler: torch.compile on a CPU (Inductor) needs one (apt-get install g++)")
+
+
 @pytest.fixture(scope="session")
 def target_voice(tmp_path_factory) -> Path:
     """One minute of the hibari voice, with its text in target.wav.txt."""

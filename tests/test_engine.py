@@ -160,7 +160,7 @@ def test_fast_engine_refuses_settings_it_cannot_apply(tiny_csm):
         fast_generate(model, _inputs(processor, [Request("hi", 0, 1)]), [2], {"repetition_penalty": 1.3})
 
 
-def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_off(tiny_csm):
+def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_off(tiny_csm, cxx):
     """`compile: true` (Inductor on a CPU; CUDA graphs on CUDA are the same functions captured): greedy
     codes equal transformers', sampled codes equal the eager loop's draw for draw (random draws stay
     eager's), and a LoRA adapter switched off and on again is honoured by the compiled graphs."""
