@@ -155,7 +155,8 @@ def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: 
     ids = inputs["input_ids"]
     embeds = net._merge_input_ids_with_input_values(ids, inputs.get("input_values"),
                                                     inputs.get("input_values_cutoffs"))["inputs_embeds"]
-    loop = FastLoop.get(net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample, compile)
+    loop = FastLoop.get(net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample,
+                        compile)
     return loop.run(embeds, inputs["attention_mask"], caps, check_every)
 
 
@@ -175,7 +176,8 @@ class FastLoop:
     MAX_LOOPS = 4
 
     @classmethod
-    def get(cls, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool) -> "FastLoop":
+    def get(cls, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool,
+            compile: bool) -> "FastLoop":
         length = -(-length // cls.LENGTH_STEP) * cls.LENGTH_STEP
         key = (batch, length, dtype, str(device), tuple(sorted(sampling.items())), sample, compile)
         loops = net.__dict__.setdefault("_ttsbench_fast_loops", {})
@@ -200,19 +202,31 @@ class FastLoop:
         self.rotary = Rotary(backbone, length, dtype, device)
         self.depth_slots = torch.arange(self.books, device=device)
         self.depth_rotary = Rotary(depth.model, self.books, dtype, device)
-        self.depth_causal = (self.depth_slots[:, None] >= self.depth_slots[None, :])[None, None]
+        causal = (self.depth_slots[:, None] >= self.depth_slots[None, :])[None, None]
         for t in (self.slots, self.rotary.cos, self.rotary.sin, self.depth_slots, self.depth_rotary.cos,
-                  self.depth_rotary.sin, self.depth_causal):
+                  self.depth_rotary.sin, causal):
             torch._dynamo.mark_static_address(t)
+        # per depth-decoder step: (cache slots, RoPE, mask) of positions first…last-1 — 0…1 (the hidden
+        # state and codebook 0), then i + 1 for codebook i
+        spans = [(0, 2)] + [(i, i + 1) for i in range(2, self.books)]
+        self.depth_steps = {a: (self.depth_slots[a:b], self.depth_rotary.at(self.depth_slots[None, a:b]),
+                                causal[:, :, a:b]) for a, b in spans}
         self.head_processors, self.depth_processors = processors_for(net, sampling, sample)
         self.frame = compiled(self._frame, device) if compile else self._frame
         self.advance = compiled(self._advance, device) if compile else self._advance
 
-    def _depth_step(self, inputs, first: int, last: int):
-        """The depth decoder on positions first…last-1 of its cache; its last hidden state."""
-        at = self.depth_slots[first:last]
-        return self.depth(self.net.depth_decoder.model.inputs_embeds_projector(inputs), self.depth_kv, at,
-                          self.depth_rotary.at(at[None]), self.depth_causal[:, :, first:last])[:, -1]
+    def refresh(self) -> None:
+        """The modules as they are now (an adapter may have been added or merged since the last call)."""
+        net, depth = self.net, self.net.depth_decoder
+        self.backbone.refresh()
+        self.depth.refresh()
+        self.lm_head, self.embed_frame = net.lm_head, net.backbone_model.embed_tokens
+        self.project, self.embed = depth.model.inputs_embeds_projector, depth.model.embed_tokens
+        self.heads = depth.codebooks_head
+
+    def _depth_step(self, inputs, first: int):
+        """The depth decoder on its positions from `first` (see `depth_steps`); its last hidden state."""
+        return self.depth(self.project(inputs), self.depth_kv, *self.depth_steps[first])[:, -1]
 
     def _frame(self, hidden):
         """One frame's codes (B, codebooks) from the backbone's last hidden state (B, D)."""
@@ -220,20 +234,18 @@ class FastLoop:
 
         from .decode import pick
 
-        depth = self.net.depth_decoder
-        embed, heads = depth.model.embed_tokens, depth.codebooks_head.weight  # codebook i's head: heads[i - 1]
-        codes = [pick(self.net.lm_head(hidden), self.head_processors, self.sample)]
-        y = self._depth_step(torch.stack([hidden, embed(codes[0])], dim=1), 0, 2)
+        embed, heads = self.embed, self.heads.weight  # codebook i's head: heads[i - 1]
+        codes = [pick(self.lm_head(hidden), self.head_processors, self.sample)]
+        y = self._depth_step(torch.stack([hidden, embed(codes[0])], dim=1), 0)
         for i in range(1, self.books):
             codes.append(pick(torch.nn.functional.linear(y, heads[i - 1].T), self.depth_processors, self.sample))
             if i < self.books - 1:  # its token goes in at slot i + 1, offset by i codebooks
-                y = self._depth_step(embed(codes[-1] + i * self.vocab)[:, None], i + 1, i + 2)
+                y = self._depth_step(embed(codes[-1] + i * self.vocab)[:, None], i + 1)
         return torch.stack(codes, dim=-1)
 
     def _advance(self, frame, slot, position, mask):
         """One backbone step on `frame` (B, codebooks) at cache `slot` and RoPE `position` (B, 1)."""
-        return self.backbone(self.net.backbone_model.embed_tokens(frame[:, None]), self.kv, slot,
-                             self.rotary.at(position), mask)[:, -1]
+        return self.backbone(self.embed_frame(frame[:, None]), self.kv, slot, self.rotary.at(position), mask)[:, -1]
 
     def run(self, embeds, attention, caps: list[int], check_every: int):
         import torch
@@ -243,12 +255,14 @@ class FastLoop:
         batch, length = attention.shape
         frames, eos = max(caps), self.net.config.codebook_eos_token_id
         graphs = self.device.type == "cuda" and self.frame is not self._frame
+        self.refresh()
         self.kv.clear()
         valid = torch.zeros(batch, len(self.slots), dtype=torch.bool, device=self.device)
         valid[:, :length] = attention.bool()
         positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
         hidden = self.backbone(embeds, self.kv, self.slots[:length], self.rotary.at(positions),
-                               prefill_mask(valid, length))[:, -1].contiguous()  # as `advance` returns it
+                               prefill_mask(valid, length))[:, -1]
+        hidden = hidden.clone(memory_format=torch.contiguous_format)  # the strides `advance` gives: one compiled graph
         position = positions[:, -1:] + 1
         codes = torch.zeros(batch, frames, self.books, dtype=torch.long, device=self.device)
         caps_t = torch.tensor(caps, device=self.device)

@@ -64,13 +64,22 @@ class Stack:
     """A stack of Llama layers (pre-norm attention with RoPE, then a gated MLP) and its final norm, run
     one step at a time on a `StaticKV`.
 
-    Its sub-modules are looked up and called at every step, as they are at that moment, so LoRA
-    layers inside them apply (and switch off with the adapter), and attention is transformers' own
-    SDPA function: the arithmetic of the layers' forward without its per-call overhead.
+    Its sub-modules are called as they are, so LoRA layers inside them apply (and switch off with
+    the adapter), and attention is transformers' own SDPA function: the arithmetic of the layers'
+    forward without its per-call overhead. The modules are looked up once per generation
+    (`refresh`), not per token: an adapter added or merged between two generations is seen.
     """
 
     def __init__(self, stack):
         self.stack = stack
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.norm = self.stack.norm
+        self.layers = [(layer.input_layernorm, layer.self_attn, layer.self_attn.q_proj, layer.self_attn.k_proj,
+                        layer.self_attn.v_proj, layer.self_attn.o_proj, layer.post_attention_layernorm, layer.mlp,
+                        layer.self_attn.head_dim, idx, layer.self_attn.scaling)
+                       for idx, layer in enumerate(self.stack.layers[: self.stack.config.num_hidden_layers])]
 
     def __call__(self, hidden, kv: StaticKV, slots, rotary, mask):
         """`hidden` (B, q, D) written to cache `slots`; `rotary` is `Rotary.at(positions)`; `mask`
@@ -78,19 +87,18 @@ class Stack:
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
         cos, sin = rotary
-        for idx, layer in enumerate(self.stack.layers[: self.stack.config.num_hidden_layers]):
-            attn = layer.self_attn
-            x = layer.input_layernorm(hidden)
-            shape = (*x.shape[:-1], -1, attn.head_dim)
-            q = attn.q_proj(x).view(shape).transpose(1, 2)
-            k = attn.k_proj(x).view(shape).transpose(1, 2)
-            v = attn.v_proj(x).view(shape).transpose(1, 2)
+        for norm_in, attn, q_proj, k_proj, v_proj, o_proj, norm_mid, mlp, head_dim, idx, scaling in self.layers:
+            x = norm_in(hidden)
+            shape = (*x.shape[:-1], -1, head_dim)
+            q = q_proj(x).view(shape).transpose(1, 2)
+            k = k_proj(x).view(shape).transpose(1, 2)
+            v = v_proj(x).view(shape).transpose(1, 2)
             q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
             k, v = kv.write(idx, slots, k, v)
-            out, _ = sdpa_attention_forward(attn, q, k, v, mask, dropout=0.0, scaling=attn.scaling)
-            hidden = hidden + attn.o_proj(out.reshape(*x.shape[:-1], -1))
-            hidden = hidden + layer.mlp(layer.post_attention_layernorm(hidden))
-        return self.stack.norm(hidden)
+            out, _ = sdpa_attention_forward(attn, q, k, v, mask, dropout=0.0, scaling=scaling)
+            hidden = hidden + o_proj(out.reshape(*x.shape[:-1], -1))
+            hidden = hidden + mlp(norm_mid(hidden))
+        return self.norm(hidden)
 
 
 def _rotate_half(x):
