@@ -205,3 +205,24 @@ def test_the_3b_config_has_orpheus_3b_size():
     assert abs(sum(p.numel() for p in model.parameters()) - 3_300.9e6) < 1e6
     assert config.vocab_size == VOCAB and config.num_hidden_layers == 28 and config.num_key_value_heads == 8
     assert abs(sum(p.numel() for p in codec.parameters()) - 19.84e6) < 0.01e6
+
+
+def test_snac_decodes_rows_of_equal_length_in_one_call(tiny_orpheus, monkeypatch):
+    """Rows of one length share a codec call and give what each gives alone (SNAC's in-decoder noise,
+    drawn per call, set aside for the comparison); a row of another length gets its own call."""
+    import snac.layers
+
+    from finetune.model import load_checkpoint
+
+    monkeypatch.setattr(snac.layers.NoiseBlock, "forward", lambda self, x: x)
+    _, processor = load_checkpoint(tiny_orpheus, "cpu")
+    rng = np.random.default_rng(0)
+    rows = [[rng.integers(0, CODEBOOK, n * k) for k in (1, 2, 4)] for n in (5, 5, 3, 5)]
+    single = [processor.decode(r) for r in rows]
+    calls = []
+    real = processor.codec.decode
+    monkeypatch.setattr(processor.codec, "decode", lambda codes: calls.append(codes[0].shape) or real(codes))
+    batched = processor.decode_many(rows)
+    assert sorted(tuple(c) for c in calls) == [(1, 3), (3, 5)]
+    for b, one, n in zip(batched, single, (5, 5, 3, 5)):
+        assert len(b) == len(one) == n * FRAME_SAMPLES and np.allclose(b, one, atol=1e-5)

@@ -92,11 +92,29 @@ class OrpheusProcessor:
         return frame_tokens([c[0].cpu().numpy() for c in codes])
 
     def decode(self, codes: list[np.ndarray]) -> np.ndarray:
+        return self.decode_many([codes])[0]
+
+    def decode_many(self, rows: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """Several rows' SNAC codes → audio; rows of the same length in one codec call.
+
+        SNAC's convolutions look both ways, so a row padded to a longer one would change its last
+        samples: only rows of equal length share a call (a random model's, which all run to their
+        cap, always do). The 24 kHz SNAC adds noise inside its decoder, drawn per call, so a row's
+        audio varies with the draws however it is decoded; a batch draws them in another order.
+        """
         import torch
 
-        with torch.inference_mode():
-            audio = self.codec.decode([torch.from_numpy(c)[None].to(self.device) for c in codes])
-        return audio[0, 0].float().cpu().numpy().astype(np.float32)
+        out: list[np.ndarray | None] = [None] * len(rows)
+        by_length: dict[int, list[int]] = {}
+        for i, codes in enumerate(rows):
+            by_length.setdefault(len(codes[0]), []).append(i)
+        for members in by_length.values():
+            with torch.inference_mode():
+                audio = self.codec.decode([torch.from_numpy(np.stack([rows[i][book] for i in members])).to(self.device)
+                                           for book in range(3)])
+            for k, i in enumerate(members):
+                out[i] = audio[k, 0].float().cpu().numpy().astype(np.float32)
+        return out
 
     def save_pretrained(self, path) -> None:
         """The tokenizer; and the codec too when it came bundled (a tiny model's), so the copy loads alone."""
@@ -232,7 +250,7 @@ class Orpheus(Family):
             out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=True,
                                  eos_token_id=END_OF_SPEECH, pad_token_id=PAD, **sampling, **extra)
         with self.timed("decode", device):
-            return [self._decode(processor, row[width:].tolist(), cap) for row, cap in zip(out, caps)]
+            return self._decode(processor, [row[width:].tolist() for row in out], caps)
 
     def prompt(self, processor, r) -> list[int]:
         """Reference turns (cloning: text and speech), then the prompt, ending where speech starts."""
@@ -243,14 +261,18 @@ class Orpheus(Family):
         return ids + [START_OF_HUMAN] + processor.text_ids(r.text, r.speaker) + [END_OF_HUMAN, START_OF_AI,
                                                                                   START_OF_SPEECH]
 
-    def _decode(self, processor, tokens: list[int], cap: int) -> Generated:
-        end = tokens.index(END_OF_SPEECH) if END_OF_SPEECH in tokens else len(tokens)
-        stopped = end < cap
-        codes, dropped = token_codes(tokens[:min(end, cap)])
-        notes = (f"{dropped} frames dropped: a code outside its block",) if dropped else ()
-        if not len(codes[0]):
-            return Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
-        return Generated(processor.decode(codes), stopped, None, notes)
+    def _decode(self, processor, rows: list[list[int]], caps: list[int]) -> list[Generated]:
+        """Each row's tokens cut at end_of_speech or its cap, then SNAC on the rows with a frame to decode."""
+        found = []
+        for tokens, cap in zip(rows, caps):
+            end = tokens.index(END_OF_SPEECH) if END_OF_SPEECH in tokens else len(tokens)
+            codes, dropped = token_codes(tokens[:min(end, cap)])
+            found.append((codes, end < cap, (f"{dropped} frames dropped: a code outside its block",) if dropped else ()))
+        decodable = [k for k, (codes, _, _) in enumerate(found) if len(codes[0])]
+        audio = dict(zip(decodable, processor.decode_many([found[k][0] for k in decodable])))
+        return [Generated(audio[k], stopped, None, notes) if k in audio else
+                Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
+                for k, (_, stopped, notes) in enumerate(found)]
 
 
 def compile_config(device):
