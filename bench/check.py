@@ -31,7 +31,7 @@ class CheckError(UserError, ValueError):
 class Finding:
     """One line of the check."""
 
-    topic: str  # device, backend, media, model, scorer, dataset, work
+    topic: str  # device, backend, media, model, scorer, dataset, engine, work
     name: str
     ok: bool
     detail: str
@@ -101,6 +101,8 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     for name, settings in suite.scorers.items():
         ok, detail, fix = scorer_class(name).availability(settings or {})
         out.append(Finding("scorer", name, ok, detail, fix))
+    if suite.generation.compile:
+        out.append(compile_finding())
     if "impostor" in suite.anchors and (suite.impostor or {}).get("voice", "espeak") == "espeak":
         ok = shutil.which("espeak-ng") is not None
         out.append(Finding("media", "espeak-ng", ok, "speaks the impostor row" if ok else "not installed",
@@ -108,6 +110,19 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     if work:
         out.append(work_finding(suite))
     return out
+
+
+def compile_finding() -> Finding:
+    """`generation: {compile: true}`: on CUDA, CUDA graphs; on a CPU, Inductor builds C++ and needs a compiler."""
+    import torch
+
+    if torch.cuda.is_available():
+        return Finding("engine", "compile", True, "torch.compile with CUDA graphs (the first batch of each shape compiles)")
+    found = next((c for c in ("g++", "c++", "clang++") if shutil.which(c)), None)
+    return Finding("engine", "compile", found is not None,
+                   f"torch.compile on the CPU builds its kernels with {found}" if found else
+                   "torch.compile on the CPU needs a C++ compiler, and none is on PATH",
+                   "" if found else "apt-get install g++, or set generation: {compile: false}")
 
 
 def work_finding(suite) -> Finding:
@@ -142,7 +157,7 @@ def work_finding(suite) -> Finding:
 def require(findings: list[Finding]) -> None:
     """Raise CheckError naming the first missing model, dataset or tool (before any work)."""
     for f in findings:
-        if not f.ok and f.topic in ("model", "scorer", "dataset", "media"):
+        if not f.ok and f.topic in ("model", "scorer", "dataset", "media", "engine"):
             raise CheckError(f"{f.topic} {f.name}: {f.detail}; {f.fix}" if f.fix else f"{f.topic} {f.name}: {f.detail}")
 
 

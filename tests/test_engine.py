@@ -210,3 +210,18 @@ def test_a_machine_that_cannot_compile_gets_one_line_with_the_fix(tiny_csm, monk
     with pytest.raises(UserError, match=r"generation.compile: torch.compile failed on cpu \(.*InvalidCxxCompiler.*\); "
                                         r"set compile: false, or install a C\+\+ compiler"):
         fast_generate(model, _inputs(processor, [Request("hi", 0, 1)]), [2], {}, compile=True)
+
+
+def test_check_says_whether_compiling_can_work_here(monkeypatch):
+    """`ttsbench check` (and bench, before any work) names a missing C++ compiler for compile: true on a CPU."""
+    import shutil
+
+    from bench.check import CheckError, compile_finding, require
+
+    found = compile_finding()
+    assert found.ok == any(shutil.which(c) for c in ("g++", "c++", "clang++")) or torch.cuda.is_available()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    if not torch.cuda.is_available():
+        with pytest.raises(CheckError, match=r"engine compile: .*needs a C\+\+ compiler.*apt-get install g\+\+, or set "
+                                             r"generation: \{compile: false\}"):
+            require([compile_finding()])
