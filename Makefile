@@ -36,7 +36,7 @@ system-deps:
 	fi
 
 test: install
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=15
 
 # The whole chain offline on 2 CPU cores (see README): voices → dataset → tiny CSM → fine-tune →
 # bench (4 variants + anchors) → report → gates. A second run reuses everything (well under a minute).

@@ -115,14 +115,28 @@ def wavlm(cache: Path, repo: str = "microsoft/wavlm-base-plus-sv") -> Path:
 
 
 def whisper_checkpoint(path: Path) -> Path:
-    """A random English-only Whisper, saved as openai-whisper saves its own `.pt` files."""
+    """A random English-only Whisper, saved as openai-whisper saves its own `.pt` files.
+
+    openai-whisper leaves its text decoder's positional embedding uninitialised (`torch.empty`): a
+    random model built by it alone holds whatever memory was there, so its transcripts differ from
+    process to process. Here every weight is set from the seed, and the audio is made to matter
+    (larger convolutions, sharper and stronger cross-attention) so that different clips give
+    different transcripts — a mix-up between clips shows. A text context of 64 tokens caps its noise
+    transcripts at 32 tokens a window (the real models have 448)."""
     import torch
     from whisper.model import ModelDimensions, Whisper
 
     torch.manual_seed(0)
     dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=1,
-                           n_vocab=51864, n_text_ctx=448, n_text_state=64, n_text_head=2, n_text_layer=1)
+                           n_vocab=51864, n_text_ctx=64, n_text_state=64, n_text_head=2, n_text_layer=1)
     model = Whisper(dims)
+    with torch.no_grad():
+        model.decoder.positional_embedding.normal_(0, 0.02)
+        for conv in (model.encoder.conv1, model.encoder.conv2):
+            conv.weight *= 10
+        for block in model.decoder.blocks:
+            block.cross_attn.query.weight *= 10
+            block.cross_attn.out.weight *= 3
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"dims": dims.__dict__, "model_state_dict": model.state_dict()}, path)
     path.with_name(path.name + ".ttsbench.json").write_text(json.dumps({"label": "random Whisper — pipeline check only"}))
