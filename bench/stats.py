@@ -21,11 +21,13 @@ RESAMPLES = 2000
 
 
 def by_prompt(scores: list[Score], variant: str, metric: str) -> dict[str, list[Score]]:
+    """Scores per prompt, prompts in sorted order and each prompt's by seed: the statistics (the
+    bootstrap's draws included) never depend on the order in which scores were written."""
     out: dict[str, list[Score]] = defaultdict(list)
     for s in scores:
         if s.variant == variant and s.metric == metric:
             out[s.prompt_id].append(s)
-    return out
+    return {p: sorted(out[p], key=lambda s: s.seed) for p in sorted(out)}
 
 
 def _interval(data: tuple[np.ndarray, ...], statistic, seed: int = 0) -> tuple[float | None, float | None]:

@@ -217,10 +217,11 @@ def test_cli_errors_are_one_line(tmp_path, target_voice):
 
 def test_cli_corrections_fire_and_unused_rules_warn(tmp_path, target_voice):
     text = target_voice.with_name(target_voice.name + ".txt").read_text()
-    name = next(w for w in ["Alice", "Rahul", "Sofia", "Tom", "Mei", "Oliver", "Amara", "Lucas", "Hannah", "Daniel",
-                            "Priya", "Jonas"] if w in text)
+    names = [w for w in ["Alice", "Rahul", "Sofia", "Tom", "Mei", "Oliver", "Amara", "Lucas", "Hannah", "Daniel",
+                         "Priya", "Jonas"] if w in text]
+    assert len(names) >= 3  # Whisper may mishear one or two of them (Rahul → Rahel); not all
     rules = tmp_path / "c.yaml"
-    rules.write_text(f"{name}: Zorblax\nnever heard this: x\n")
+    rules.write_text("".join(f"{name}: Zorblax\n" for name in names) + "never heard this: x\n")
     proc = run_cli("prepare", str(target_voice), "--out", str(tmp_path / "v"), "--corrections", str(rules), "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert "never fired" in proc.stderr and "'never heard this'" in proc.stderr

@@ -38,6 +38,34 @@ def test_clean_speech_never_runs_away_and_a_noise_tail_always_does(lj):
                for row in tailed)
 
 
+def test_babble_that_whisper_turns_into_words_runs_away_by_its_trailing_words(lj):
+    """3 s of another utterance appended: Whisper writes it down, so there is no silent tail to find,
+    but the words after the prompt's last word give it away; the clean clips add none."""
+    audios, texts = lj
+    clean = _runaway(audios, texts)
+    assert [row[4].value for row in clean] == [0.0] * 5
+    babbled = _runaway([np.concatenate([a, audios[(i + 1) % 5][:16000 * 3]]) for i, a in enumerate(audios)], texts)
+    assert all(row[4].value > 3 and row[0].value == 1.0 for row in babbled), [row[0].detail for row in babbled]
+    assert all(any("after the prompt's last word" in r for r in row[0].detail["reasons"]) for row in babbled)
+
+
+@pytest.mark.parametrize("reference,hypothesis,trailing", [
+    ("the pot of gold", "the pot of gold", 0),
+    ("the pot of gold", "the the pot of gold", 0),  # inserted inside, not after
+    ("the pot of gold", "the pot of gold we are speaking about that", 5),
+    ("the pot of gold", "the pot of", 0),  # a cut: nothing after
+    ("the pot of gold", "the pot of cold and round", 2),  # the last word misheard, then words after
+    ("the pot of gold", "the pot of cold", 0),
+    ("the pot of gold", "", 0),
+    ("the pot of gold", "a b c d e f", 2),  # nothing matched: the words over the prompt's
+    ("", "three words here", 3),
+])
+def test_trailing_words_are_the_insertions_after_the_prompts_last_word(reference, hypothesis, trailing):
+    from bench.scorers.runaway import _trailing_words
+
+    assert _trailing_words(reference, hypothesis) == trailing
+
+
 def test_without_a_transcript_it_fails_with_the_reason():
     values = load_scorer("runaway", {}, None).score([Item(np.zeros(16000, np.float32), 16000, "hi")])[0]
     assert all(v.value is None and "no wer transcript" in v.detail["error"] for v in values)
