@@ -1,3 +1,3 @@
-"""`pytest suites/`: every gate of every suite file here is a test (see suites/pytest_gates.py)."""
+"""`pytest suites/`: every gate of every suite file here is a test (see ttsbench/gates/plugin.py)."""
 
-from suites.pytest_gates import pytest_addoption, pytest_collect_file  # noqa: F401
+from ttsbench.gates.plugin import pytest_addoption, pytest_collect_file  # noqa: F401

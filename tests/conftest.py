@@ -32,7 +32,7 @@ def cxx():
 @pytest.fixture(scope="session")
 def target_voice(tmp_path_factory) -> Path:
     """One minute of the hibari voice, with its text in target.wav.txt."""
-    from dataprep.synthvoice import synth_voice
+    from ttsbench.dataprep.synthvoice import synth_voice
 
     return synth_voice(tmp_path_factory.mktemp("voices") / "target.wav", minutes=1.0, voice="hibari", seed=3)
 
@@ -40,9 +40,9 @@ def target_voice(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def voice_dataset(target_voice, tmp_path_factory) -> Path:
     """A prepared dataset of the target voice: short clips, so there are train, eval (2+) and reference rows."""
-    from dataprep.chunking import ChunkOptions
-    from dataprep.prepare import PrepareOptions, prepare
-    from dataprep.splits import SplitOptions
+    from ttsbench.dataprep.chunking import ChunkOptions
+    from ttsbench.dataprep.prepare import PrepareOptions, prepare
+    from ttsbench.dataprep.splits import SplitOptions
 
     out = tmp_path_factory.mktemp("voice") / "voice"
     prepare([str(target_voice)], PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=8),
@@ -53,7 +53,7 @@ def voice_dataset(target_voice, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_orpheus(tmp_path_factory) -> Path:
     """A tiny random Orpheus (Llama + SNAC) saved like a real checkpoint."""
-    from finetune.families.orpheus import build_tiny_orpheus
+    from ttsbench.models.families.orpheus import build_tiny_orpheus
 
     return build_tiny_orpheus(tmp_path_factory.mktemp("tiny") / "orpheus", seed=0)
 
@@ -61,7 +61,7 @@ def tiny_orpheus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_csm(tmp_path_factory) -> Path:
     """A tiny random CSM saved like a real checkpoint (with its processor)."""
-    from finetune.model import build_tiny_csm
+    from ttsbench.models.model import build_tiny_csm
 
     return build_tiny_csm(tmp_path_factory.mktemp("tiny") / "csm", seed=0)
 
@@ -71,8 +71,8 @@ def tiny_run(tiny_csm, voice_dataset, tmp_path_factory) -> Path:
     """A finished run of all four variants and both anchors on the tiny CSM, fine-tuned first."""
     import yaml
 
-    from bench.runner import run_suite
-    from bench.suite import load_suite
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import load_suite
 
     folder = tmp_path_factory.mktemp("tinyrun")
     suite = folder / "tiny.yaml"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dataprep.audio import AudioError, load_audio
+from ttsbench.dataprep.audio import AudioError, load_audio
 from media import bad_inputs, tone, video_file
 
 EXPECTED = {

@@ -15,8 +15,8 @@ def work_started(*_, **__):
 @pytest.fixture(autouse=True)
 def no_work(monkeypatch):
     """Any model or transcription work fails the test: errors must come first."""
-    for target in ("dataprep.prepare.load_asr", "dataprep.prepare.AudioStream", "finetune.train.load_model",
-                   "bench.runner.load_synth", "dataprep.synthvoice.synthesize"):
+    for target in ("ttsbench.dataprep.prepare.load_asr", "ttsbench.dataprep.prepare.AudioStream", "ttsbench.models.train.load_model",
+                   "ttsbench.benchmark.runner.load_synth", "ttsbench.dataprep.synthvoice.synthesize"):
         monkeypatch.setattr(target, work_started)
 
 

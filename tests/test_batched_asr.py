@@ -3,8 +3,8 @@ VCTK), noise that Whisper fills with words, silence, and a clip longer than one 
 
 import numpy as np
 
-from dataprep.asr import AsrOptions, load_asr
-from dataprep.audio import AUDIO_SUFFIXES, load_audio
+from ttsbench.dataprep.asr import AsrOptions, load_asr
+from ttsbench.dataprep.audio import AUDIO_SUFFIXES, load_audio
 
 
 def _clips(root, n):
@@ -31,9 +31,9 @@ def test_batched_transcripts_equal_one_at_a_time(realspeech):
 def test_wer_batch_size_is_checked_and_part_of_the_scorer_id():
     import pytest
 
-    from bench.scorers import scorer_id
-    from bench.scorers.wer import WerScorer
-    from dataprep.errors import UserError
+    from ttsbench.benchmark.scorers import scorer_id
+    from ttsbench.benchmark.scorers.wer import WerScorer
+    from ttsbench.core.errors import UserError
 
     assert WerScorer.resolve({})["batch_size"] == 8
     assert scorer_id("wer", WerScorer.resolve({"batch_size": 1})) != scorer_id("wer", WerScorer.resolve({}))

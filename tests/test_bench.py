@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.runner import RunError, run_suite
-from bench.store import RunStore
-from bench.suite import SuiteError, load_suite
+from ttsbench.benchmark.runner import RunError, run_suite
+from ttsbench.benchmark.store import RunStore
+from ttsbench.benchmark.suite import SuiteError, load_suite
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def test_run_scores_every_variant_and_the_anchors(finished_run):
     suite, result = finished_run
     s = result.summary.to_dict()
     assert set(s["samples"]) == {"base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"}
-    assert all(s["samples"][v]["n"] == 6 and s["samples"][v]["failed"] == 0 for v in suite.variants)
+    assert all(s["samples"][v.name]["n"] == 6 and s["samples"][v.name]["failed"] == 0 for v in suite.variants)
     assert s["label"].startswith("fake synthesizer")
     # The scorers are valid on the anchors: real target speech is understood and similar to the
     # reference; the impostor voice is clearly less similar.
@@ -73,16 +73,17 @@ def test_run_directory_layout(finished_run):
     assert len(list((d / "audio" / "base").glob("*.wav"))) == 6
     table = pd.read_csv(d / "summary.csv")
     assert {"variant", "metric", "mean", "ci_low", "ci_high", "n", "n_failed"} <= set(table.columns)
-    scores = RunStore(d).scores()
-    wer = next(x for x in scores if x["metric"] == "wer" and x["variant"] == "base")
-    assert {"transcript", "ref_norm", "hyp_norm", "model", "substitutions", "deletions", "insertions"} <= set(wer["detail"])
-    assert wer["scorer"].startswith("wer:") and wer["audio_sha"]
+    records = RunStore(d).score_records()
+    record = next(r for r in records if r.scorer.startswith("wer:") and r.variant == "base")
+    wer = next(s for s in record.values if s.metric == "wer")
+    assert {"transcript", "ref_norm", "hyp_norm", "model", "substitutions", "deletions", "insertions"} <= set(wer.detail)
+    assert record.audio_sha and record.complete and {s.metric for s in record.values} == {"wer", "cer"}
 
 
 def test_finished_run_does_no_model_work(finished_run, monkeypatch):
     suite, first = finished_run
-    monkeypatch.setattr("bench.runner.load_synth", lambda *a: pytest.fail("loaded a synthesizer"))
-    monkeypatch.setattr("bench.scorers.load_scorer", lambda *a: pytest.fail("loaded a scorer"))
+    monkeypatch.setattr("ttsbench.benchmark.runner.load_synth", lambda *a: pytest.fail("loaded a synthesizer"))
+    monkeypatch.setattr("ttsbench.benchmark.scorers.load_scorer", lambda *a: pytest.fail("loaded a scorer"))
     again = run_suite(suite, first.run_dir, progress=False)
     assert (again.generated, again.scored) == (0, 0)
     assert again.summary == first.summary
@@ -107,7 +108,7 @@ def test_killed_run_resumes_to_the_same_summary(finished_run, tmp_path):
     assert summary["summaries"] == first.summary.to_dict()["summaries"]
     keys = [(d["variant"], d["prompt_id"], d["seed"]) for d in map(json.loads, (out / "samples.jsonl").read_text().splitlines())]
     assert len(keys) == len(set(keys))
-    score_keys = [(d["variant"], d["prompt_id"], d["seed"], d["metric"])
+    score_keys = [(d["variant"], d["prompt_id"], d["seed"], d["scorer"])  # one record per (sample, scorer)
                   for d in map(json.loads, (out / "scores.jsonl").read_text().splitlines())]
     assert len(score_keys) == len(set(score_keys))
 
@@ -132,11 +133,11 @@ def test_silent_and_too_short_audio_are_scored_as_failures_of_the_metric(voice_d
     suite = load_suite(write_suite(tmp_path, voice_dataset, model=model, variants=["base"], anchors=[], seeds=1,
                                    prompts=["This one is silent.", "A tiny one.", "A normal sentence to say."]))
     run_suite(suite, tmp_path / "out", progress=False)
-    scores = {(d["prompt_id"], d["metric"]): d for d in RunStore(tmp_path / "out").scores()}
-    assert scores[("p01", "wer")]["value"] == 1.0  # nothing recognised: every word deleted
-    assert scores[("p01", "speaker_sim")]["value"] is None and "too little speech" in scores[("p01", "speaker_sim")]["detail"]["error"]
-    assert scores[("p02", "speaker_sim")]["value"] is None
-    assert scores[("p03", "speaker_sim")]["value"] is not None
+    scores = {(s.prompt_id, s.metric): s for s in RunStore(tmp_path / "out").current_scores()}
+    assert scores[("p01", "wer")].value == 1.0  # nothing recognised: every word deleted
+    assert scores[("p01", "speaker_sim")].value is None and "too little speech" in scores[("p01", "speaker_sim")].detail["error"]
+    assert scores[("p02", "speaker_sim")].value is None
+    assert scores[("p03", "speaker_sim")].value is not None
 
 
 @pytest.mark.parametrize("override, message", [
@@ -167,7 +168,7 @@ def test_include_and_override(voice_dataset, tmp_path):
 
 
 def test_default_prompt_set_ships():
-    from bench.suite import load_prompts
+    from ttsbench.benchmark.suite import load_prompts
 
     prompts = load_prompts("default", Path("x.yaml"))
     assert 18 <= len(prompts.prompts) <= 24 and prompts.version
@@ -196,8 +197,9 @@ def test_changed_suite_does_not_resume_into_an_old_run(finished_run, voice_datas
 def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(finished_run, tmp_path):
     import shutil
 
-    from bench.records import SampleCounts
-    from suites.gates import check, parse_gate
+    from ttsbench.benchmark.records import SampleCounts
+    from ttsbench.benchmark.results import current_summary
+    from ttsbench.gates.gates import check, parse_gate
 
     suite, first = finished_run
     run = tmp_path / "half"
@@ -205,16 +207,16 @@ def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(fini
     lines = (run / "samples.jsonl").read_text().splitlines()
     (run / "samples.jsonl").write_text("".join(l + "\n" for l in lines if json.loads(l)["variant"] != "cloned"))
     (run / "summary.json").unlink()  # as a run killed before the summary: recomputed from the store
-    summary = RunStore(run).summary()
+    assert RunStore(run).summary() is None
+    summary = current_summary(RunStore(run))
     assert summary.samples["cloned"] == SampleCounts(n=0, failed=0, missing=6, regenerated=0)
     assert summary.samples["base"].missing == 0
     sim = summary.summary("cloned", "speaker_sim")
     assert sim.n == 0 and sim.n_failed == 6
-    rows = summary.rows
     for text in ("*.failed <= 0", "cloned.failed_rate <= 0"):
-        outcome = check(parse_gate(text, rows, list(suite.scorers), "s.yaml"), run, rows)
+        outcome = check(parse_gate(text, suite), run, suite)
         assert not outcome.passed and "missing" in outcome.message, outcome.message
-    assert check(parse_gate("base.failed <= 0", rows, list(suite.scorers), "s.yaml"), run, rows).passed
+    assert check(parse_gate("base.failed <= 0", suite), run, suite).passed
 
 
 def test_repeated_seeds_are_refused(voice_dataset, tmp_path):
@@ -234,7 +236,7 @@ def test_merged_checkpoints_are_rows_of_their_own(voice_dataset, tmp_path):
     assert summary.samples["merged"].n == 6 and summary.samples["merged_cloned"].n == 6
     c = summary.comparison("merged", "finetuned", ("speaker_sim",))
     assert c is not None and c.n_pairs == 3
-    from reports.html import sentence
+    from ttsbench.reports.html import sentence
 
     assert sentence(c, summary.metric("speaker_sim")).startswith("merged vs finetuned: merging ")
     assert RunStore(tmp_path / "out").run().merged == str(merged.resolve())

@@ -23,10 +23,10 @@ def test_bench_on_a_local_ray_makes_what_a_local_run_makes(tiny_csm, voice_datas
     pytest.importorskip("ray")
     import ray
 
-    from bench.runner import run_suite
-    from bench.store import RunStore
-    from dataprep.audio import read_wav_bytes
-    from bench.suite import load_suite
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.store import RunStore
+    from ttsbench.dataprep.audio import read_wav_bytes
+    from ttsbench.benchmark.suite import load_suite
 
     suite = load_suite(_suite(tmp_path, tiny_csm, voice_dataset))
     local = run_suite(suite, tmp_path / "local", progress=False)
@@ -53,8 +53,8 @@ def test_bench_on_a_local_ray_makes_what_a_local_run_makes(tiny_csm, voice_datas
 
 
 def test_unknown_executor_is_one_line(tiny_csm, voice_dataset, tmp_path):
-    from bench.runner import RunError, run_suite
-    from bench.suite import load_suite
+    from ttsbench.benchmark.runner import RunError, run_suite
+    from ttsbench.benchmark.suite import load_suite
 
     with pytest.raises(RunError, match="executor 'dask'"):
         run_suite(load_suite(_suite(tmp_path, tiny_csm, voice_dataset)), tmp_path / "x", executor="dask")

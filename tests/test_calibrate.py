@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bench.calibrate import equal_error_rate
+from ttsbench.calibration.calibrate import equal_error_rate
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataprep.chunking import ChunkOptions, plan_clips, sentence_ends, tidy_words, words_text
-from dataprep.records import Word
+from ttsbench.dataprep.chunking import ChunkOptions, plan_clips, sentence_ends, tidy_words, words_text
+from ttsbench.dataprep.records import Word
 
 SENTENCE = "The cat sat on the mat. Dr. Smith arrived at 10 o'clock! Did you see him? Yes".split()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataprep.corrections import Corrector, CorrectionsError, Rule, load_corrections
+from ttsbench.dataprep.corrections import Corrector, CorrectionsError, Rule, load_corrections
 
 
 @pytest.mark.parametrize("rule, text, expected", [

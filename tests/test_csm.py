@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from bench.synth import Context, Request, load_synth
-from finetune.data import DatasetError, load_splits, subset
-from finetune.model import TINY_LABEL, CheckpointError, check_checkpoint
-from finetune.train import FinetuneOptions, finetune
+from ttsbench.benchmark.plan import ModelSpec
+from ttsbench.benchmark.synth import Context, Request, load_synth
+from ttsbench.dataprep.dataset import DatasetError, load_splits, subset
+from ttsbench.models.model import TINY_LABEL, CheckpointError, check_checkpoint
+from ttsbench.models.train import FinetuneOptions, finetune
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +44,7 @@ def test_tiny_checkpoint_loads_through_the_user_code_path(tiny_csm):
 
 
 def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
-    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    synth = load_synth(ModelSpec("csm", str(tiny_csm)))
     reference = (0.1 * np.random.default_rng(1).standard_normal(36000)).astype(np.float32)
     cloned = Request("Say this now.", 0, 3.0, speaker=0, context=(Context(reference, "Reference words.", 0),))
     plain = Request("Say this now.", 0, 3.0, speaker=0)
@@ -59,7 +60,7 @@ def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
 
 
 def test_generation_is_reproducible_and_capped(tiny_csm):
-    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    synth = load_synth(ModelSpec("csm", str(tiny_csm)))
     requests = [Request("One two three.", 5, 2.0), Request("A longer sentence to say.", 5, 4.0),
                 Request("One two three.", 6, 2.0)]
     first = synth.generate(requests)
@@ -111,9 +112,9 @@ def test_finetune_again_is_up_to_date(tuned, voice_dataset, tiny_csm):
 
 def test_adapter_save_and_load_give_identical_output(tuned, tiny_csm):
     request = [Request("Tuned voice test.", 3, 2.0, adapter=True)]
-    a = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(request)[0]
-    b = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(request)[0]
-    base = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tuned.out).generate(
+    a = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(request)[0]
+    b = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(request)[0]
+    base = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(
         [Request("Tuned voice test.", 3, 2.0, adapter=False)])[0]
     np.testing.assert_array_equal(a.audio, b.audio)
     assert len(a.audio) != len(base.audio) or not np.allclose(a.audio, base.audio)  # the adapter changes output
@@ -123,8 +124,8 @@ def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from finetune.model import load_csm
-    from finetune.train import lora_targets
+    from ttsbench.models.model import load_csm
+    from ttsbench.models.train import lora_targets
 
     model, _ = load_csm(tiny_csm)
     model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=lora_targets(model, FinetuneOptions())))
@@ -133,8 +134,8 @@ def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
         if "lora_B" in name:
             p.data.normal_(0, 0.5)
     model.save_pretrained(tmp_path / "adapter")
-    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, tmp_path / "adapter")
-    synth_in_memory = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)})
+    synth = load_synth(ModelSpec("csm", str(tiny_csm)), tmp_path / "adapter")
+    synth_in_memory = load_synth(ModelSpec("csm", str(tiny_csm)))
     synth_in_memory.net, synth_in_memory.tuned = model.eval(), model
     request = [Request("Same words.", 4, 2.0, adapter=True)]
     np.testing.assert_allclose(synth.generate(request)[0].audio, synth_in_memory.generate(request)[0].audio,
@@ -162,7 +163,7 @@ def test_bad_datasets_and_bases_get_clear_errors(tmp_path, tiny_csm):
         load_splits(tmp_path / "names")
     (tmp_path / "llama").mkdir()
     (tmp_path / "llama" / "config.json").write_text('{"model_type": "llama"}')
-    with pytest.raises(CheckpointError, match="model_type 'llama', not 'csm'"):
+    with pytest.raises(CheckpointError, match="model_type 'llama', which no model family claims"):
         check_checkpoint(tmp_path / "llama")
     with pytest.raises(CheckpointError, match="no such folder"):
         check_checkpoint(tmp_path / "missing" / "deeper")
@@ -181,8 +182,8 @@ def test_finetune_cli_reports_a_bad_base_in_one_line(tmp_path, voice_dataset, ca
 def test_a_suite_benches_all_four_variants_after_its_fine_tune(tiny_csm, voice_dataset, tmp_path):
     import yaml
 
-    from bench.runner import run_suite
-    from bench.suite import load_suite
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import load_suite
 
     suite_file = tmp_path / "tiny.yaml"
     suite_file.write_text(yaml.safe_dump({
@@ -204,7 +205,7 @@ def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
     import torch
     from transformers import CsmForConditionalGeneration
 
-    from finetune.model import csm_config
+    from ttsbench.models.model import csm_config
 
     ids = {"<|begin_of_text|>": 256, "<|end_of_text|>": 257, "<|AUDIO|>": 258, "<|audio_eos|>": 259, "<|pad|>": 260}
     config = csm_config("1b", ids, 261)
@@ -222,10 +223,13 @@ def test_perf_generate_compares_the_engines_on_the_tiny_csm(tiny_csm, capsys):
     assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1,2", "--seconds", "1",
                  "--engines", "fast,transformers"]) == 0
     out = capsys.readouterr().out
-    assert "fast ÷ transformers: loop" in out and "goal: loop ≥ 5× at batch 1" in out and TINY_LABEL in out
-    assert [l.split()[1] for l in out.splitlines() if l.strip().startswith("2 ")][:2] == ["transformers", "fast"]
+    assert "fast ÷ transformers: loop" in out and TINY_LABEL in out
+    assert "bandwidth limit:" in out and "frames/s per batch step" in out and "csm1b.yaml-sized bench" in out
+    rows = [l.split() for l in out.splitlines() if l.strip().startswith("2 ") and "÷" not in l]
+    assert [r[1] for r in rows] == ["transformers", "fast"]
+    assert all(0 < float(r[8]) < 100 for r in rows)  # each engine's share of the bandwidth limit, in %
     assert main(["perf", "generate", "--engines", "fast,vllm"]) == 2
-    assert "--engines 'fast,vllm': choose from transformers, fast, compiled" in capsys.readouterr().err
+    assert "--engines 'fast,vllm': choose from transformers, eager, fast, compiled" in capsys.readouterr().err
 
 
 def test_perf_generate_times_the_compiled_engine_apart_from_its_compiling(tiny_csm, capsys, cxx):
@@ -238,13 +242,16 @@ def test_perf_generate_times_the_compiled_engine_apart_from_its_compiling(tiny_c
 
 
 def test_finetune_settings_come_from_yaml_then_flags(tmp_path):
-    from dataprep.errors import UserError
+    from ttsbench.core.errors import UserError
+    from ttsbench.models.families import family
 
     path = tmp_path / "ft.yaml"
     path.write_text("r: 8\nlearning_rate: 0.001\ntarget_modules: [q_proj, v_proj]\n")
     options = FinetuneOptions.from_yaml(path, learning_rate=0.0005)
     assert (options.r, options.learning_rate, options.target_modules) == (8, 0.0005, ("q_proj", "v_proj"))
-    assert (options.lora_alpha, options.warmup_steps, options.seed) == (16, 3, 3407)  # the workshop's defaults
+    assert options.lora_alpha is None  # not set: the model family's, filled in when training starts
+    resolved = family("csm").options(options)
+    assert (resolved.r, resolved.lora_alpha, resolved.warmup_steps, resolved.seed) == (8, 16, 3, 3407)  # the workshop's
     path.write_text("rank: 8\n")
     with pytest.raises(UserError, match="ft.yaml: unknown setting.*rank"):
         FinetuneOptions.from_yaml(path)
@@ -277,11 +284,11 @@ def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset
     result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, merge=True, progress=False)
     merged = tmp_path / "ft" / "merged"
     assert result.record.merged == str(merged) and (merged / "config.json").is_file()
-    from finetune.records import read_finetune_record
+    from ttsbench.models.records import read_finetune_record
 
     assert read_finetune_record(merged).key == result.record.key  # found one level up
     assert json.loads((merged / "ttsbench.json").read_text())["label"] == TINY_LABEL
-    synth = load_synth({"backend": "csm", "checkpoint": str(tiny_csm)}, merged)
+    synth = load_synth(ModelSpec("csm", str(tiny_csm)), merged)
     assert synth.tuned is not synth.net  # a second model, not an adapter
     tuned = synth.generate([Request("Merged weights.", 2, 2.0, adapter=True)])[0]
     base = synth.generate([Request("Merged weights.", 2, 2.0, adapter=False)])[0]
@@ -294,7 +301,7 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_csm):
     leaf); it must now train, and checkpointing must change memory only, not the gradients."""
     import torch
 
-    from finetune.train import load_model
+    from ttsbench.models.train import load_model
 
     audio = np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32)
     results = []
@@ -342,20 +349,20 @@ def test_the_trainer_logs_the_models_own_loss(tuned, tiny_csm):
 
 
 def test_a_diverged_fine_tune_fails_loudly_and_saves_no_adapter(tiny_csm, voice_dataset, tmp_path):
-    from finetune.train import FinetuneError
+    from ttsbench.models.train import FinetuneError
 
     out = tmp_path / "ft"
     options = FinetuneOptions(max_steps=6, learning_rate=1e9, per_device_batch_size=2, gradient_accumulation_steps=1,
                               eval_steps=100)
     with pytest.raises(FinetuneError, match=r"diverged at step \d+ .*lower --learning-rate"):
         finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
-    from finetune.records import FinetuneRecord
+    from ttsbench.models.records import FinetuneRecord
 
     record = FinetuneRecord.read(out)
     assert record.diverged["step"] <= 6 and record.diverged["what"] in ("loss", "grad_norm") \
         or record.diverged["what"].startswith("adapter weight")
     assert not (out / "adapter_config.json").exists() and not (out / "checkpoints").exists()
-    from suites.gates import finite
+    from ttsbench.gates.gates import finite
 
     assert not finite(float("nan")) and not finite(float("inf")) and finite(0.0)
 
@@ -372,7 +379,7 @@ def test_finetune_cli_exits_non_zero_when_training_diverges(tiny_csm, voice_data
 def test_finetune_never_replaces_another_fine_tune_unless_asked(tuned, tiny_csm, voice_dataset, tmp_path):
     import shutil
 
-    from finetune.train import FinetuneError
+    from ttsbench.models.train import FinetuneError
 
     out = tmp_path / "ft"
     shutil.copytree(tuned.out, out)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench.effects import EFFECTS, RATE, apply, cut_mid_word, mix
+from ttsbench.calibration.effects import EFFECTS, RATE, apply, cut_mid_word, mix
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +67,12 @@ def test_prosody_follows_pitch_and_tempo(effects):
     assert offset["other speaker"] > offset["clean"] + 1.0
     rate = {k: v["syllable_rate"] for k, v in m.items()}
     assert rate["duration ×1.25"] < rate["clean"] < rate["duration ×0.8"]
+    # the signed tempo follows the stretch both ways, by about its size (ln 1.25 = 0.22): slower below the clean
+    # clips, faster above. (VCTK's clean clips sit above zero: each speaker's first clips, the references, are
+    # read more slowly than the next ones — README, calibrate --effects.)
+    tempo = {k: v["tempo_log_ratio"] for k, v in m.items()}
+    assert 0.1 < tempo["clean"] - tempo["duration ×1.25"] < 0.4, tempo
+    assert 0.1 < tempo["duration ×0.8"] - tempo["clean"] < 0.4, tempo
 
 
 def test_runaway_flags_the_tails_and_no_clean_clip(effects):
@@ -78,7 +84,7 @@ def test_runaway_flags_the_tails_and_no_clean_clip(effects):
 
 
 def test_the_table_prints_every_effect(realspeech, effects):
-    from bench.calibrate import effects_table
+    from ttsbench.calibration.calibrate import effects_table
 
     table = effects_table(effects[0])
     assert all(e.name in table for e in EFFECTS) and "speaker_sim" in table and "distill_mos" in table

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from finetune.families import Context, Request
-from finetune.families.csm import conversation_for, decode_rows, fast_generate
+from ttsbench.models.families import Context, Request
+from ttsbench.models.families.csm import conversation_for, decode_rows, fast_generate
 
 TEXTS = ["Hello there.", "A much longer sentence to say, with a comma.", "Hi", "Numbers: one two three four.", "Why?"]
 
@@ -93,7 +93,7 @@ def _chi2_p(a, b, vocab):
 
 
 def test_sampled_tokens_follow_transformers_distributions_at_the_suites_settings(tiny_csm):
-    from finetune.families.csm import Csm
+    from ttsbench.models.families.csm import Csm
 
     model, processor = _load(tiny_csm)
     with torch.no_grad():  # peaked distributions (a random model's are nearly flat), so that top-k/top-p cut
@@ -133,9 +133,10 @@ def test_batched_mimi_decoding_equals_one_row_at_a_time(tiny_csm):
 def test_engine_is_a_suite_setting_recorded_in_the_run_and_a_changed_engine_is_a_new_run(tiny_run):
     import yaml
 
-    from bench.records import RunRecord
-    from bench.runner import RunError, run_suite
-    from bench.suite import GenerationOptions, SuiteError, load_suite
+    from ttsbench.benchmark.records import RunRecord
+    from ttsbench.benchmark.runner import RunError, run_suite
+    from ttsbench.benchmark.plan import GenerationOptions
+    from ttsbench.benchmark.suite import SuiteError, load_suite
 
     assert GenerationOptions().engine == "fast" and RunRecord.read(tiny_run).engine == "fast"
     path = tiny_run.parent / "tiny.yaml"
@@ -153,7 +154,7 @@ def test_engine_is_a_suite_setting_recorded_in_the_run_and_a_changed_engine_is_a
 
 
 def test_fast_engine_refuses_settings_it_cannot_apply(tiny_csm):
-    from dataprep.errors import UserError
+    from ttsbench.core.errors import UserError
 
     model, processor = _load(tiny_csm)
     with pytest.raises(UserError, match="repetition|engine: transformers"):
@@ -166,7 +167,7 @@ def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_of
     eager's), and a LoRA adapter switched off and on again is honoured by the compiled graphs."""
     from peft import LoraConfig, get_peft_model
 
-    from finetune.train import FinetuneOptions, lora_targets
+    from ttsbench.models.train import FinetuneOptions, lora_targets
 
     model, processor = _load(tiny_csm)
     context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
@@ -197,7 +198,7 @@ def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_of
 
 
 def test_a_machine_that_cannot_compile_gets_one_line_with_the_fix(tiny_csm, monkeypatch):
-    from dataprep.errors import UserError
+    from ttsbench.core.errors import UserError
 
     def broken(fn, **kwargs):
         def call(*args):
@@ -216,7 +217,7 @@ def test_check_says_whether_compiling_can_work_here(monkeypatch):
     """`ttsbench check` (and bench, before any work) names a missing C++ compiler for compile: true on a CPU."""
     import shutil
 
-    from bench.check import CheckError, compile_finding, require
+    from ttsbench.benchmark.check import CheckError, compile_finding, require
 
     found = compile_finding()
     assert found.ok == any(shutil.which(c) for c in ("g++", "c++", "clang++")) or torch.cuda.is_available()
@@ -225,3 +226,73 @@ def test_check_says_whether_compiling_can_work_here(monkeypatch):
         with pytest.raises(CheckError, match=r"engine compile: .*needs a C\+\+ compiler.*apt-get install g\+\+, or set "
                                              r"generation: \{compile: false\}"):
             require([compile_finding()])
+
+
+def _cases(processor):
+    """Batch 1; a left-padded batch with a cloning context: the shapes the step must be exact on."""
+    context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
+    return [([Request(TEXTS[0], 0, 3)], [40]),
+            ([Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context), Request(TEXTS[2], 0, 5)], [40, 25, 60])]
+
+
+def test_each_frame_is_the_one_step_function_and_its_codes_are_transformers_greedy(tiny_csm, monkeypatch):
+    """The function CUDA captures (`FastLoop.step`, reading and writing only the loop's buffers) is what
+    makes every frame on a CPU too, one call per frame: its greedy codes equal generate()'s."""
+    from ttsbench.models.families.csm import FastLoop
+
+    model, processor = _load(tiny_csm)
+    calls = []
+    original = FastLoop.step
+    monkeypatch.setattr(FastLoop, "step", lambda self: (calls.append(1), original(self))[1])
+    for requests, caps in _cases(processor):
+        batch = _inputs(processor, requests)
+        with torch.inference_mode():
+            calls.clear()
+            ours = fast_generate(model, batch, caps, {}, sample=False)
+            theirs = model.generate(**batch, max_new_tokens=max(caps), do_sample=False)
+        assert len(calls) == ours.shape[1] == max(caps)  # a random model never ends: every row to its cap
+        for b, cap in enumerate(caps):
+            assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b} of {len(caps)}"
+
+
+def test_the_step_compiles_whole_no_graph_break_no_host_sync_no_data_dependent_shape(tiny_csm):
+    """torch.compile(fullgraph=True) over the step fails on a graph break — a host sync (`.item()`, `bool()`
+    of a tensor) or a tensor of data-dependent shape would be one, and so would break a CUDA graph. The
+    traced step makes the eager step's codes, sampled (random draws as eager's) and greedy."""
+    from ttsbench.models.families.csm import FastLoop
+
+    model, processor = _load(tiny_csm)
+    requests, caps = _cases(processor)[1]
+    batch = _inputs(processor, requests)
+    sampling = {"temperature": 0.8, "top_k": 50, "depth_decoder_temperature": 0.6, "depth_decoder_top_p": 0.9}
+    for sample in (True, False):
+        def frames(traced: bool):
+            torch._dynamo.reset()
+            loop = FastLoop(model, 3, 256, torch.float32, "cpu", sampling if sample else {}, sample, False)
+            if traced:
+                loop.run_step = torch.compile(loop.step, fullgraph=True, backend="eager")
+            torch.manual_seed(3)
+            with torch.inference_mode():
+                embeds = model._merge_input_ids_with_input_values(
+                    batch["input_ids"], batch["input_values"], batch["input_values_cutoffs"])["inputs_embeds"]
+                return loop.run(embeds, batch["attention_mask"], caps, 1)
+
+        assert torch.equal(frames(True), frames(False)), f"sample={sample}"
+
+
+def test_a_draw_is_the_softmax_of_the_processed_logits_and_never_a_removed_token():
+    """Gumbel-max (`pick`): frequencies follow the softmax (chi-square), a token top-k removed never comes."""
+    from scipy.stats import chisquare
+    from transformers import TopKLogitsWarper
+
+    from ttsbench.models.families.decode import pick
+
+    torch.manual_seed(0)
+    logits = torch.tensor([[2.0, 1.0, 0.5, 0.0, -1.0, -3.0]]).repeat(20000, 1)
+    drawn = pick(logits, [], True)
+    counts = np.bincount(drawn.numpy(), minlength=6)
+    expected = torch.softmax(logits[0], -1).numpy() * len(drawn)
+    assert chisquare(counts, expected).pvalue > 1e-4
+    top2 = pick(logits, [TopKLogitsWarper(2)], True)
+    assert set(top2.tolist()) == {0, 1}
+    assert torch.equal(pick(logits[:3], [], False), torch.zeros(3, dtype=torch.long))

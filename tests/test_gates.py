@@ -8,7 +8,8 @@ import sys
 import pytest
 import yaml
 
-from suites.gates import GateError, parse_gate
+from plans import plan_of
+from ttsbench.gates.gates import GateError, parse_gate
 
 ROWS = ["base", "cloned", "finetuned", "finetuned_cloned", "ground_truth", "impostor"]
 SCORERS = ["wer", "speaker_sim", "signal"]
@@ -24,7 +25,7 @@ SCORERS = ["wer", "speaker_sim", "signal"]
     ("  base.failed<1e-9 ", ("base", "failed", None, "<", 1e-9, None)),
 ])
 def test_gates_parse(text, expected):
-    g = parse_gate(text, ROWS, SCORERS, "s.yaml")
+    g = parse_gate(text, plan_of(ROWS, SCORERS), "s.yaml")
     assert (g.row, g.metric, g.minus_row, g.op, g.threshold, g.p_below) == expected
 
 
@@ -37,13 +38,13 @@ def test_gates_parse(text, expected):
 ])
 def test_bad_gates_name_the_file(text, message):
     with pytest.raises(GateError, match="s.yaml") as e:
-        parse_gate(text, ROWS, SCORERS, "s.yaml")
+        parse_gate(text, plan_of(ROWS, SCORERS), "s.yaml")
     assert message in str(e.value)
 
 
 def test_metrics_of_scorers_the_suite_does_not_run_are_unknown():
     with pytest.raises(GateError, match="unknown metric base.wer_micro"):
-        parse_gate("base.wer_micro <= 0.1", ROWS, ["speaker_sim"], "s.yaml")
+        parse_gate("base.wer_micro <= 0.1", plan_of(ROWS, ["speaker_sim"]), "s.yaml")
 
 
 def _suite(tmp_path, run_dir, gates, name="g.yaml"):
@@ -54,7 +55,7 @@ def _suite(tmp_path, run_dir, gates, name="g.yaml"):
 
 
 def _pytest(*args):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "suites.pytest_gates", "-q", "-p", "no:cacheprovider",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "ttsbench.gates.plugin", "-q", "-p", "no:cacheprovider",
                            *map(str, args)], capture_output=True, text=True, timeout=300)
 
 
@@ -78,7 +79,7 @@ def test_met_gates_pass_and_violated_gates_fail_with_the_numbers(tiny_run, tmp_p
 
 @pytest.mark.slow
 def test_report_gate_needs_a_current_report(tiny_run, tmp_path):
-    from reports.html import build_report
+    from ttsbench.reports.html import build_report
 
     suite = _suite(tmp_path, tiny_run, ["report.missing <= 0"])
     data = yaml.safe_load(suite.read_text())

@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.listen import ListenTest, plan, serve
-from bench.records import Sample, Score
-from bench.store import RunStore
-from dataprep.audio import write_wav
+from ttsbench.listening.server import ListenTest, plan, serve
+from plans import plan_of
+from ttsbench.benchmark.records import Sample, Score, ScoreRecord
+from ttsbench.benchmark.store import RunStore, audio_sha
+from ttsbench.listening.analysis import summary_of
+from ttsbench.dataprep.audio import write_wav
 
 ROWS = ("base", "finetuned_cloned", "ground_truth", "impostor")
 PROMPTS = {"p1": "Good evening, everyone.", "p2": "Is <b>this</b> & <script>alert(1)</script> safe?"}
@@ -39,8 +41,10 @@ def make_run(folder: Path) -> Path:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tone = 0.2 * np.sin(2 * np.pi * (150 + 40 * k) * np.arange(8000) / 16000)
                 write_wav(path, (tone + rng.normal(0, 0.01, 8000)).astype(np.float32), 16000)
-                store.add_sample(Sample(row, pid, seed, text, str(path.relative_to(folder)), 0.5))
-                store.add_scores([Score(row, pid, seed, "speaker_sim", 0.2 * k, {}, "speaker_sim:x")], "")
+                sha = audio_sha(path)
+                store.add_sample(Sample(row, pid, seed, text, str(path.relative_to(folder)), 0.5, audio_sha=sha))
+                store.add_scores(ScoreRecord(row, pid, seed, "speaker_sim:x", sha,
+                                             (Score(row, pid, seed, "speaker_sim", 0.2 * k, {}, "speaker_sim:x"),)))
     (folder / "audio" / "reference").mkdir(parents=True)
     write_wav(folder / "audio" / "reference" / "r0.wav", np.zeros(8000, np.float32), 16000)
     return folder
@@ -223,12 +227,12 @@ def test_a_run_without_audio_says_so(tmp_path):
 
 
 def test_the_answers_reach_the_summary_and_the_gates(tmp_path):
-    from suites.gates import check, parse_gate
+    from ttsbench.gates.gates import check, parse_gate
 
     run = make_run(tmp_path / "run")
-    rows = list(ROWS)
-    gate = parse_gate("human.prefer(finetuned_cloned, base) >= 0.6", rows, ["speaker_sim"], "t")
-    assert "no listening test yet" in check(gate, run, rows).message
+    suite = plan_of(ROWS, ["speaker_sim"])
+    gate = parse_gate("human.prefer(finetuned_cloned, base) >= 0.6", suite, "t")
+    assert "no listening test yet" in check(gate, run, suite).message
     srv = Server(run, trials=12)
     try:
         for _ in range(14):
@@ -243,14 +247,14 @@ def test_the_answers_reach_the_summary_and_the_gates(tmp_path):
                                                    "answer": {"similar": pick, "natural": pick}})
     finally:
         srv.stop()
-    summary = RunStore(run).summary()
-    assert summary.listeners["raters"][0]["checks"] == 2 and not summary.listeners["raters"][0]["flagged"]
-    outcome = check(gate, run, rows)
+    listeners = summary_of(RunStore(run))
+    assert listeners.raters[0].checks == 2 and not listeners.raters[0].flagged
+    outcome = check(gate, run, suite)
     assert outcome.passed and "human.prefer(finetuned_cloned, base) = 1" in outcome.message
-    assert not check(parse_gate("human.prefer(base, finetuned_cloned) >= 0.6", rows, [], "t"), run, rows).passed
-    assert "no value" in check(parse_gate("human.smos.base >= 3.5", rows, [], "t"), run, rows).message
+    assert not check(parse_gate("human.prefer(base, finetuned_cloned) >= 0.6", suite, "t"), run, suite).passed
+    assert "no value" in check(parse_gate("human.smos.base >= 3.5", suite, "t"), run, suite).message
     with pytest.raises(Exception, match="names nobody"):
-        parse_gate("human.prefer(nobody, base) >= 0.6", rows, [], "t")
+        parse_gate("human.prefer(nobody, base) >= 0.6", suite, "t")
 
 
 # ---- a real browser -------------------------------------------------------------------------
@@ -340,8 +344,8 @@ def test_a_session_in_a_real_browser(tmp_path, browser):
         assert {r.check for r in ratings} == {"", "identical", "anchors"}
         assert all(r.page_version == "1" for r in ratings)
         # the analysis reads them: one rater, two checks, a preference per pair answered
-        listeners = RunStore(run).summary().listeners
-        assert listeners["n_ratings"] == total and listeners["raters"][0]["checks"] == 2
-        assert listeners["preferences"] and listeners["ranking"]["similar"]
+        listeners = summary_of(RunStore(run))
+        assert listeners.n_ratings == total and listeners.raters[0].checks == 2
+        assert listeners.preferences and listeners.ranking["similar"]
     finally:
         srv.stop()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dataprep.errors import redact
-from dataprep.prepare import PrepareError, PrepareOptions, prepare
+from ttsbench.core.errors import redact
+from ttsbench.dataprep.prepare import PrepareError, PrepareOptions, prepare
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def test_the_same_recording_given_twice_is_used_once(target_voice, tmp_path):
 def test_a_speakers_entry_that_names_no_source_is_an_error(target_voice, tmp_path, monkeypatch):
     speakers = tmp_path / "speakers.yaml"
     speakers.write_text("targte.wav: 1\n")  # a typo of target.wav
-    monkeypatch.setattr("dataprep.prepare.load_asr", lambda *_: pytest.fail("work started"))
+    monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("work started"))
     with pytest.raises(PrepareError, match=r"speakers.yaml: entry 'targte.wav' names no source.*'target.wav'"):
         prepare([str(target_voice)], PrepareOptions(out=tmp_path / "voice", speakers=speakers, progress=False))
 
@@ -97,8 +97,8 @@ def test_secrets_in_urls_are_never_shown_or_written(url, secret, tmp_path, targe
 
 
 def test_a_transcript_of_other_audio_is_never_overwritten(tmp_path):
-    from dataprep.prepare import _TranscriptFolder
-    from dataprep.records import Segment, Transcript
+    from ttsbench.dataprep.prepare import _TranscriptFolder
+    from ttsbench.dataprep.records import Segment, Transcript
 
     folder = tmp_path / "transcripts"
     hand = Transcript("take", (Segment(0.0, 1.0, " Written by hand."),), duration=99.0)  # no hash: another take

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from finetune.families import CheckpointError, Context, Request, family, family_of
-from finetune.families.orpheus import (AUDIO, CODEBOOK, END_OF_SPEECH, FRAME_SAMPLES, drop_repeated_frames,
+from ttsbench.models.families import CheckpointError, Context, Request, family, family_of
+from ttsbench.models.families.orpheus import (AUDIO, CODEBOOK, END_OF_SPEECH, FRAME_SAMPLES, drop_repeated_frames,
                                        frame_tokens, token_codes)
 
 
@@ -46,7 +46,7 @@ def test_the_notebooks_duplicate_frame_dropping_is_an_option():
 
 @pytest.mark.slow
 def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(tiny_orpheus):
-    from finetune.model import load_checkpoint
+    from ttsbench.models.model import load_checkpoint
 
     fam = family_of(str(tiny_orpheus))
     assert fam.name == "orpheus"
@@ -68,57 +68,107 @@ def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(
     assert cloned.count(END_OF_SPEECH) == 1 and len(cloned) > len(fam.prompt(processor, requests[0])) + 7 * 11
 
 
-def test_fast_engine_ends_each_orpheus_row_at_its_own_cap_with_the_same_tokens(tiny_orpheus):
-    """Same seed, same draws: the fast engine's rows are transformers' rows; its RowCaps criterion marks
-    a row done at its own cap, so the batch need not run every row to the longest one."""
+def test_fast_orpheus_tokens_are_transformers_greedy_tokens_with_the_repetition_penalty(tiny_orpheus):
+    """Our loop (`TokenLoop`) computes what generate() computes: the same greedy tokens for a left-padded batch
+    with a cloning context, with and without the repetition penalty, each row to its own cap; and rows that
+    say end_of_speech stop there and are padded after, as generate() pads them."""
     import torch
 
-    from finetune.families.orpheus import RowCaps
-    from finetune.model import load_checkpoint
-
-    caps = RowCaps(3, [7, 14], "cpu")
-    assert caps(torch.zeros(2, 10), None).tolist() == [True, False]
-    fam = family_of(str(tiny_orpheus))
-    model, processor = load_checkpoint(tiny_orpheus, "cpu")
-    requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0)]
-    out = {}
-    for engine in ("transformers", "fast"):
-        torch.manual_seed(1)
-        out[engine] = fam.generate(model, processor, requests, {**fam.generation, "engine": engine}, "cpu")
-    for a, b in zip(out["transformers"], out["fast"]):
-        assert a.stopped == b.stopped and np.array_equal(a.audio, b.audio)
-
-
-def test_compiled_orpheus_draws_what_the_uncompiled_draws(tiny_orpheus, cxx):
-    """`compile: true`: transformers' static cache and compiled forward (Inductor here) give the same audio."""
-    import torch
-
-    from finetune.model import load_checkpoint
+    from ttsbench.models.families.orpheus import PAD, fast_tokens
+    from ttsbench.models.model import load_checkpoint
 
     fam = family_of(str(tiny_orpheus))
     model, processor = load_checkpoint(tiny_orpheus, "cpu")
+    audio = (0.1 * np.random.default_rng(0).standard_normal(24000)).astype(np.float32)
+    requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0, context=(Context(audio, "Hi."),)),
+                Request("Hi", 1, 0.7)]
+    ids, mask, caps = fam.inputs(processor, requests, "cpu")
+    assert len(set(mask.sum(-1).tolist())) == 3  # left padding really happens
+
+    def both(penalty):
+        with torch.inference_mode():
+            theirs = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=False,
+                                    eos_token_id=END_OF_SPEECH, pad_token_id=PAD, repetition_penalty=penalty,
+                                    disable_compile=True)[:, ids.shape[1]:]
+            return fast_tokens(model, ids, mask, caps, {"repetition_penalty": penalty}, sample=False), theirs
+
+    for penalty in (1.0, 1.3):
+        ours, theirs = both(penalty)
+        for b, cap in enumerate(caps):
+            assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b}, penalty {penalty}"
+    assert not torch.equal(both(1.0)[0], both(1.3)[0]), "the penalty should change what is said"
+    settled = int(torch.mode(theirs[0, 3:caps[0]]).values)  # what greedy decoding repeats: made to end speech
+    with torch.no_grad():
+        model.lm_head.weight[END_OF_SPEECH] = model.lm_head.weight[settled] * 1.05
+    ours, theirs = both(1.0)
+    ends = [(row == END_OF_SPEECH).nonzero() for row in ours]
+    assert any(len(e) and e[0, 0] + 1 < cap for e, cap in zip(ends, caps)), "a row should end before its cap"
+    for b, (e, cap) in enumerate(zip(ends, caps)):
+        assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b}"
+        if len(e):
+            assert (ours[b, int(e[0, 0]) + 1:] == PAD).all()
+
+
+def test_the_orpheus_step_compiles_whole_with_the_penalty_and_sampling(tiny_orpheus):
+    """No graph break in `TokenLoop.step` (a host sync or a data-dependent shape would be one, and would
+    break a CUDA graph): torch.compile(fullgraph=True) traces it, and the traced step draws what eager draws."""
+    import torch
+
+    from ttsbench.models.families.orpheus import TokenLoop
+    from ttsbench.models.model import load_checkpoint
+
+    fam = family_of(str(tiny_orpheus))
+    model, processor = load_checkpoint(tiny_orpheus, "cpu")
+    ids, mask, caps = fam.inputs(processor, [Request("Hello there.", 1, 0.5), Request("Hi", 1, 0.3)], "cpu")
+
+    def tokens(traced):
+        torch._dynamo.reset()
+        loop = TokenLoop(model, 2, 256, torch.float32, "cpu", dict(fam.generation), True, False)
+        if traced:
+            loop.run_step = torch.compile(loop.step, fullgraph=True, backend="eager")
+        torch.manual_seed(5)
+        with torch.inference_mode():
+            return loop.run(ids, model.model.embed_tokens(ids), mask, caps, 1)
+
+    assert torch.equal(tokens(True), tokens(False))
+
+
+def test_orpheus_engines_make_speech_and_the_compiled_loop_draws_what_the_eager_one_draws(tiny_orpheus, cxx):
+    """`compile: true` (Inductor here) gives the same tokens as the eager loop, draw for draw; both engines
+    make a row of its own length to its cap."""
+    import torch
+
+    from ttsbench.models.families.orpheus import fast_tokens
+    from ttsbench.models.model import load_checkpoint
+
+    fam = family_of(str(tiny_orpheus))
+    model, processor = load_checkpoint(tiny_orpheus, "cpu")
     requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0)]
+    ids, mask, caps = fam.inputs(processor, requests, "cpu")
     out = {}
     for compile in (False, True):
         torch.manual_seed(1)
-        out[compile] = fam.generate(model, processor, requests, {**fam.generation, "compile": compile}, "cpu")
-    for b, c in zip(out[False], out[True]):
-        assert c.stopped == b.stopped and len(c.audio) == len(b.audio) and np.allclose(c.audio, b.audio, atol=1e-4)
+        with torch.inference_mode():
+            out[compile] = fast_tokens(model, ids, mask, caps, dict(fam.generation), compile=compile)
+    assert torch.equal(out[False], out[True])
+    for engine in ("transformers", "fast"):
+        made = fam.generate(model, processor, requests, {**fam.generation, "engine": engine}, "cpu")
+        assert [len(g.audio) for g in made] == [c // 7 * FRAME_SAMPLES for c in caps], engine
 
 
 def test_unknown_families_and_other_model_types_are_named(tmp_path):
-    from dataprep.errors import UserError
+    from ttsbench.core.errors import UserError
 
-    with pytest.raises(UserError, match="model family 'bark': unknown; known: csm, orpheus"):
+    with pytest.raises(UserError, match="unknown model family 'bark'; known: csm, orpheus"):
         family("bark")
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "whisper"}))
-    with pytest.raises(CheckpointError, match="model_type 'whisper', not 'csm' .*no family handles it"):
+    with pytest.raises(CheckpointError, match="model_type 'whisper', which no model family claims .known: csm, orpheus."):
         family_of(str(tmp_path))
 
 
 @pytest.mark.slow
 def test_a_csm_suite_refuses_an_orpheus_checkpoint(tiny_orpheus, tmp_path):
-    from finetune.model import check_checkpoint
+    from ttsbench.models.model import check_checkpoint
 
     with pytest.raises(CheckpointError, match="model_type .llama. \\(the orpheus family\\), not csm"):
         check_checkpoint(str(tiny_orpheus), expect="csm")
@@ -126,8 +176,8 @@ def test_a_csm_suite_refuses_an_orpheus_checkpoint(tiny_orpheus, tmp_path):
 
 @pytest.mark.slow
 def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, voice_dataset, tmp_path):
-    from bench.runner import run_suite
-    from bench.suite import load_suite
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import load_suite
 
     suite = tmp_path / "orpheus.yaml"
     suite.write_text(yaml.safe_dump({
@@ -138,7 +188,8 @@ def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, 
         "variants": ["base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
         "anchors": ["ground_truth"], "scorers": {"speaker_sim": {}, "signal": {}},
         "generation": {"max_seconds": 1.5}}))
-    result = run_suite(load_suite(suite), tmp_path / "run", progress=False)
+    suite = load_suite(suite)
+    result = run_suite(suite, tmp_path / "run", progress=False)
     counts = result.summary.samples
     assert all(counts[v].n == 2 and counts[v].failed == 0 for v in ("base", "cloned", "finetuned",
                                                                     "finetuned_cloned", "merged", "merged_cloned"))
@@ -149,22 +200,21 @@ def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, 
     losses = [h["loss"] for h in record["loss_history"] if "loss" in h]
     assert losses[-1] < losses[0]
     assert (tmp_path / "run" / "finetune" / "merged" / "snac" / "config.json").is_file()  # loads on its own
-    from reports.html import build_report
-    from suites.gates import check, parse_gate
+    from ttsbench.reports.html import build_report
+    from ttsbench.gates.gates import check, parse_gate
 
     report = build_report([tmp_path / "run"], tmp_path / "run" / "report.html")
     assert report.audio_elements >= 12 and not report.missing
-    rows = result.summary.rows
     for text, passes in (("*.failed <= 0", True), ("finetune.loss_drop > 0", True),
                          ("merged.speaker_sim - finetuned.speaker_sim >= 5", False)):
-        outcome = check(parse_gate(text, rows, ["speaker_sim", "signal"], "o.yaml"), tmp_path / "run", rows)
+        outcome = check(parse_gate(text, suite, "o.yaml"), tmp_path / "run", suite)
         assert outcome.passed is passes, outcome.message
 
 
 @pytest.mark.slow
 def test_a_sweep_runs_on_orpheus(tiny_orpheus, voice_dataset, tmp_path):
-    from bench.suite import load_suite
-    from bench.sweep import sweep
+    from ttsbench.benchmark.suite import load_suite
+    from ttsbench.benchmark.sweep import sweep
 
     suite = tmp_path / "orpheus.yaml"
     suite.write_text(yaml.safe_dump({
@@ -197,7 +247,7 @@ def test_the_3b_config_has_orpheus_3b_size():
     from snac import SNAC
     from transformers import LlamaForCausalLM
 
-    from finetune.families.orpheus import SNAC_CONFIGS, VOCAB, orpheus_config
+    from ttsbench.models.families.orpheus import SNAC_CONFIGS, VOCAB, orpheus_config
 
     config = orpheus_config("3b")
     with torch.device("meta"):  # shapes only
@@ -212,7 +262,7 @@ def test_snac_decodes_rows_of_equal_length_in_one_call(tiny_orpheus, monkeypatch
     drawn per call, set aside for the comparison); a row of another length gets its own call."""
     import snac.layers
 
-    from finetune.model import load_checkpoint
+    from ttsbench.models.model import load_checkpoint
 
     monkeypatch.setattr(snac.layers.NoiseBlock, "forward", lambda self, x: x)
     _, processor = load_checkpoint(tiny_orpheus, "cpu")

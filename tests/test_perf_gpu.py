@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ttsbench.cli import main
-from bench.perf_gpu import perf_gpu
+from ttsbench.perf.gpu import perf_gpu
 
 
 def test_perf_gpu_refuses_clearly_without_cuda(tmp_path, capsys):
@@ -37,7 +37,7 @@ def test_perf_gpu_points_run_record_and_resume(tmp_path, capsys):
 
 
 def test_perf_gpu_names_unknown_points(tmp_path):
-    from dataprep.errors import UserError
+    from ttsbench.core.errors import UserError
 
     with pytest.raises(UserError, match="--points 2b/peft: unknown"):
         perf_gpu(tmp_path, ["2b/peft"], device="cpu")
@@ -46,7 +46,7 @@ def test_perf_gpu_names_unknown_points(tmp_path):
 def test_generate_points_time_each_engine_and_the_table_shows_them(tiny_csm, tiny_orpheus):
     """What `1b/generate` and `orpheus3b/generate` run, on the tiny models (the GPU builds random ones of
     CSM-1B's and Orpheus-3B's size): every engine at every batch size, in the record and the table."""
-    from bench.perf_gpu import generate_point, table
+    from ttsbench.perf.gpu import generate_point, table
 
     spec = {"batch_sizes": [1, 2], "seconds": 0.5, "device": "cpu", "engines": ["transformers", "fast"]}
     points = {"1b/generate": generate_point(tiny_csm, spec), "orpheus3b/generate": generate_point(tiny_orpheus, spec)}

@@ -4,8 +4,8 @@ their threshold lies below it, and `ttsbench bench --plan`."""
 import numpy as np
 import pytest
 
-from bench.records import Comparison
-from bench.stats import detectable, prompts_needed
+from ttsbench.benchmark.records import Comparison
+from ttsbench.benchmark.stats import detectable, prompts_needed
 
 
 @pytest.mark.parametrize("spread,n,expected", [(1.0, 8, 1.1529), (0.1, 20, 0.0661), (2.0, 100, 0.5659)])
@@ -29,7 +29,7 @@ def test_a_true_difference_of_the_detectable_size_is_found_about_80_percent_of_t
 
 
 def test_a_gate_below_what_its_prompts_detect_says_so_with_the_prompts_it_needs():
-    from suites.gates import power_note
+    from ttsbench.gates.gates import power_note
 
     c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.04, 0.0, 0.08, 0.2, 8, True, 0.1, detectable(0.1, 8))
     note = power_note(c, 0.05)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dataprep.audio import read_wav_bytes
-from dataprep.chunking import ChunkOptions
-from dataprep.prepare import PrepareError, PrepareOptions, prepare
-from dataprep.records import PrepareManifest
+from ttsbench.dataprep.audio import read_wav_bytes
+from ttsbench.dataprep.chunking import ChunkOptions
+from ttsbench.dataprep.prepare import PrepareError, PrepareOptions, prepare
+from ttsbench.dataprep.records import PrepareManifest
 from media import bad_inputs, tone
 
 pytestmark = pytest.mark.slow
@@ -118,7 +118,7 @@ def test_users_can_decode_the_audio_column(lj_dataset):
 def test_rerun_changes_nothing_and_does_no_transcription(lj_minute, lj_dataset, monkeypatch):
     out, _, options = lj_dataset
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    monkeypatch.setattr("dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed again"))
+    monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed again"))
     result = prepare([str(lj_minute[0])], options)
     assert result.up_to_date
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
@@ -132,7 +132,7 @@ def test_hand_edits_of_a_transcript_survive(target_voice, tmp_path, monkeypatch)
     seg = data["segments"][0]
     seg["text"] = " " + " ".join(["Zebediah"] + seg["text"].split()[1:])  # same word count: a fixed name
     path.write_text(json.dumps(data))
-    monkeypatch.setattr("dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed again"))
+    monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed again"))
     result = prepare([str(target_voice)], PrepareOptions(out=out, progress=False))
     assert not result.up_to_date  # the transcript changed, so the dataset is rebuilt
     assert json.loads(path.read_text())["segments"][0]["text"].startswith(" Zebediah")
@@ -230,8 +230,8 @@ def test_cli_corrections_fire_and_unused_rules_warn(tmp_path, target_voice):
 
 
 def test_long_recordings_are_transcribed_in_pieces_with_the_same_words(lj_minute):
-    from dataprep.asr import AsrOptions, load_asr, transcribe_stream
-    from dataprep.audio import AudioStream, load_audio
+    from ttsbench.dataprep.asr import AsrOptions, load_asr, transcribe_stream
+    from ttsbench.dataprep.audio import AudioStream, load_audio
 
     path, truth = lj_minute
     asr = load_asr(AsrOptions())

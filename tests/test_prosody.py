@@ -5,8 +5,8 @@ its reason."""
 import numpy as np
 import pytest
 
-from bench.scorers import Item, load_scorer
-from dataprep.audio import AUDIO_SUFFIXES, load_audio
+from ttsbench.benchmark.scorers import Item, load_scorer
+from ttsbench.dataprep.audio import AUDIO_SUFFIXES, load_audio
 
 
 def _clips(root, n, skip=0):
@@ -67,4 +67,8 @@ def test_speaking_rate_follows_a_time_stretch(realspeech, scorer):
     faster = rates(quick)
     assert slower.mean() < natural.mean() < faster.mean()
     assert abs(np.median(slower / natural) - 0.8) < 0.12
-    assert rates(own, "syllable_rate_diff").mean() < rates(quick, "syllable_rate_diff").mean()
+    tempo = rates(own, "tempo_log_ratio")  # against LJSpeech's own references: the same reader's pace
+    assert abs(np.median(tempo)) < 0.25
+    assert rates(quick, "tempo_log_ratio").mean() > tempo.mean() + 0.1  # faster: above the clean clips
+    assert rates([librosa.effects.time_stretch(a, rate=0.8, n_fft=512) for a in own],
+                 "tempo_log_ratio").mean() < tempo.mean() - 0.1  # slower: below

@@ -5,8 +5,8 @@ comparisons in words and the report's charts without anything else knowing it.""
 import numpy as np
 import pytest
 
-from bench.scorers import Item, load_scorer
-from dataprep.audio import AUDIO_SUFFIXES, load_audio
+from ttsbench.benchmark.scorers import Item, load_scorer
+from ttsbench.dataprep.audio import AUDIO_SUFFIXES, load_audio
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +54,10 @@ def test_8_khz_and_clipped_input_are_scored(scorer):
 def test_a_new_scorer_reaches_summaries_gates_comparisons_and_charts_by_its_declarations(voice_dataset, tmp_path):
     import yaml
 
-    from bench.runner import run_suite
-    from bench.suite import load_suite
-    from reports.html import build_report
-    from suites.gates import check, parse_gate
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import load_suite
+    from ttsbench.reports.html import build_report
+    from ttsbench.gates.gates import check, parse_gate
 
     path = tmp_path / "q.yaml"
     path.write_text(yaml.safe_dump({"name": "q", "model": {"backend": "fake"}, "dataset": str(voice_dataset),
@@ -71,15 +71,14 @@ def test_a_new_scorer_reaches_summaries_gates_comparisons_and_charts_by_its_decl
     assert summary.metric("distill_mos").better == "higher" and summary.metric("distill_mos").scorer == "quality"
     c = summary.comparison("ground_truth", "impostor", ("distill_mos",))
     assert c is not None and c.difference is not None
-    gate = parse_gate("ground_truth.distill_mos >= 1", summary.rows, list(suite.scorers), "q.yaml")
-    assert check(gate, tmp_path / "run", summary.rows).passed
+    gate = parse_gate("ground_truth.distill_mos >= 1", suite, "q.yaml")
+    assert check(gate, tmp_path / "run", suite).passed
     html = build_report([tmp_path / "run"], tmp_path / "r.html").path.read_text()
     assert "predicted more natural (Distill-MOS)" in html or "predicted less natural (Distill-MOS)" in html
 
 
 def test_every_declared_metric_is_well_formed():
-    from bench.records import declared
-    from bench.scorers import SCORERS, scorer_class
+    from ttsbench.benchmark.scorers import SCORERS, declared, scorer_class
 
     table = declared(SCORERS)
     for m in table.values():
@@ -90,6 +89,9 @@ def test_every_declared_metric_is_well_formed():
         assert not m.of or table[m.of].of == "", m  # a summary of a per-sample metric of the same scorer
         assert m.summary != "micro" or (m.micro[0] and m.micro[1]), m
         assert m.summary != "rate" or m.threshold is not None, m
+        assert m.cell in ("", "value", "transcript") and m.role in ("", "voice", "intelligibility"), m
+    for role in ("voice", "intelligibility"):  # the report's verdict reads one of each
+        assert sum(m.role == role for m in table.values()) == 1, role
     for name in SCORERS:  # names are unique across scorers
         assert all(table[m.name].scorer == name for m in scorer_class(name).declares)
 
@@ -99,8 +101,8 @@ def test_utmos_loads_from_the_hub_cache_like_ecapa(tmp_path, monkeypatch):
     through the same code as the real file, labelled as random, and its absence is one line."""
     from standins import utmos
 
-    from bench.scorers import scorer_class
-    from dataprep.errors import UserError
+    from ttsbench.benchmark.scorers import scorer_class
+    from ttsbench.core.errors import UserError
 
     cls = scorer_class("quality")
     settings = cls.resolve({"predictors": ["utmos"]})

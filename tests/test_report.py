@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.html import ReportError, build_report, comparable, load_run, sentence
+from ttsbench.reports.html import ReportError, build_report, comparable, load_run, sentence
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(os.environ.get("TTSBENCH_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
@@ -97,7 +97,8 @@ def test_runs_scored_with_different_models_are_not_compared(tiny_run, tmp_path):
 
 
 def test_comparisons_are_worded_plainly_in_the_words_each_scorer_declares():
-    from bench.records import Comparison, declared
+    from ttsbench.benchmark.records import Comparison
+    from ttsbench.benchmark.scorers import declared
 
     words = declared(["wer", "speaker_sim"])
     c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.12, 0.08, 0.16, 0.0002, 20)
@@ -154,16 +155,16 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    from bench.listen import ListenTest
-    from bench.store import RunStore
+    from ttsbench.listening.server import ListenTest
+    from ttsbench.benchmark.store import RunStore
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     lines = (run / "scores.jsonl").read_text().splitlines()
     for k, line in enumerate(lines):  # one sample's transcript: noise that Whisper filled with 300 words
         d = json.loads(line)
-        if d["metric"] == "wer" and d["variant"] == "base":
-            d["detail"]["hyp_norm"] = " ".join(["blah"] * 300)
+        if d["scorer"].startswith("wer:") and d["variant"] == "base":
+            next(v for v in d["values"] if v["metric"] == "wer")["detail"]["hyp_norm"] = " ".join(["blah"] * 300)
             lines[k] = json.dumps(d)
             break
     (run / "scores.jsonl").write_text("\n".join(lines) + "\n")
@@ -173,7 +174,9 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
             trial = test.plan_of(rater)[state["trial"]["index"]]
             prefer = "a" if trial.samples[0][0] in ("finetuned_cloned", "ground_truth") else "b"
             test.answer({"rater": rater, "trial": trial.index, "answer": {"similar": prefer, "natural": "same"}})
-    assert RunStore(run).summary().listeners["n_ratings"] == 2 * len(test.plan_of("ann"))
+    from ttsbench.listening.analysis import summary_of
+
+    assert summary_of(RunStore(run)).n_ratings == 2 * len(test.plan_of("ann"))
     report = build_report([run], tmp_path / "report.html").path
 
     options = webdriver.ChromeOptions()
@@ -186,11 +189,34 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
         driver.get(report.as_uri())
         js = driver.execute_script
         assert js("return document.documentElement.scrollWidth") <= js("return window.innerWidth")  # no page overflow
+        # the first screen is the answer: a verdict, then each variant against base and cloned, coloured
+        verdict = driver.find_element(By.CSS_SELECTOR, "p.verdict")
+        assert verdict.is_displayed() and verdict.rect["y"] < 1000 and "sounds most like the speaker" in verdict.text
+        assert "tiny random model" in verdict.text  # a random model's verdict says what it is
+        table = driver.find_element(By.CSS_SELECTOR, "table.answer")
+        assert table.rect["y"] < 1000 and table.is_displayed()
+        rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in table.find_elements(By.TAG_NAME, "tr")[1:]]
+        assert [r[:2] for r in rows] == [["cloned", "base"], ["finetuned", "base"], ["finetuned", "cloned"],
+                                         ["finetuned_cloned", "base"], ["finetuned_cloned", "cloned"]]
+        heads = [h.text for h in table.find_elements(By.TAG_NAME, "th")]
+        assert heads[:2] == ["variant", "against"] and any(h.startswith("Similarity") for h in heads)
+        cells = table.find_elements(By.CSS_SELECTOR, "td.better, td.worse, td.neutral")
+        assert cells and all("[" in c.text for c in cells if c.text != "—")  # each a difference with its interval
+        green = js("return getComputedStyle(arguments[0]).backgroundColor",
+                   table.find_elements(By.CSS_SELECTOR, "td.better")[0])
+        assert green != "rgba(0, 0, 0, 0)"  # coloured by direction
+        # the sentences are kept, folded, as the detail
+        sentences = driver.find_element(By.CSS_SELECTOR, "details.comparisons")
+        assert sentences.get_attribute("open") is None and not sentences.find_element(By.CSS_SELECTOR, "li").is_displayed()
+        sentences.find_element(By.TAG_NAME, "summary").click()
         first = driver.find_elements(By.CSS_SELECTOR, "ul.cmp li")[0].text
         assert first.startswith("finetuned_cloned") and " base " in first
-        folded = driver.find_element(By.XPATH, "//details[summary[contains(., 'more comparisons')]]")
+        folded = sentences.find_element(By.XPATH, ".//details[summary[contains(., 'more comparisons')]]")
         assert folded.get_attribute("open") is None
         assert not folded.find_elements(By.CSS_SELECTOR, "li")[0].is_displayed()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(ARTIFACTS / "report-answer.png"))
         box = driver.find_element(By.CSS_SELECTOR, ".gridbox:has(table.grid)")
         assert js("return arguments[0].scrollWidth > arguments[0].clientWidth", box)  # the grid is wider: it scrolls
         cell = box.find_element(By.CSS_SELECTOR, "tr:nth-child(2) td:first-child")

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from bench.runner import run_suite
-from bench.store import RunStore, StoreError
-from bench.suite import load_suite
+from ttsbench.benchmark.runner import run_suite
+from ttsbench.benchmark.store import RunStore, StoreError
+from ttsbench.benchmark.suite import load_suite
 from test_bench import write_suite
 
 pytestmark = pytest.mark.slow
@@ -42,8 +42,8 @@ def test_a_torn_score_write_is_scored_again(fake_run, tmp_path):
     again = run_suite(suite, run, progress=False)
     assert again.scored == 1 and again.generated == 0
     assert again.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]
-    keys = [(d["variant"], d["prompt_id"], d["seed"], d["metric"], d["scorer"]) for d in RunStore(run).scores()]
-    assert len(keys) == len(set(keys))  # the metrics it had were not written twice
+    keys = [(*r.key, r.scorer) for r in RunStore(run).score_records()]
+    assert len(keys) == len(set(keys))  # no pair was written twice
 
 
 def test_a_damaged_line_is_named_and_repair_keeps_every_intact_line(fake_run, tmp_path):
@@ -64,7 +64,7 @@ def test_a_second_bench_on_the_same_run_directory_is_refused(fake_run, tmp_path)
     suite, _, run = copy_run(fake_run, tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path[:0] = ['.']\n"
-        "from bench.store import RunStore\n"
+        "from ttsbench.benchmark.store import RunStore\n"
         f"with RunStore({str(run)!r}).lock():\n"
         "    print('held', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
     try:
@@ -91,7 +91,7 @@ def test_lost_audio_is_generated_again_and_said(fake_run, tmp_path, capsys):
 
 
 def test_reports_never_write_over_what_they_read(fake_run, tmp_path):
-    from reports.html import ReportError, build_report
+    from ttsbench.reports.html import ReportError, build_report
 
     _, _, run = copy_run(fake_run, tmp_path)
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
@@ -112,4 +112,51 @@ def test_reports_never_write_over_what_they_read(fake_run, tmp_path):
     assert json.loads((run / "report.json").read_text())["kind"] == "ttsbench report"
     build_report([run], notes, overwrite=True)
     assert "my notes" not in notes.read_text()
-    assert RunStore(run).summary().samples
+    assert RunStore(run).summary().samples  # the report wrote nothing into the run, and took nothing from it
+
+
+def _as_version_1(run, suite_path):
+    """The run directory as ttsbench wrote it before plans were typed and a scorer's values went in one line:
+    run.json holding the suite's merged YAML as `config`, scores.jsonl one metric per line."""
+    from ttsbench.benchmark.suite import DEFAULTS, merge, read_yaml
+
+    new = json.loads((run / "run.json").read_text())
+    old = {k: new[k] for k in ("suite", "suite_path", "created", "dataset_key", "adapter", "adapter_sha", "merged",
+                               "engine", "reference_clips", "planned", "label", "versions", "git_sha", "machine")}
+    given = read_yaml(suite_path)
+    config = {k: v for k, v in merge(DEFAULTS, given).items() if k not in ("gates", "out", "description", "report",
+                                                                           "target")}
+    config["scorers"] = given["scorers"]
+    old.update(version=1, config=config, config_key="a key computed the old way", gates=[],
+               prompts={"name": "inline", "version": "1", "n": 3}, dataset=new["plan"]["dataset"])
+    (run / "run.json").write_text(json.dumps(old))
+    lines = []
+    for line in (run / "scores.jsonl").read_text().splitlines():
+        d = json.loads(line)
+        lines += [json.dumps({"variant": d["variant"], "prompt_id": d["prompt_id"], "seed": d["seed"], **v,
+                              "scorer": d["scorer"], "audio_sha": d["audio_sha"]}) for v in d["values"]] \
+            if "values" in d else [line]
+    (run / "scores.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_an_older_run_directory_reads_reports_and_resumes_without_work(fake_run, tmp_path):
+    """run.json version 1 and one-metric-per-line scores: read into the same plan and scores, reported, and a
+    bench of the same suite does no model work and writes run.json again as version 2."""
+    from ttsbench.benchmark.results import compute_summary
+    from ttsbench.reports.html import build_report
+
+    suite, first, run = copy_run(fake_run, tmp_path)
+    _as_version_1(run, suite.path)
+    old = RunStore(run).run()
+    assert old.plan.row_names == suite.row_names and old.config_key == ""  # keyed again, as today's plan
+    assert compute_summary(RunStore(run)).summaries == first.summary.summaries
+    assert build_report([run], tmp_path / "report.html").audio_elements > 0
+    again = run_suite(suite, run, progress=False)
+    assert (again.generated, again.scored) == (0, 0)
+    record = json.loads((run / "run.json").read_text())
+    assert record["version"] == 2 and record["plan"]["name"] == suite.name and record["config_key"]
+    other = load_suite(write_suite(tmp_path / "other", suite.dataset, variants=["base", "cloned"], seeds=3,
+                                   anchors=["ground_truth"], scorers={"signal": {}, "speaker_sim": {}}))
+    _as_version_1(run, suite.path)
+    with pytest.raises(Exception, match="different configuration"):  # another plan is still refused
+        run_suite(other, run, progress=False)

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import yaml
 
-from bench.scorers import Item, load_scorer
+from ttsbench.benchmark.scorers import Item, load_scorer
 
 
 @pytest.fixture(scope="module")
 def lj(realspeech):
-    from bench.calibrate import read_transcripts
-    from dataprep.audio import load_audio
+    from ttsbench.calibration.calibrate import read_transcripts
+    from ttsbench.dataprep.audio import load_audio
 
     rows = read_transcripts(realspeech / "ljspeech")[:5]
     return [load_audio(realspeech / "ljspeech" / r["path"], 16000) for r in rows], [r["text"] for r in rows]
@@ -19,7 +19,7 @@ def lj(realspeech):
 
 def _runaway(audios, texts):
     wer = load_scorer("wer", {}, None).score([Item(a, 16000, t) for a, t in zip(audios, texts)])
-    items = [Item(a, 16000, t, None, {"wer": w[0].detail}) for a, t, w in zip(audios, texts, wer)]
+    items = [Item(a, 16000, t, None, {"wer": {v.metric: v.detail for v in w}}) for a, t, w in zip(audios, texts, wer)]
     return load_scorer("runaway", {}, None).score(items)
 
 
@@ -61,7 +61,7 @@ def test_babble_that_whisper_turns_into_words_runs_away_by_its_trailing_words(lj
     ("", "three words here", 3),
 ])
 def test_trailing_words_are_the_insertions_after_the_prompts_last_word(reference, hypothesis, trailing):
-    from bench.scorers.runaway import _trailing_words
+    from ttsbench.benchmark.scorers.runaway import _trailing_words
 
     assert _trailing_words(reference, hypothesis) == trailing
 
@@ -72,8 +72,8 @@ def test_without_a_transcript_it_fails_with_the_reason():
 
 
 def test_in_a_run_it_reads_wers_scores_and_a_suite_without_wer_is_refused(voice_dataset, tmp_path):
-    from bench.runner import run_suite
-    from bench.suite import SuiteError, load_suite
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import SuiteError, load_suite
 
     spec = {"name": "r", "model": {"backend": "fake"}, "dataset": str(voice_dataset),
             "prompts": ["One sentence to say."], "seeds": 1, "variants": [], "anchors": ["ground_truth"],

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.records import Score
-from bench.stats import compare, summarize
+from ttsbench.benchmark.records import Score
+from ttsbench.benchmark.scorers import declared
+from ttsbench.benchmark.stats import compare, summarize
+
+METRICS = declared(["wer", "speaker_sim"])
 
 
 def scores(variant, values, metric="speaker_sim", detail=None):
@@ -18,20 +21,20 @@ def scores(variant, values, metric="speaker_sim", detail=None):
 def test_mean_is_over_prompts_with_seeds_nested():
     # prompt 0 has one seed at 1.0; prompt 1 has three seeds at 0.0: the prompt mean is 0.5
     data = scores("a", [[1.0], [0.0, 0.0, 0.0]])
-    s = summarize(data, "a", "speaker_sim")
+    s = summarize(data, "a", METRICS["speaker_sim"])
     assert s.mean == pytest.approx(0.5) and s.n == 4 and s.n_failed == 0
 
 
 def test_interval_brackets_the_mean_and_narrows_with_more_prompts():
     rng = np.random.default_rng(1)
-    few = summarize(scores("a", rng.normal(0.6, 0.1, (8, 2)).tolist()), "a", "speaker_sim")
-    many = summarize(scores("a", rng.normal(0.6, 0.1, (80, 2)).tolist()), "a", "speaker_sim")
+    few = summarize(scores("a", rng.normal(0.6, 0.1, (8, 2)).tolist()), "a", METRICS["speaker_sim"])
+    many = summarize(scores("a", rng.normal(0.6, 0.1, (80, 2)).tolist()), "a", METRICS["speaker_sim"])
     assert few.ci_low < few.mean < few.ci_high
     assert (many.ci_high - many.ci_low) < (few.ci_high - few.ci_low)
 
 
 def test_failed_samples_are_counted():
-    s = summarize(scores("a", [[0.5, None], [0.7, 0.9]]), "a", "speaker_sim")
+    s = summarize(scores("a", [[0.5, None], [0.7, 0.9]]), "a", METRICS["speaker_sim"])
     assert s.n == 3 and s.n_failed == 1
 
 
@@ -40,9 +43,9 @@ def test_micro_and_macro_wer_differ_as_they_should():
         return {"substitutions": errors, "deletions": 0, "insertions": 0, "ref_words": words}
 
     data = [Score("a", "p0", 0, "wer", 1.0, wer(2, 2)), Score("a", "p1", 0, "wer", 0.0, wer(0, 98))]
-    assert summarize(data, "a", "wer_macro").mean == pytest.approx(0.5)
-    assert summarize(data, "a", "wer_micro").mean == pytest.approx(0.02)
-    assert summarize(data, "a", "wer_over_50").mean == pytest.approx(0.5)
+    assert summarize(data, "a", METRICS["wer_macro"]).mean == pytest.approx(0.5)
+    assert summarize(data, "a", METRICS["wer_micro"]).mean == pytest.approx(0.02)
+    assert summarize(data, "a", METRICS["wer_over_50"]).mean == pytest.approx(0.5)
 
 
 def test_paired_comparison():

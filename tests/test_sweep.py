@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from bench.suite import load_suite
-from bench.sweep import SweepError, fit_curve, sweep
+from ttsbench.benchmark.suite import load_suite
+from ttsbench.benchmark.sweep import SweepError, fit_curve, sweep
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,12 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     used = {n: json.loads((out / f"rows{n}-seed0" / "finetune" / "finetune.json").read_text())["rows"]["clip_ids"]
             for n in (2, 4)}
     assert set(used[2]) < set(used[4])  # nested subsets
-    from bench.records import SweepRecord
+    from ttsbench.benchmark.records import SweepRecord
 
     record = SweepRecord.read(out)
     assert first.label == record.label == "tiny random model — pipeline check only"
     assert "do not support a saturating fit" in record.fit["finetuned"]["text"]
-    from reports.html import build_report
+    from ttsbench.reports.html import build_report
 
     html = build_report([out], out / "report.html").path.read_text()
     assert "Similarity vs training rows" in html and "rows2-seed0" in html

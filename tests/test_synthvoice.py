@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataprep.synthvoice import sentences, synth_voice, synthesize
+from ttsbench.dataprep.synthvoice import sentences, synth_voice, synthesize
 
 
 def test_text_is_varied_and_reproducible():
@@ -29,7 +29,7 @@ def test_synth_voice_writes_audio_and_text(tmp_path):
 def test_resemblyzer_tells_the_two_voices_apart():
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    from dataprep.audio import resample
+    from ttsbench.dataprep.audio import resample
 
     encoder = VoiceEncoder("cpu", verbose=False)
     texts = [s for s, _ in zip(sentences(11), range(6)) if len(s.split()) > 5][:4]

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import standins
+from ttsbench.benchmark.store import RunStore
 
 pytestmark = pytest.mark.slow
 
@@ -68,16 +69,16 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     finetune = json.loads((run / "finetune" / "finetune.json").read_text())
     assert finetune["base"] == "sesame/csm-1b" and finetune["steps"] == 60 and finetune["backend"] == "peft"
     assert finetune["merged"] and run_record["merged"] == str(Path(finetune["merged"]).resolve())
-    scores = [json.loads(line) for line in (run / "scores.jsonl").read_text().splitlines()]
-    wer = next(s for s in scores if s["metric"] == "wer" and s["value"] is not None)
-    assert wer["detail"]["model"].startswith("openai-whisper:") and wer["detail"]["model"].endswith("random-tiny.pt")
-    sims = [s for s in scores if s["metric"] == "speaker_sim"]
-    assert sims and all(s["value"] is None or -1.0 <= s["value"] <= 1.0 for s in sims)
-    assert any(s["value"] is not None for s in sims)
+    scores = RunStore(run).current_scores()
+    wer = next(s for s in scores if s.metric == "wer" and s.value is not None)
+    assert wer.detail["model"].startswith("openai-whisper:") and wer.detail["model"].endswith("random-tiny.pt")
+    sims = [s for s in scores if s.metric == "speaker_sim"]
+    assert sims and all(s.value is None or -1.0 <= s.value <= 1.0 for s in sims)
+    assert any(s.value is not None for s in sims)
     report = cli(hub, "report", run, "-o", run / "report.html")
     assert report.returncode == 0, report.stderr
     assert "tiny random model" in (run / "report.html").read_text()
-    gates = subprocess.run([sys.executable, "-m", "pytest", "-p", "suites.pytest_gates", "--collect-only", "-q",
+    gates = subprocess.run([sys.executable, "-m", "pytest", "-p", "ttsbench.gates.plugin", "--collect-only", "-q",
                             "-p", "no:cacheprovider", str(suite)], env=hub.env, capture_output=True, text=True,
                            cwd=REPO)
     assert gates.returncode == 0 and "12 tests collected" in gates.stdout, gates.stdout + gates.stderr
@@ -90,9 +91,9 @@ def test_wavlm_similarity_through_the_cache(hub, voice_dataset, tmp_path):
                        scorers={"speaker_sim": {"encoder": "wavlm"}}, out=str(tmp_path / "run"))
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    scores = [json.loads(line) for line in (tmp_path / "run" / "scores.jsonl").read_text().splitlines()]
-    assert len(scores) >= 3 and all(s["value"] is not None for s in scores)
-    assert scores[0]["scorer"].startswith("speaker_sim:")
+    scores = RunStore(tmp_path / "run").current_scores()
+    assert len(scores) >= 3 and all(s.value is not None for s in scores)
+    assert scores[0].scorer.startswith("speaker_sim:")
 
 
 def test_finetune_by_hub_id_with_merge_and_a_suite_naming_the_merged_checkpoint(hub, voice_dataset, tmp_path):
@@ -178,8 +179,8 @@ def test_orpheus_by_hub_id_with_snac_from_its_own_repository(hub, voice_dataset,
 BATCHED = """
 import json, sys
 import numpy as np
-from bench.scorers.speaker_sim import SpeakerEncoder
-from dataprep.audio import AUDIO_SUFFIXES, load_audio
+from ttsbench.benchmark.scorers.speaker_sim import SpeakerEncoder
+from ttsbench.dataprep.audio import AUDIO_SUFFIXES, load_audio
 from pathlib import Path
 files = sorted(p for p in Path(sys.argv[1]).rglob("*") if p.suffix in AUDIO_SUFFIXES)[::5][:7]
 clips = [load_audio(p, 16000) for p in files] + [np.zeros(16000, np.float32), np.full(4000, 0.1, np.float32)]

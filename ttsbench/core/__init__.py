@@ -1,0 +1,1 @@
+"""What every stage shares: the one error base and option checks (`errors.py`), the JSON record base (`records.py`), the registry of named backends (`registry.py`), model files on disk or in the Hub cache (`hub.py`), package versions (`versions.py`)."""

@@ -1,0 +1,150 @@
+"""The fine-tuning stage's records: its options (`FinetuneOptions`) and `finetune.json`, the record of one
+fine-tune beside its adapter (or one level above `merged/`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ttsbench.core.errors import OptionError, UserError, check_choice, check_number, read_yaml_mapping
+from ttsbench.core.records import JsonRecord
+from ttsbench.dataprep.constants import MAX_CLIP_SECONDS
+
+from .families import FAMILIES
+
+
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class FinetuneOptions:
+    """LoRA and trainer settings: the CSM workshop's. A setting left None is the model family's
+    (`Family.options` fills them in: CSM r 32, alpha 16; Orpheus r 64, alpha 64, its notebook's)."""
+
+    r: int | None = None  # LoRA rank
+    lora_alpha: float | None = None
+    lora_dropout: float = 0.0
+    use_rslora: bool = True
+    target_modules: tuple = TARGETS  # in the backbone and depth decoder only, never the Mimi codec
+    learning_rate: float = 2e-4
+    per_device_batch_size: int = 2
+    gradient_accumulation_steps: int = 4
+    warmup_steps: int = 3
+    epochs: float = 1.0
+    max_steps: int = -1  # > 0 overrides epochs
+    weight_decay: float = 0.01
+    lr_scheduler: str = "linear"
+    optim: str = "auto"  # adamw_8bit on CUDA, adamw_torch elsewhere
+    seed: int = 3407  # training and the --rows subset
+    rows: int | None = None  # a nested subset of the train split
+    max_audio_seconds: float = MAX_CLIP_SECONDS  # longer clips are filtered and counted
+    depth_decoder_frames: float = 1.0  # fraction of frames the depth decoder trains on (Sesame: 1/16)
+    eval_steps: int = 10
+    save_steps: int = 50  # checkpoints for resuming a killed run
+    backend: str = "auto"  # auto, unsloth or peft
+    gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
+    device: str = "auto"
+    family: str = "auto"  # csm, orpheus, or auto: from the base checkpoint's config.json
+    duplicate_frames: str = "keep"  # Orpheus: `drop` removes frames whose first code repeats (the notebook's)
+
+    def __post_init__(self):
+        for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps", "save_steps"):
+            check_number(self, name, 1, integer=True)
+        check_number(self, "r", 1, integer=True, optional=True)
+        check_number(self, "lora_alpha", 0, low_open=True, optional=True)
+        check_choice(self, "duplicate_frames", ("keep", "drop"))
+        check_choice(self, "family", ("auto", *FAMILIES))
+        check_number(self, "lora_dropout", 0, 0.99)
+        check_number(self, "learning_rate", 0, low_open=True)
+        check_number(self, "warmup_steps", 0, integer=True)
+        check_number(self, "epochs", 0, low_open=True)
+        check_number(self, "max_steps", 1, integer=True, special=(-1,))
+        check_number(self, "weight_decay", 0, 10)
+        check_number(self, "seed", integer=True)
+        check_number(self, "rows", 1, integer=True, optional=True)
+        check_number(self, "max_audio_seconds", 0, low_open=True)
+        check_number(self, "depth_decoder_frames", 0, 1, low_open=True)
+        check_choice(self, "backend", ("auto", "unsloth", "peft"))
+        check_choice(self, "gradient_checkpointing", (True, False))
+        check_choice(self, "use_rslora", (True, False))
+        if not self.target_modules or not all(isinstance(t, str) for t in self.target_modules):
+            raise OptionError("target_modules", f"{list(self.target_modules)!r}: a list of layer names such as q_proj")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides) -> FinetuneOptions:
+        """The settings of a YAML mapping, `overrides` (flags that were given) on top."""
+        data = read_yaml_mapping(path, "fine-tune settings")
+        return cls.from_dict({**data, **overrides}, where=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "finetune settings") -> FinetuneOptions:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        if "target_modules" in data:
+            modules = data["target_modules"]
+            data = {**data, "target_modules": tuple(modules) if isinstance(modules, (list, tuple)) else (modules,)}
+        try:
+            return cls(**data)
+        except OptionError as e:
+            raise e.where(f"{where}: key '{e.key}' =") from None
+
+
+@dataclass(frozen=True)
+class FinetuneRecord(JsonRecord):
+    """What a fine-tune used and did. A diverged one has `diverged` set and no adapter beside it."""
+
+    FILE = "finetune.json"
+
+    key: str  # hash of base, dataset fingerprint and settings: the same call again is "up to date"
+    base: str  # the base checkpoint (Hub id or folder)
+    dataset_fingerprint: str
+    settings: dict  # FinetuneOptions as used
+    steps: int  # optimiser steps taken
+    loss_history: list  # {step, loss, grad_norm, learning_rate, eval_loss?}, one row per step
+    created: str  # UTC, ISO 8601
+    label: str = ""  # "tiny random model — pipeline check only" and the like; "" for real weights
+    backend: str = ""  # unsloth or peft
+    device: str = ""
+    dataset: str = ""
+    rows: dict = field(default_factory=dict)  # train_split, chosen, used, eval, clip_ids
+    filtered: list = field(default_factory=list)  # train clips left out, each with its reason
+    filtered_eval: list = field(default_factory=list)
+    lengths: dict = field(default_factory=dict)  # longest clip, text tokens, audio frames
+    trainable_parameters: int = 0
+    resumed_from: str | None = None  # the checkpoint a killed run resumed from
+    wall_seconds: float = 0.0
+    seconds_per_step: float = 0.0
+    peak_memory: dict = field(default_factory=dict)  # gpu_peak_gib, or process_peak_rss_gib on CPU
+    versions: dict = field(default_factory=dict)
+    pushed_to: str | None = None  # Hub repo the adapter was pushed to
+    merged: str | None = None  # folder of the merged 16-bit checkpoint
+    diverged: dict | None = None  # {step, what, value}: training stopped at a non-finite value
+
+    @property
+    def losses(self) -> list[float]:
+        return [h["loss"] for h in self.loss_history if "loss" in h]
+
+    @property
+    def eval_losses(self) -> list[float]:
+        return [h["eval_loss"] for h in self.loss_history if "eval_loss" in h]
+
+    @property
+    def loss_drop(self) -> float | None:
+        """Mean of the first few train losses minus the mean of the last few (3, or a third if fewer)."""
+        losses = self.losses
+        if not losses:
+            return None
+        k = max(1, min(3, len(losses) // 3))
+        return (sum(losses[:k]) - sum(losses[-k:])) / k
+
+
+def read_finetune_record(adapter: str | Path) -> FinetuneRecord | None:
+    """The record of an adapter folder, or of a merged checkpoint (`…/merged`, record one level up)."""
+    for folder in (Path(adapter), Path(adapter).parent):
+        record = FinetuneRecord.read(folder)
+        if record is not None:
+            return record
+    return None
