@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -227,7 +228,9 @@ def test_perf_generate_compares_the_engines_on_the_tiny_csm(tiny_csm, capsys):
     assert "bandwidth limit:" in out and "frames/s per batch step" in out and "csm1b.yaml-sized bench" in out
     rows = [l.split() for l in out.splitlines() if l.strip().startswith("2 ") and "÷" not in l]
     assert [r[1] for r in rows] == ["transformers", "fast"]
-    assert all(0 < float(r[8]) < 100 for r in rows)  # each engine's share of the bandwidth limit, in %
+    per_step = float(re.search(r"= ([0-9.]+) frames/s per batch step", out).group(1))
+    for r in rows:  # each engine's share of the bandwidth limit, in %: its frames/s over 2 rows × the limit
+        assert 0 < float(r[8]) < 100 and float(r[8]) == pytest.approx(100 * float(r[2]) / (2 * per_step), rel=0.01)
     assert main(["perf", "generate", "--engines", "fast,vllm"]) == 2
     assert "--engines 'fast,vllm': choose from transformers, eager, fast, compiled" in capsys.readouterr().err
 

@@ -107,7 +107,7 @@ def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, devi
             limit = b * bandwidth / per_frame
             print(f"{b:>5} {engine:<13} {r['frames_per_second']:>9.1f} {r['audio_seconds_per_second']:>10.2f} "
                   f"{r['wall_seconds']:>8.2f} {r['first_seconds']:>8.2f} {r['capture_seconds']:>9.2f} "
-                  f"{100 * r['decode_share']:>8.1f} {100 * r['frames_per_second'] / limit:>8.1f} "
+                  f"{100 * r['decode_share']:>8.1f} {100 * r['frames_per_second'] / limit:>8.3g} "
                   f"{r['peak_gib'] if r['peak_gib'] is not None else '—':>9}")
         if "transformers" not in rates:
             continue
