@@ -1,4 +1,4 @@
-"""A typed plan (bench.plan.Suite) built directly, for tests that need a suite's rows and scorers but no files."""
+"""A typed plan (benchmark.plan.Suite) built directly, for tests that need a suite's rows and scorers but no files."""
 
 from ttsbench.benchmark.plan import VARIANTS, GenerationOptions, ModelSpec, Prompt, PromptSet, Suite
 

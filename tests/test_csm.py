@@ -11,6 +11,7 @@ import pytest
 from ttsbench.benchmark.plan import ModelSpec
 from ttsbench.benchmark.synth import Context, Request, load_synth
 from ttsbench.dataprep.dataset import DatasetError, load_splits, subset
+from ttsbench.models.families.csm import conversation_for
 from ttsbench.models.model import TINY_LABEL, CheckpointError, check_checkpoint
 from ttsbench.models.train import FinetuneOptions, finetune
 
@@ -50,8 +51,8 @@ def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
     cloned = Request("Say this now.", 0, 3.0, speaker=0, context=(Context(reference, "Reference words.", 0),))
     plain = Request("Say this now.", 0, 3.0, speaker=0)
     proc = synth.processor
-    with_ref = proc.apply_chat_template([synth.conversation(cloned)], tokenize=True, return_dict=True)
-    without = proc.apply_chat_template([synth.conversation(plain)], tokenize=True, return_dict=True)
+    with_ref = proc.apply_chat_template([conversation_for(cloned)], tokenize=True, return_dict=True)
+    without = proc.apply_chat_template([conversation_for(plain)], tokenize=True, return_dict=True)
     assert "input_values" not in without
     np.testing.assert_allclose(with_ref["input_values"][0, 0, :len(reference)].numpy(), reference, atol=1e-6)
     n_audio = int((with_ref["input_ids"] == proc.audio_token_id).sum())

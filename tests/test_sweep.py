@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
@@ -49,6 +50,17 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     assert "Similarity vs training rows" in html and "rows2-seed0" in html
     again = sweep(sweep_suite, [2, 4], [0], out, progress=False)
     assert again.computed == [] and again.curve == first.curve
+    # a point whose scores were cut mid-write (a kill) is not finished: it is scored again, not plotted short
+    scores = out / "rows2-seed0" / "scores.jsonl"
+    scores.write_bytes(scores.read_bytes()[:-40])
+    mended = sweep(sweep_suite, [2, 4], [0], out, progress=False)
+    assert mended.computed == ["rows2-seed0"] and mended.curve == first.curve
+    # a point made with other scorers is not this suite's: run again (here: one scorer fewer, nothing to score)
+    fewer = dataclasses.replace(sweep_suite, scorers={"speaker_sim": sweep_suite.scorers["speaker_sim"]})
+    changed = sweep(fewer, [2, 4], [0], out, progress=False)
+    assert sorted(changed.computed) == ["baseline", "rows2-seed0", "rows4-seed0"]
+    assert [r for r in changed.curve if r["metric"] == "speaker_sim"] == \
+        [r for r in first.curve if r["metric"] == "speaker_sim"]
 
 
 def test_sizes_larger_than_the_train_split_are_refused(sweep_suite, tmp_path):

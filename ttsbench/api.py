@@ -518,7 +518,7 @@ def sweep(suite, sizes: list[int], seeds: list[int] = (0, 1), out: str | Path | 
 
 
 def check_findings(suite=None) -> list:
-    """What a suite (or only this machine) needs, as `bench.check.Finding` records; nothing loaded or downloaded."""
+    """What a suite (or only this machine) needs, as `benchmark.check.Finding` records; nothing loaded or downloaded."""
     from .benchmark.check import machine_findings, suite_findings
 
     return machine_findings() + (suite_findings(load_suite_unchecked(suite)) if suite is not None else [])

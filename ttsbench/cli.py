@@ -92,8 +92,8 @@ def _check(args) -> int:
 def _tiny_model(args) -> int:
     from .core.hub import label_of
 
-    out = api.tiny_model(args.out, getattr(args, "family", "csm"), args.size, args.seed)
-    print(f"wrote a random {getattr(args, 'family', 'csm')} model to {out} [{label_of(out)}]")
+    out = api.tiny_model(args.out, args.family, args.size, args.seed)
+    print(f"wrote a random {args.family} model to {out} [{label_of(out)}]")
     return 0
 
 
@@ -303,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "is labelled 'tiny random model — pipeline check only'.")
         if families:
             p.add_argument("--family", choices=families, default="csm")
+        else:
+            p.set_defaults(family="csm")  # tiny-csm: the old name of tiny-model --family csm
         p.add_argument("--out", required=True, help="checkpoint folder to write")
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--size", choices=["tiny", "1b", "3b"], default="tiny",

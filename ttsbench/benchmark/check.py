@@ -72,7 +72,7 @@ def backend_finding(cuda: bool) -> Finding:
 
 
 def suite_findings(suite, work: bool = True) -> list[Finding]:
-    """The models, dataset and (with `work`) the amount of work of a suite (a `bench.plan.Suite`)."""
+    """The models, dataset and (with `work`) the amount of work of a suite (a `benchmark.plan.Suite`)."""
     from .scorers import scorer_class
     from .synth import synth_class
 

@@ -1,6 +1,6 @@
 """The typed plan of a benchmark: what a suite means once it is resolved, read by every stage.
 
-`bench.suite.load_suite` turns YAML into a `Suite`, and `bench.suite.from_mapping` the same keys given
+`benchmark.suite.load_suite` turns YAML into a `Suite`, and `benchmark.suite.from_mapping` the same keys given
 in Python. The runner, sweeps, `check`, the report and the gates read these records — a
 row's meaning comes from its `Variant`, never from its name — and `run.json` stores the plan a run
 was made from (`Suite.to_dict`, read back with `Suite.from_dict`).
@@ -46,13 +46,17 @@ class Variant:
         """What the other model rows are measured against: the untuned model, with or without cloning."""
         return self.weights == "base"
 
+    @property
+    def plain(self) -> bool:
+        """The base model as it is: untuned, no cloning (what every other model row is compared with first)."""
+        return self.reference and not self.clones
+
     def leads(self, other: "Variant") -> bool:
         """Whether `self − other` is a comparison users ask about first (the rest are folded):
         every model row against the base model, a fine-tune against cloning alone, a merge against
         its adapter, the ceiling against the floor."""
         if self.model and other.model and self.name != other.name:
-            plain = other.reference and not other.clones  # base
-            if plain and not (self.reference and not self.clones):
+            if other.plain and not self.plain:
                 return True
             if self.tuned and other.reference and other.clones:
                 return True  # fine-tuning against cloning alone
@@ -182,7 +186,7 @@ class Suite:
     anchors: tuple[Variant, ...]  # the rows that need no model
     seeds: tuple[int, ...]
     generation: GenerationOptions
-    scorers: dict  # scorer name → its settings as resolved (defaults filled in, model ids spelled out)
+    scorers: dict  # scorer name → its settings as the suite gives them, checked (each score records them resolved)
     dataset: Path | None = None
     adapter: Path | None = None  # for the tuned rows: a PEFT adapter (or a merged checkpoint)
     merged: Path | None = None  # the adapter's merged 16-bit checkpoint: the merged rows
@@ -244,7 +248,7 @@ class Suite:
 
         spec = data.get("finetune")
         finetune = None if not spec else FinetuneSpec(
-            FinetuneOptions.from_dict({k: v for k, v in spec["options"].items()}), spec.get("base", ""),
+            FinetuneOptions.from_dict(spec["options"]), spec.get("base", ""),
             bool(spec.get("merge", False)))
         prompts = data["prompts"]
         return cls(

@@ -1,13 +1,13 @@
 """The records of a run directory, one per file: JSON lines (samples, scores, ratings) and JSON files
 (run, summary, sweep, report).
 
-`bench.store.RunStore` is the one reader and writer of a run directory; reports, gates, sweeps and
+`benchmark.store.RunStore` is the one reader and writer of a run directory; reports, gates, sweeps and
 the API read these records through it. Nothing here imports from above the records' own layer.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from ttsbench.core.records import JsonRecord
 
@@ -27,7 +27,7 @@ def from_dict(cls, data: dict):
 class Sample:
     """One generated (or anchor) utterance: a line of samples.jsonl."""
 
-    variant: str  # the row (bench.plan.VARIANTS says what it is)
+    variant: str  # the row (benchmark.plan.VARIANTS says what it is)
     prompt_id: str
     seed: int
     text: str  # what it should say (the reference for WER)
@@ -173,7 +173,7 @@ class Metric:
 class RunRecord(JsonRecord):
     """`run.json`: the run describes itself — the plan it was made from, data, models, versions, what it
     plans to make. Version 1 (before plans were typed) held the suite's merged YAML as `config`; it is
-    read into the same plan by `bench.store.RunStore.run`."""
+    read into the same plan by `benchmark.store.RunStore.run`."""
 
     VERSION = 2
     FILE = "run.json"
@@ -211,13 +211,7 @@ class RunRecord(JsonRecord):
     def from_dict(cls, data: dict, where: str = ""):
         plan = data.get("plan")
         record = super().from_dict({**data, "plan": None}, where)
-        return record if plan is None else _replace(record, plan=Suite.from_dict(plan))
-
-
-def _replace(record, **changes):
-    from dataclasses import replace
-
-    return replace(record, **changes)
+        return record if plan is None else replace(record, plan=Suite.from_dict(plan))
 
 
 @dataclass(frozen=True)
@@ -280,7 +274,7 @@ class RunSummary(JsonRecord):
                            for s in (self.summary(v, m) for m in cols)]) for v in self.rows]
 
     def lead_pairs(self) -> list[tuple[str, str]]:
-        """The comparisons users ask about first (`bench.plan.Variant.leads`): the fine-tuned rows (cloning
+        """The comparisons users ask about first (`benchmark.plan.Variant.leads`): the fine-tuned rows (cloning
         first) before the merged ones, then cloning alone, then the anchors; each against base first."""
         rows = [VARIANTS[r] for r in self.rows if r in VARIANTS]
         first = sorted(rows, key=lambda v: (bool(v.anchor), ("adapter", "merged", "base").index(v.weights)

@@ -7,7 +7,7 @@
 A line is written with one `write` on a file opened for appending and flushed to disk; audio is
 written (atomically) before its sample line. A run killed mid-write leaves at most one torn last
 line: readers skip it (it is not a record), and the writer cuts it off before it appends again —
-reading never changes a file. Aggregation (summaries, comparisons) is `bench.stats`'s; this module
+reading never changes a file. Aggregation (summaries, comparisons) is `benchmark.stats`'s; this module
 only reads and writes.
 """
 
@@ -100,7 +100,7 @@ class RunStore:
         return max((p.stat().st_mtime for p in paths if p.exists()), default=0)
 
     def summary(self) -> RunSummary | None:
-        """summary.json as written (None when there is none); `bench.results.current_summary` says whether it
+        """summary.json as written (None when there is none); `benchmark.results.current_summary` says whether it
         is current and computes one when it is not."""
         return RunSummary.read(self.dir)
 
@@ -154,7 +154,7 @@ class RunStore:
                 continue
             lines = path.read_bytes().splitlines(keepends=True)
             lines = [line for line in lines if line.strip()]
-            good = [line for line in lines if _intact(line) and line.endswith(b"\n")]
+            good = [line for line in lines if _record(line) is not None and line.endswith(b"\n")]
             if len(good) == len(lines):
                 continue
             backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
@@ -214,10 +214,11 @@ def read_jsonl(path: Path) -> list[dict]:
     for n, line in enumerate(data[:end].splitlines(), 1):
         if not line.strip():
             continue
-        if not _intact(line):
+        row = _record(line)
+        if row is None:
             raise StoreError(f"{path} line {n}: damaged (not one JSON record); run `ttsbench bench SUITE --repair` "
                              "to keep every intact line (the original is kept beside it)")
-        rows.append(json.loads(line))
+        rows.append(row)
     return rows
 
 
@@ -242,11 +243,13 @@ def cut_torn_tail(path: Path) -> int:
     return size - keep
 
 
-def _intact(line: bytes) -> bool:
+def _record(line: bytes) -> dict | None:
+    """The JSON object a line holds; None for a damaged line."""
     try:
-        return isinstance(json.loads(line), dict)
+        row = json.loads(line)
     except ValueError:
-        return False
+        return None
+    return row if isinstance(row, dict) else None
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:

@@ -1,4 +1,4 @@
-"""Suite YAML → the typed plan (`bench.plan.Suite`), checked before anything runs.
+"""Suite YAML → the typed plan (`benchmark.plan.Suite`), checked before anything runs.
 
 A suite may `include:` another (path relative to itself) and override its keys; mappings merge
 key by key, everything else is replaced. Every error names the file and the key.

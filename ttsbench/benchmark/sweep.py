@@ -23,10 +23,9 @@ from pathlib import Path
 from ttsbench.core.errors import UserError
 
 from .plan import FinetuneSpec, Suite
-from .records import RunSummary, SweepRecord
+from .records import SweepRecord
 from .results import current_summary
 from .store import RunStore
-
 
 
 class SweepError(UserError, ValueError):
@@ -79,11 +78,17 @@ def run_point(suite: Suite, point: Point, run_dir: str) -> str:
     return run_dir
 
 
-def _done(run_dir: Path) -> bool:
-    if not (run_dir / RunSummary.FILE).is_file():
+def _done(run_dir: Path, plan: Suite) -> bool:
+    """Whether the point's run finished with this plan: its run.json follows the same plan and scorers (another
+    suite is run again, and refused there by name), and its summary, written last, is newer than every sample
+    and score (a call killed while generating or scoring again is not finished) and counts every sample."""
+    store = RunStore(run_dir)
+    run = store.run()
+    if run is None or not store.summary_is_current() or run.plan.identity() != plan.identity() \
+            or run.plan.to_dict()["scorers"] != plan.to_dict()["scorers"]:
         return False
-    summary = current_summary(RunStore(run_dir))
-    return all(c.n > 0 and not c.missing for c in summary.samples.values())
+    summary = store.summary()
+    return summary is not None and all(c.n > 0 and not c.missing for c in summary.samples.values())
 
 
 def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local",
@@ -111,7 +116,7 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
                          f"{n_train} rows; use sizes up to {n_train}")
     points = [Point(0, 0)] + [Point(n, s) for n in sorted(set(sizes)) for s in seeds]
     dirs = {p.name: out / p.name for p in points}
-    todo = [p for p in points if not _done(dirs[p.name])]
+    todo = [p for p in points if not _done(dirs[p.name], point_suite(suite, p))]
     say(f"sweep: {len(points)} points, {len(points) - len(todo)} already done, executor {executor}")
     out.mkdir(parents=True, exist_ok=True)
     if executor == "local":

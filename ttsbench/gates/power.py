@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ttsbench.benchmark.plan import Suite
+from ttsbench.benchmark.plan import KNOWN, Suite
 from ttsbench.benchmark.results import current_summary
 from ttsbench.benchmark.stats import detectable, prompts_needed
 from ttsbench.benchmark.store import RunStore
@@ -66,9 +66,10 @@ def plan_prompts(suite: Suite, run_dir: str | Path, targets: dict[str, float] | 
         gate = parse_gate(text, suite)
         if gate.minus_row is not None and gate.threshold and gate.row != "human":  # human.*: listeners, not prompts
             asks.append((text, gate.row, gate.minus_row, gate.metric, abs(gate.threshold)))
+    base = next(v.name for v in (*suite.variants, *KNOWN) if v.plain)  # the suite's base row (or its name)
     for metric, difference in (targets or {}).items():
-        for row in [v.name for v in suite.variants if v.name != "base"]:
-            asks.append((f"{row} − base on {metric}: {abs(difference):g}", row, "base", metric, abs(difference)))
+        for row in [v.name for v in suite.variants if not v.plain]:
+            asks.append((f"{row} − {base} on {metric}: {abs(difference):g}", row, base, metric, abs(difference)))
     out = []
     for text, a, b, metric, difference in asks:
         c = summary.comparison(a, b, (metric, summary.metric(metric).base))

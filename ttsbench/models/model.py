@@ -6,7 +6,7 @@
 
 A checkpoint is a folder (or Hub id) with the model's config and weights *and* its processor or
 tokenizer files beside them — Unsloth loads nothing else. Which family it is comes from its
-config.json (`finetune.families`). A checkpoint ttsbench built carries `ttsbench.json` with its
+config.json (`models.families`). A checkpoint ttsbench built carries `ttsbench.json` with its
 label, shown wherever its numbers are shown.
 """
 

@@ -82,7 +82,7 @@ def verdict(summary: RunSummary, model_rows: list[str]) -> str:
     if not means:
         return label + f"No {voice.label or voice.name} scores yet."
     best, s = max(means, key=lambda t: t[1].mean)
-    base = next((r for r in model_rows if VARIANTS[r].reference and not VARIANTS[r].clones), None)
+    base = next((r for r in model_rows if VARIANTS[r].plain), None)
     name = voice.label.lower() if voice.label else voice.name
     head = f"{best} sounds most like the speaker ({name} {s.mean:.3f}"
     head += f" [{s.ci_low:.3f}, {s.ci_high:.3f}])" if s.ci_low is not None else ")"

@@ -14,7 +14,7 @@ batches grouped by (model: base, adapter or merged; seed), each group after
 for all rows at once. Every row generates up to the longest cap in its batch and is then cut at
 its own cap: generation is causal, so a row's first N frames do not depend on how long the batch
 runs. A row that never ends by itself within its cap is a stop failure. How prompts are built,
-how codes are generated and decoded, is the family's (`finetune.families`).
+how codes are generated and decoded, is the family's (`models.families`).
 """
 
 from __future__ import annotations
@@ -113,9 +113,3 @@ class ModelSynth(Synth):
         if self.tuned is self.net:  # PEFT: the same weights with the adapter bypassed
             return self.net, self.net.disable_adapter()
         return self.net, contextlib.nullcontext()
-
-    def conversation(self, r) -> list[dict]:
-        """CSM's chat turns for one request (what the processor is given)."""
-        from ttsbench.models.families.csm import conversation_for
-
-        return conversation_for(r)

@@ -3,8 +3,8 @@
 A family knows how to check and load its checkpoints, build a tiny random one, turn a dataset row
 into training inputs and labels, where LoRA goes (and its LoRA defaults), how the variants build
 their prompt (cloning included), how to generate codes and tell whether a row stopped by itself,
-and how to decode codes to audio. The trainer (`finetune.train`), the synthesizer
-(`bench.synth.model`), the runner, the sweep and the command line call the family and nothing
+and how to decode codes to audio. The trainer (`models.train`), the synthesizer
+(`benchmark.synth.model`), the runner, the sweep and the command line call the family and nothing
 else of it. Adding a family is one file here and one line in FAMILIES.
 
     from ttsbench.models.families import family, family_of
