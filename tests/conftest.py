@@ -45,8 +45,12 @@ def voice_dataset(target_voice, tmp_path_factory) -> Path:
     from ttsbench.dataprep.splits import SplitOptions
 
     out = tmp_path_factory.mktemp("voice") / "voice"
-    prepare([str(target_voice)], PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=8),
-                                                split=SplitOptions(eval_fraction=0.25)))
+    prepare(
+        [str(target_voice)],
+        PrepareOptions(
+            out=out, progress=False, chunk=ChunkOptions(max_seconds=8), split=SplitOptions(eval_fraction=0.25)
+        ),
+    )
     return out
 
 
@@ -61,7 +65,7 @@ def tiny_orpheus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_csm(tmp_path_factory) -> Path:
     """A tiny random CSM saved like a real checkpoint (with its processor)."""
-    from ttsbench.models.model import build_tiny_csm
+    from ttsbench.models.families.csm import build_tiny_csm
 
     return build_tiny_csm(tmp_path_factory.mktemp("tiny") / "csm", seed=0)
 
@@ -76,13 +80,27 @@ def tiny_run(tiny_csm, voice_dataset, tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("tinyrun")
     suite = folder / "tiny.yaml"
-    suite.write_text(yaml.safe_dump({
-        "name": "tiny", "model": {"backend": "csm", "checkpoint": str(tiny_csm)}, "dataset": str(voice_dataset),
-        "finetune": {"max_steps": 6, "per_device_batch_size": 2, "gradient_accumulation_steps": 1,
-                     "learning_rate": 0.002, "eval_steps": 3},
-        "prompts": ["Good evening, everyone.", "Is <script>alert(1)</script> & co safe?"], "seeds": 2,
-        "variants": ["base", "cloned", "finetuned", "finetuned_cloned"], "anchors": ["ground_truth", "impostor"],
-        "scorers": {"wer": {"asr": "tiny.en"}, "speaker_sim": {"encoder": "resemblyzer"}, "signal": {}},
-        "generation": {"max_seconds": 3.0}}))
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "model": {"backend": "csm", "checkpoint": str(tiny_csm)},
+                "dataset": str(voice_dataset),
+                "finetune": {
+                    "max_steps": 6,
+                    "per_device_batch_size": 2,
+                    "gradient_accumulation_steps": 1,
+                    "learning_rate": 0.002,
+                    "eval_steps": 3,
+                },
+                "prompts": ["Good evening, everyone.", "Is <script>alert(1)</script> & co safe?"],
+                "seeds": 2,
+                "variants": ["base", "cloned", "finetuned", "finetuned_cloned"],
+                "anchors": ["ground_truth", "impostor"],
+                "scorers": {"wer": {"asr": "tiny.en"}, "speaker_sim": {"encoder": "resemblyzer"}, "signal": {}},
+                "generation": {"max_seconds": 3.0},
+            }
+        )
+    )
     run_suite(load_suite(suite), folder / "run", progress=False)
     return folder / "run"

@@ -4,7 +4,15 @@ from ttsbench.benchmark.plan import VARIANTS, GenerationOptions, ModelSpec, Prom
 
 
 def plan_of(rows, scorers, gates=(), **fields) -> Suite:
-    return Suite(name="s", model=ModelSpec("fake"), prompts=PromptSet("t", "1", (Prompt("p01", "Hello there."),)),
-                 variants=tuple(VARIANTS[r] for r in rows if VARIANTS[r].model),
-                 anchors=tuple(VARIANTS[r] for r in rows if not VARIANTS[r].model), seeds=(0,),
-                 generation=GenerationOptions(), scorers={s: {} for s in scorers}, gates=tuple(gates), **fields)
+    return Suite(
+        name="s",
+        model=ModelSpec("fake"),
+        prompts=PromptSet("t", "1", (Prompt("p01", "Hello there."),)),
+        variants=tuple(VARIANTS[r] for r in rows if VARIANTS[r].model),
+        anchors=tuple(VARIANTS[r] for r in rows if not VARIANTS[r].model),
+        seeds=(0,),
+        generation=GenerationOptions(),
+        scorers={s: {} for s in scorers},
+        gates=tuple(gates),
+        **fields,
+    )

@@ -103,13 +103,23 @@ def wavlm(cache: Path, repo: str = "microsoft/wavlm-base-plus-sv") -> Path:
 
     path = snapshot(cache, repo)
     torch.manual_seed(0)
-    config = WavLMConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                         conv_dim=(16, 16, 16, 16, 16, 16, 16), num_conv_pos_embeddings=16,
-                         num_conv_pos_embedding_groups=2, tdnn_dim=(16, 16, 16, 16, 32), xvector_output_dim=24,
-                         num_buckets=32, max_bucket_distance=64)
+    config = WavLMConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16, 16, 16, 16, 16, 16, 16),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        tdnn_dim=(16, 16, 16, 16, 32),
+        xvector_output_dim=24,
+        num_buckets=32,
+        max_bucket_distance=64,
+    )
     WavLMForXVector(config).save_pretrained(path)
-    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
-                             return_attention_mask=True).save_pretrained(path)
+    Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=True
+    ).save_pretrained(path)
     label(path, "random WavLM")
     return path
 
@@ -127,8 +137,18 @@ def whisper_checkpoint(path: Path) -> Path:
     from whisper.model import ModelDimensions, Whisper
 
     torch.manual_seed(0)
-    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=1,
-                           n_vocab=51864, n_text_ctx=64, n_text_state=64, n_text_head=2, n_text_layer=1)
+    dims = ModelDimensions(
+        n_mels=80,
+        n_audio_ctx=1500,
+        n_audio_state=64,
+        n_audio_head=2,
+        n_audio_layer=1,
+        n_vocab=51864,
+        n_text_ctx=64,
+        n_text_state=64,
+        n_text_head=2,
+        n_text_layer=1,
+    )
     model = Whisper(dims)
     with torch.no_grad():
         model.decoder.positional_embedding.normal_(0, 0.02)
@@ -139,7 +159,9 @@ def whisper_checkpoint(path: Path) -> Path:
             block.cross_attn.out.weight *= 3
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"dims": dims.__dict__, "model_state_dict": model.state_dict()}, path)
-    path.with_name(path.name + ".ttsbench.json").write_text(json.dumps({"label": "random Whisper — pipeline check only"}))
+    path.with_name(path.name + ".ttsbench.json").write_text(
+        json.dumps({"label": "random Whisper — pipeline check only"})
+    )
     return path
 
 
@@ -148,7 +170,8 @@ def label(folder: Path, what: str) -> None:
 
 
 def orpheus(cache: Path, tiny_orpheus: Path, repo: str = "canopylabs/orpheus-3b-0.1-ft") -> Path:
-    """The tiny Orpheus (config, safetensors, tokenizer) in the Hub layout; its SNAC also as hubertsiuzdak/snac_24khz."""
+    """The tiny Orpheus (config, safetensors, tokenizer) in the Hub layout; its SNAC also as
+    hubertsiuzdak/snac_24khz."""
     path = snapshot(cache, repo)
     for f in tiny_orpheus.iterdir():
         if f.is_file():

@@ -3,6 +3,7 @@ figure, players inline — and the command line a thin layer that calls these sa
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -14,9 +15,16 @@ from ttsbench import api
 
 
 def test_importing_ttsbench_loads_nothing_heavy_and_no_subpackage_shadows_a_function():
-    proc = subprocess.run([sys.executable, "-c", "import sys, ttsbench as tb; tb.Suite; tb.load; "
-                           "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ttsbench as tb; tb.Suite; tb.load; "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
     import pkgutil
     import importlib
@@ -29,11 +37,25 @@ def test_importing_ttsbench_loads_nothing_heavy_and_no_subpackage_shadows_a_func
 
 
 def test_prepare_and_finetune_take_the_commands_settings_flat():
-    options = api.prepare_options("out", asr="small.en", beam_size=3, vad=False, max_seconds=20, margin=0.1, seed=4,
-                                  eval_fraction=0.2, corrections="names.yaml", speaker=2)
+    options = api.prepare_options(
+        "out",
+        asr="small.en",
+        beam_size=3,
+        vad=False,
+        max_seconds=20,
+        margin=0.1,
+        seed=4,
+        eval_fraction=0.2,
+        corrections="names.yaml",
+        speaker=2,
+    )
     assert (options.asr.model, options.asr.beam_size, options.asr.vad) == ("small.en", 3, False)
-    assert (options.chunk.max_seconds, options.chunk.margin, options.split.seed, options.split.eval_fraction) == \
-        (20, 0.1, 4, 0.2)
+    assert (options.chunk.max_seconds, options.chunk.margin, options.split.seed, options.split.eval_fraction) == (
+        20,
+        0.1,
+        4,
+        0.2,
+    )
     assert str(options.corrections) == "names.yaml" and options.speaker == 2
     assert api.prepare_options("out").asr.vad  # the command's default (VAD on), not AsrOptions' own
     with pytest.raises(tb.api.UserError, match="unknown setting.*colour"):
@@ -72,23 +94,31 @@ def test_the_answer_first_in_numbers_and_as_the_reports_table(run):
     answer = run.answer()
     frame = answer.frame()
     assert [tuple(r) for r in frame[["variant", "against"]].values] == [
-        ("cloned", "base"), ("finetuned", "base"), ("finetuned", "cloned"), ("finetuned_cloned", "base"),
-        ("finetuned_cloned", "cloned")]
+        ("cloned", "base"),
+        ("finetuned", "base"),
+        ("finetuned", "cloned"),
+        ("finetuned_cloned", "base"),
+        ("finetuned_cloned", "cloned"),
+    ]
     assert {"speaker_sim", "speaker_sim_low", "speaker_sim_high", "speaker_sim_clear"} <= set(frame.columns)
     c = run.compare("finetuned", "cloned").set_index("metric").loc["speaker_sim"]
     row = frame[(frame["variant"] == "finetuned") & (frame["against"] == "cloned")].iloc[0]
     assert row["speaker_sim"] == pytest.approx(c["difference"])  # the same comparison the summary holds
     html = answer._repr_html_()
-    assert 'class="verdict"' in html and "tiny random model" in answer.verdict and "<table class=\"answer\"" in html
+    assert 'class="verdict"' in html and "tiny random model" in answer.verdict and '<table class="answer"' in html
 
 
 def test_figures_players_gates_and_the_report(run, tmp_path):
-    import matplotlib.figure
+    from ttsbench.reports.html import metric_charts
 
     figures = run.figures()
     assert {"speaker_sim", "wer_micro", "loss"} <= set(figures)
-    assert all(isinstance(f, matplotlib.figure.Figure) for f in figures.values())
-    assert "tiny random model" in figures["speaker_sim"].axes[0].get_title()
+    assert all(f._repr_svg_().startswith("<svg") for f in figures.values())  # shown inline by Jupyter
+    title = re.search(r'class="title">([^<]*)<', figures["speaker_sim"].svg).group(1)
+    assert "tiny random model" in title  # a stand-in's number is labelled where it is drawn
+    # the report's chart and the notebook's are one drawing
+    assert figures["speaker_sim"].svg == metric_charts(run.results(), run.label)["speaker_sim"]
+    assert (tmp_path / "sim.svg") == figures["speaker_sim"].save(tmp_path / "sim.svg")
     player = run.listen("finetuned_cloned")
     assert "<audio" in player.data and "finetuned_cloned" in player.data
     assert run.side_by_side(limit=1).data.count("<audio") >= 4 + 2  # each variant, each seed, and the references
@@ -102,24 +132,44 @@ def test_figures_players_gates_and_the_report(run, tmp_path):
 
 
 def test_a_bench_from_a_mapping(voice_dataset, tmp_path):
-    out = tb.bench({"name": "mapped", "model": {"backend": "noise"}, "dataset": str(voice_dataset),
-                    "prompts": ["One.", "Two, three."], "seeds": 1, "variants": ["base", "cloned"], "anchors": [],
-                    "scorers": {"signal": {}}}, out=tmp_path / "run", progress=False)
+    out = tb.bench(
+        {
+            "name": "mapped",
+            "model": {"backend": "noise"},
+            "dataset": str(voice_dataset),
+            "prompts": ["One.", "Two, three."],
+            "seeds": 1,
+            "variants": ["base", "cloned"],
+            "anchors": [],
+            "scorers": {"signal": {}},
+        },
+        out=tmp_path / "run",
+        progress=False,
+    )
     assert out.generated == 4 and out.results().samples["cloned"].n == 2
     assert tb.open_run(tmp_path / "run").record.plan.name == "mapped"
 
 
-@pytest.mark.parametrize("argv, function, expected", [
-    (["bench", "s.yaml", "--out", "o", "--quiet"], "bench", {"progress": False}),
-    (["finetune", "d", "--base", "b", "--out", "o", "--max-steps", "7", "--r", "8"], "finetune",
-     {"max_steps": 7, "r": 8}),
-    (["prepare", "a.wav", "--out", "o", "--asr", "small.en", "--no-vad", "--max-seconds", "20"], "prepare",
-     {"model": "small.en", "vad": False, "max_seconds": 20.0}),
-    (["report", "r", "-o", "x.html"], "report", {}),
-    (["sweep", "s.yaml", "--sizes", "2,4", "--seeds", "0"], "sweep", {}),
-    (["tiny-model", "--family", "orpheus", "--out", "m"], "tiny_model", {}),
-    (["synth-voice", "--out", "v.wav", "--minutes", "1"], "synth_voice", {}),
-])
+@pytest.mark.parametrize(
+    "argv, function, expected",
+    [
+        (["bench", "s.yaml", "--out", "o", "--quiet"], "bench", {"progress": False}),
+        (
+            ["finetune", "d", "--base", "b", "--out", "o", "--max-steps", "7", "--r", "8"],
+            "finetune",
+            {"max_steps": 7, "r": 8},
+        ),
+        (
+            ["prepare", "a.wav", "--out", "o", "--asr", "small.en", "--no-vad", "--max-seconds", "20"],
+            "prepare",
+            {"model": "small.en", "vad": False, "max_seconds": 20.0},
+        ),
+        (["report", "r", "-o", "x.html"], "report", {}),
+        (["sweep", "s.yaml", "--sizes", "2,4", "--seeds", "0"], "sweep", {}),
+        (["tiny-model", "--family", "orpheus", "--out", "m"], "tiny_model", {}),
+        (["synth-voice", "--out", "v.wav", "--minutes", "1"], "synth_voice", {}),
+    ],
+)
 def test_every_command_is_the_api_function_it_names(monkeypatch, argv, function, expected):
     """No second path: each command hands its flags to the API function and prints what it returns."""
     from ttsbench import cli

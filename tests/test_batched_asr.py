@@ -15,16 +15,23 @@ def _clips(root, n):
 
 def test_batched_transcripts_equal_one_at_a_time(realspeech):
     rng = np.random.default_rng(0)
-    clips = _clips(realspeech / "ljspeech", 10) + _clips(realspeech / "vctk", 6) + [
-        rng.normal(0, 0.1, 16000 * 4).astype(np.float32), np.zeros(16000, np.float32),
-        np.concatenate(_clips(realspeech / "ljspeech", 5))]  # > 30 s: its later windows decode on their own
+    clips = (
+        _clips(realspeech / "ljspeech", 10)
+        + _clips(realspeech / "vctk", 6)
+        + [
+            rng.normal(0, 0.1, 16000 * 4).astype(np.float32),
+            np.zeros(16000, np.float32),
+            np.concatenate(_clips(realspeech / "ljspeech", 5)),
+        ]
+    )  # > 30 s: its later windows decode on their own
     assert len(clips[-1]) > 31 * 16000
     asr = load_asr(AsrOptions(model="tiny.en"))
     one = [asr.transcribe(c, word_timestamps=False) for c in clips]
     for batch in (3, 8):
         many = asr.transcribe_many(clips, batch)
-        assert [[(s.start, s.end, s.text) for s in segs] for segs in many] == \
-            [[(s.start, s.end, s.text) for s in segs] for segs in one]
+        assert [[(s.start, s.end, s.text) for s in segs] for segs in many] == [
+            [(s.start, s.end, s.text) for s in segs] for segs in one
+        ]
     assert sum(len(segs) for segs in one[:16]) >= 16 and len(one[-1]) > 1  # real text, several windows
 
 
@@ -49,13 +56,17 @@ def test_openai_whisper_batched_transcripts_equal_one_at_a_time(realspeech, tmp_
     import standins
 
     path = standins.whisper_checkpoint(tmp_path / "random-tiny.pt")
-    clips = _clips(realspeech / "vctk", 6) + _clips(realspeech / "ljspeech", 6) + [
-        np.zeros(16000, np.float32), np.concatenate(_clips(realspeech / "ljspeech", 5))]
+    clips = (
+        _clips(realspeech / "vctk", 6)
+        + _clips(realspeech / "ljspeech", 6)
+        + [np.zeros(16000, np.float32), np.concatenate(_clips(realspeech / "ljspeech", 5))]
+    )
     for beam in (1, 2):
         asr = load_asr(AsrOptions(model=str(path), beam_size=beam))
         one = [asr.transcribe(c, word_timestamps=False) for c in clips]
         many = asr.transcribe_many(clips, 4)
-        assert [[(s.start, s.end, s.text) for s in segs] for segs in many] == \
-            [[(s.start, s.end, s.text) for s in segs] for segs in one]
+        assert [[(s.start, s.end, s.text) for s in segs] for segs in many] == [
+            [(s.start, s.end, s.text) for s in segs] for segs in one
+        ]
         assert len({segs[0].text for segs in one if segs}) >= 3, "the stand-in's transcripts should depend on the audio"
         assert len(one[-1]) > 1 and "decode" not in vars(asr.model)  # several windows; unpatched after

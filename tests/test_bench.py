@@ -19,17 +19,27 @@ from ttsbench.benchmark.suite import SuiteError, load_suite
 
 pytestmark = pytest.mark.slow
 
-PROMPTS = ["The train leaves at seven from platform twelve.",
-           "Did Margaret ever visit the old library in Lisbon?",
-           "Good evening, everyone, and thank you for coming."]
+PROMPTS = [
+    "The train leaves at seven from platform twelve.",
+    "Did Margaret ever visit the old library in Lisbon?",
+    "Good evening, everyone, and thank you for coming.",
+]
 
 
 def write_suite(folder: Path, dataset: Path, **overrides) -> Path:
     adapter = folder / "adapter"
     adapter.mkdir(parents=True, exist_ok=True)
     (adapter / "adapter_config.json").write_text("{}")
-    suite = {"name": "fake-test", "model": {"backend": "fake"}, "adapter": str(adapter), "dataset": str(dataset),
-             "prompts": PROMPTS, "seeds": 2, "generation": {"batch_size": 4}, **overrides}
+    suite = {
+        "name": "fake-test",
+        "model": {"backend": "fake"},
+        "adapter": str(adapter),
+        "dataset": str(dataset),
+        "prompts": PROMPTS,
+        "seeds": 2,
+        "generation": {"batch_size": 4},
+        **overrides,
+    }
     path = folder / "suite.yaml"
     path.write_text(yaml.safe_dump(suite))
     return path
@@ -59,7 +69,9 @@ def test_run_scores_every_variant_and_the_anchors(finished_run):
     sim = value(s, "base", "speaker_sim")
     assert sim["ci_low"] <= sim["mean"] <= sim["ci_high"] and sim["n"] == 6
     assert value(s, "base", "stop_failure_rate")["mean"] == 0.0
-    pair = next(c for c in s["comparisons"] if c["metric"] == "speaker_sim" and {c["a"], c["b"]} == {"base", "impostor"})
+    pair = next(
+        c for c in s["comparisons"] if c["metric"] == "speaker_sim" and {c["a"], c["b"]} == {"base", "impostor"}
+    )
     assert pair["n_pairs"] == 3 and pair["p_value"] is not None
 
 
@@ -76,7 +88,9 @@ def test_run_directory_layout(finished_run):
     records = RunStore(d).score_records()
     record = next(r for r in records if r.scorer.startswith("wer:") and r.variant == "base")
     wer = next(s for s in record.values if s.metric == "wer")
-    assert {"transcript", "ref_norm", "hyp_norm", "model", "substitutions", "deletions", "insertions"} <= set(wer.detail)
+    assert {"transcript", "ref_norm", "hyp_norm", "model", "substitutions", "deletions", "insertions"} <= set(
+        wer.detail
+    )
     assert record.audio_sha and record.complete and {s.metric for s in record.values} == {"wer", "cer"}
 
 
@@ -106,19 +120,31 @@ def test_killed_run_resumes_to_the_same_summary(finished_run, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["summaries"] == first.summary.to_dict()["summaries"]
-    keys = [(d["variant"], d["prompt_id"], d["seed"]) for d in map(json.loads, (out / "samples.jsonl").read_text().splitlines())]
+    keys = [
+        (d["variant"], d["prompt_id"], d["seed"])
+        for d in map(json.loads, (out / "samples.jsonl").read_text().splitlines())
+    ]
     assert len(keys) == len(set(keys))
-    score_keys = [(d["variant"], d["prompt_id"], d["seed"], d["scorer"])  # one record per (sample, scorer)
-                  for d in map(json.loads, (out / "scores.jsonl").read_text().splitlines())]
+    score_keys = [
+        (d["variant"], d["prompt_id"], d["seed"], d["scorer"])  # one record per (sample, scorer)
+        for d in map(json.loads, (out / "scores.jsonl").read_text().splitlines())
+    ]
     assert len(score_keys) == len(set(score_keys))
 
 
 def test_failed_samples_are_counted_never_dropped(voice_dataset, tmp_path):
-    model = {"backend": "fake", "fail_texts": ["platform"], "never_stop_texts": ["Margaret"],
-             "nan_texts": ["evening"]}
-    suite = load_suite(write_suite(tmp_path, voice_dataset, model=model, variants=["base"], anchors=[],
-                                   prompts=PROMPTS + ["Short and silent.", "Tiny <b>&amp;</b> \"quoted\" — ünïcödé?"],
-                                   scorers={"wer": {}, "speaker_sim": {}, "signal": {}}))
+    model = {"backend": "fake", "fail_texts": ["platform"], "never_stop_texts": ["Margaret"], "nan_texts": ["evening"]}
+    suite = load_suite(
+        write_suite(
+            tmp_path,
+            voice_dataset,
+            model=model,
+            variants=["base"],
+            anchors=[],
+            prompts=PROMPTS + ["Short and silent.", 'Tiny <b>&amp;</b> "quoted" — ünïcödé?'],
+            scorers={"wer": {}, "speaker_sim": {}, "signal": {}},
+        )
+    )
     s = run_suite(suite, tmp_path / "out", progress=False).summary.to_dict()
     assert s["samples"]["base"] == {"n": 10, "failed": 4, "missing": 0, "regenerated": 0}  # 2 seeds × (fail + NaN)
     wer = value(s, "base", "wer_macro")
@@ -130,26 +156,41 @@ def test_failed_samples_are_counted_never_dropped(voice_dataset, tmp_path):
 
 def test_silent_and_too_short_audio_are_scored_as_failures_of_the_metric(voice_dataset, tmp_path):
     model = {"backend": "fake", "silent_texts": ["silent"], "short_texts": ["tiny"]}
-    suite = load_suite(write_suite(tmp_path, voice_dataset, model=model, variants=["base"], anchors=[], seeds=1,
-                                   prompts=["This one is silent.", "A tiny one.", "A normal sentence to say."]))
+    suite = load_suite(
+        write_suite(
+            tmp_path,
+            voice_dataset,
+            model=model,
+            variants=["base"],
+            anchors=[],
+            seeds=1,
+            prompts=["This one is silent.", "A tiny one.", "A normal sentence to say."],
+        )
+    )
     run_suite(suite, tmp_path / "out", progress=False)
     scores = {(s.prompt_id, s.metric): s for s in RunStore(tmp_path / "out").current_scores()}
     assert scores[("p01", "wer")].value == 1.0  # nothing recognised: every word deleted
-    assert scores[("p01", "speaker_sim")].value is None and "too little speech" in scores[("p01", "speaker_sim")].detail["error"]
+    assert (
+        scores[("p01", "speaker_sim")].value is None
+        and "too little speech" in scores[("p01", "speaker_sim")].detail["error"]
+    )
     assert scores[("p02", "speaker_sim")].value is None
     assert scores[("p03", "speaker_sim")].value is not None
 
 
-@pytest.mark.parametrize("override, message", [
-    ({"variants": ["base", "fancy"]}, "unknown name 'fancy'"),
-    ({"model": {"backend": "nope"}}, "unknown backend 'nope'"),
-    ({"scorers": {"mos": {}}}, "unknown scorer 'mos'"),
-    ({"adapter": "/does/not/exist"}, "does not exist"),
-    ({"prompts": []}, "prompt set is empty"),
-    ({"seeds": 0}, "key 'seeds'"),
-    ({"colour": "blue"}, "unknown key(s) colour"),
-    ({"generation": {"temprature": 0.7}}, "key 'generation'"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"variants": ["base", "fancy"]}, "unknown name 'fancy'"),
+        ({"model": {"backend": "nope"}}, "unknown backend 'nope'"),
+        ({"scorers": {"mos": {}}}, "unknown scorer 'mos'"),
+        ({"adapter": "/does/not/exist"}, "does not exist"),
+        ({"prompts": []}, "prompt set is empty"),
+        ({"seeds": 0}, "key 'seeds'"),
+        ({"colour": "blue"}, "unknown key(s) colour"),
+        ({"generation": {"temprature": 0.7}}, "key 'generation'"),
+    ],
+)
 def test_bad_suites_name_the_file_and_key(voice_dataset, tmp_path, override, message):
     path = write_suite(tmp_path, voice_dataset, **override)
     with pytest.raises(SuiteError) as e:
@@ -205,7 +246,9 @@ def test_planned_samples_never_produced_count_as_missing_and_fail_the_gates(fini
     run = tmp_path / "half"
     shutil.copytree(first.run_dir, run)
     lines = (run / "samples.jsonl").read_text().splitlines()
-    (run / "samples.jsonl").write_text("".join(l + "\n" for l in lines if json.loads(l)["variant"] != "cloned"))
+    (run / "samples.jsonl").write_text(
+        "".join(line + "\n" for line in lines if json.loads(line)["variant"] != "cloned")
+    )
     (run / "summary.json").unlink()  # as a run killed before the summary: recomputed from the store
     assert RunStore(run).summary() is None
     summary = current_summary(RunStore(run))
@@ -229,9 +272,16 @@ def test_merged_checkpoints_are_rows_of_their_own(voice_dataset, tmp_path):
     merged = tmp_path / "ft" / "merged"
     merged.mkdir(parents=True)
     (merged / "config.json").write_text("{}")
-    suite = load_suite(write_suite(tmp_path, voice_dataset, merged=str(merged), anchors=[],
-                                   variants=["base", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
-                                   scorers={"speaker_sim": {}, "signal": {}}))
+    suite = load_suite(
+        write_suite(
+            tmp_path,
+            voice_dataset,
+            merged=str(merged),
+            anchors=[],
+            variants=["base", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
+            scorers={"speaker_sim": {}, "signal": {}},
+        )
+    )
     summary = run_suite(suite, tmp_path / "out", progress=False).summary
     assert summary.samples["merged"].n == 6 and summary.samples["merged_cloned"].n == 6
     c = summary.comparison("merged", "finetuned", ("speaker_sim",))

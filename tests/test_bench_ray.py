@@ -11,11 +11,21 @@ import yaml
 
 def _suite(tmp_path, tiny_csm, voice_dataset):
     path = tmp_path / "ray.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "ray", "model": {"backend": "csm", "checkpoint": str(tiny_csm)}, "dataset": str(voice_dataset),
-        "prompts": ["Good evening.", "A second prompt here.", "And a third one."], "seeds": 2,
-        "variants": ["base", "cloned"], "anchors": [], "scorers": {"signal": {}},
-        "generation": {"max_seconds": 1.0, "batch_size": 2}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "ray",
+                "model": {"backend": "csm", "checkpoint": str(tiny_csm)},
+                "dataset": str(voice_dataset),
+                "prompts": ["Good evening.", "A second prompt here.", "And a third one."],
+                "seeds": 2,
+                "variants": ["base", "cloned"],
+                "anchors": [],
+                "scorers": {"signal": {}},
+                "generation": {"max_seconds": 1.0, "batch_size": 2},
+            }
+        )
+    )
     return path
 
 
@@ -44,8 +54,10 @@ def test_bench_on_a_local_ray_makes_what_a_local_run_makes(tiny_csm, voice_datas
         return {s.key: read_wav_bytes((store.dir / s.audio_path).read_bytes())[0] for s in store.samples()}
 
     lines = (tmp_path / "ray" / "samples.jsonl").read_text().splitlines()
-    assert len(lines) == 12 and len({tuple(json.loads(l)[k] for k in ("variant", "prompt_id", "seed"))
-                                     for l in lines}) == 12  # no duplicate rows
+    assert (
+        len(lines) == 12
+        and len({tuple(json.loads(line)[k] for k in ("variant", "prompt_id", "seed")) for line in lines}) == 12
+    )  # no duplicate rows
     ours, theirs = audio(tmp_path / "ray"), audio(tmp_path / "local")
     assert ours.keys() == theirs.keys()
     for key in ours:  # same batches, same seeds: the same codes; the codec's floats may differ in the last bits
@@ -53,8 +65,9 @@ def test_bench_on_a_local_ray_makes_what_a_local_run_makes(tiny_csm, voice_datas
 
 
 def test_unknown_executor_is_one_line(tiny_csm, voice_dataset, tmp_path):
-    from ttsbench.benchmark.runner import RunError, run_suite
+    from ttsbench.benchmark.runner import run_suite
     from ttsbench.benchmark.suite import load_suite
+    from ttsbench.core.errors import UserError
 
-    with pytest.raises(RunError, match="executor 'dask'"):
+    with pytest.raises(UserError, match="executor 'dask': use local or ray"):
         run_suite(load_suite(_suite(tmp_path, tiny_csm, voice_dataset)), tmp_path / "x", executor="dask")

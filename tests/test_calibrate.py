@@ -20,8 +20,9 @@ def test_equal_error_rate():
 
 
 def calibrate_json(folder):
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "calibrate", str(folder), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "calibrate", str(folder), "--json"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -40,5 +41,7 @@ def test_ljspeech_wer_is_near_seven_percent(realspeech):
 
 
 def test_missing_transcripts_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "calibrate", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "calibrate", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "transcripts.tsv" in proc.stderr and proc.stderr.count("\n") == 1

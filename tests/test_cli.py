@@ -7,9 +7,11 @@ import sys
 
 
 def test_help_imports_no_model_library():
-    code = ("import sys; from ttsbench.cli import build_parser; build_parser().format_help(); "
-            "heavy = [m for m in ('torch', 'transformers', 'datasets', 'whisper', 'faster_whisper', 'resemblyzer') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys; from ttsbench.cli import build_parser; build_parser().format_help(); "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'whisper', 'faster_whisper', 'resemblyzer') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

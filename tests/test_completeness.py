@@ -28,18 +28,30 @@ def scored(voice_dataset, tmp_path_factory):
     """Two samples of the noise synthesizer (generated rows: they get stop_failure), every scorer."""
     folder = tmp_path_factory.mktemp("complete")
     path = folder / "suite.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "complete", "model": {"backend": "noise"}, "dataset": str(voice_dataset),
-        "prompts": ["Good evening, everyone.", "The train leaves at seven."], "seeds": 1, "variants": ["base"],
-        "anchors": [], "scorers": {name: {} for name in SCORERS}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "complete",
+                "model": {"backend": "noise"},
+                "dataset": str(voice_dataset),
+                "prompts": ["Good evening, everyone.", "The train leaves at seven."],
+                "seeds": 1,
+                "variants": ["base"],
+                "anchors": [],
+                "scorers": {name: {} for name in SCORERS},
+            }
+        )
+    )
     suite = load_suite(path)
     run_suite(suite, folder / "run", progress=False)
     return suite, folder / "run"
 
 
 def _scores(run: Path) -> dict:
-    return {(s.variant, s.prompt_id, s.seed, s.metric, s.scorer): (s.value, s.detail)
-            for s in RunStore(run).current_scores()}
+    return {
+        (s.variant, s.prompt_id, s.seed, s.metric, s.scorer): (s.value, s.detail)
+        for s in RunStore(run).current_scores()
+    }
 
 
 def _counts(run: Path) -> dict:
@@ -52,14 +64,15 @@ def _torn(scored, scorer: str, offset: int | None):
     length of that record when `offset` is None."""
     suite, run = scored
     lines = (run / "scores.jsonl").read_bytes().splitlines(keepends=True)
-    last = max(k for k, line in enumerate(lines) if line.startswith(b'{"variant"') and
-               f'"scorer": "{scorer}:'.encode() in line)
+    last = max(
+        k for k, line in enumerate(lines) if line.startswith(b'{"variant"') and f'"scorer": "{scorer}:'.encode() in line
+    )
     if offset is None:
         return len(lines[last])
     copy = Path(tempfile.mkdtemp()) / "run"
     shutil.copytree(run, copy)
     (copy / "summary.json").unlink()
-    (copy / "scores.jsonl").write_bytes(b"".join(lines[:last] + lines[last + 1:]) + lines[last][:offset])
+    (copy / "scores.jsonl").write_bytes(b"".join(lines[:last] + lines[last + 1 :]) + lines[last][:offset])
     return copy
 
 

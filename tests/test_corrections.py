@@ -7,17 +7,20 @@ import pytest
 from ttsbench.dataprep.corrections import Corrector, CorrectionsError, Rule, load_corrections
 
 
-@pytest.mark.parametrize("rule, text, expected", [
-    (Rule("Sammy Altman", "Sam Altman"), "I met sammy altman today.", "I met Sam Altman today."),
-    (Rule("al", "Al"), "Al and Alice talk about algebra.", "Al and Alice talk about algebra."),  # whole words only
-    (Rule("al", "Al", whole_word=False), "algebra", "Algebra"),
-    (Rule("csm", "CSM", case_sensitive=True), "csm and Csm", "CSM and Csm"),
-    (Rule("open ai", "OpenAI"), "Open AI, open ai and OPEN AI.", "OpenAI, OpenAI and OpenAI."),
-    (Rule(r"g p t (\d)", r"GPT-\1", regex=True), "we used g p t 4 here", "we used GPT-4 here"),
-    (Rule("C++", "C plus plus"), "I write C++ daily", "I write C plus plus daily"),  # regex characters are literal
-    (Rule("back", r"\n"), "go back", r"go \n"),  # a plain rule's replacement is literal too
-    (Rule("um", ""), "so um yes", "so  yes"),
-])
+@pytest.mark.parametrize(
+    "rule, text, expected",
+    [
+        (Rule("Sammy Altman", "Sam Altman"), "I met sammy altman today.", "I met Sam Altman today."),
+        (Rule("al", "Al"), "Al and Alice talk about algebra.", "Al and Alice talk about algebra."),  # whole words only
+        (Rule("al", "Al", whole_word=False), "algebra", "Algebra"),
+        (Rule("csm", "CSM", case_sensitive=True), "csm and Csm", "CSM and Csm"),
+        (Rule("open ai", "OpenAI"), "Open AI, open ai and OPEN AI.", "OpenAI, OpenAI and OpenAI."),
+        (Rule(r"g p t (\d)", r"GPT-\1", regex=True), "we used g p t 4 here", "we used GPT-4 here"),
+        (Rule("C++", "C plus plus"), "I write C++ daily", "I write C plus plus daily"),  # regex characters are literal
+        (Rule("back", r"\n"), "go back", r"go \n"),  # a plain rule's replacement is literal too
+        (Rule("um", ""), "so um yes", "so  yes"),
+    ],
+)
 def test_rule_table(rule, text, expected):
     assert Corrector([rule])(text) == expected
 
@@ -42,13 +45,20 @@ def test_tsv_file_with_header_and_comments(tmp_path):
     assert load_corrections(path)("sammy altman, g p t 4") == "Sam Altman, GPT-4"
 
 
-@pytest.mark.parametrize("name, content, words", [
-    ("bad.yaml", "rules:\n  - {from: 'unclosed (', to: x, regex: true}\n", ["bad.yaml", "rule 1", "regular expression"]),
-    ("bad.tsv", "ok\tfine\n[oops\tx\tregex\n", ["bad.tsv", "rule 2", "regular expression"]),
-    ("bad.yaml", "rules:\n  - {from: a, too: b}\n", ["bad.yaml", "rule 1"]),
-    ("bad.tsv", "only one column\n", ["bad.tsv:1", "wrong<TAB>right"]),
-    ("bad.yaml", "a: [unclosed\n", ["bad.yaml", "not valid YAML"]),
-])
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        (
+            "bad.yaml",
+            "rules:\n  - {from: 'unclosed (', to: x, regex: true}\n",
+            ["bad.yaml", "rule 1", "regular expression"],
+        ),
+        ("bad.tsv", "ok\tfine\n[oops\tx\tregex\n", ["bad.tsv", "rule 2", "regular expression"]),
+        ("bad.yaml", "rules:\n  - {from: a, too: b}\n", ["bad.yaml", "rule 1"]),
+        ("bad.tsv", "only one column\n", ["bad.tsv:1", "wrong<TAB>right"]),
+        ("bad.yaml", "a: [unclosed\n", ["bad.yaml", "not valid YAML"]),
+    ],
+)
 def test_bad_files_give_one_line_errors(tmp_path, name, content, words):
     path = tmp_path / name
     path.write_text(content)

@@ -12,7 +12,8 @@ from ttsbench.benchmark.plan import ModelSpec
 from ttsbench.benchmark.synth import Context, Request, load_synth
 from ttsbench.dataprep.dataset import DatasetError, load_splits, subset
 from ttsbench.models.families.csm import conversation_for
-from ttsbench.models.model import TINY_LABEL, CheckpointError, check_checkpoint
+from ttsbench.models.families.csm import TINY_LABEL
+from ttsbench.models.model import CheckpointError, check_checkpoint
 from ttsbench.models.train import FinetuneOptions, finetune
 
 pytestmark = pytest.mark.slow
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.slow
 def tuned(tiny_csm, voice_dataset, tmp_path_factory):
     """A few dozen LoRA steps on the tiny voice dataset."""
     out = tmp_path_factory.mktemp("ft") / "adapter"
-    options = FinetuneOptions(max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              learning_rate=2e-3, eval_steps=10)
+    options = FinetuneOptions(
+        max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1, learning_rate=2e-3, eval_steps=10
+    )
     return finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
 
 
@@ -39,8 +41,9 @@ def test_tiny_checkpoint_loads_through_the_user_code_path(tiny_csm):
     assert json.loads((tiny_csm / "ttsbench.json").read_text())["label"] == TINY_LABEL
     # clips encode to varied codes, not to the all-zero (end-of-audio) frame a fresh Mimi gives
     rng = np.random.default_rng(0)
-    enc = processor(text=["[0]hi<|end_of_text|><|AUDIO|><|audio_eos|>"], audio=[rng.normal(0, 0.1, 24000)],
-                    return_tensors="pt")
+    enc = processor(
+        text=["[0]hi<|end_of_text|><|AUDIO|><|audio_eos|>"], audio=[rng.normal(0, 0.1, 24000)], return_tensors="pt"
+    )
     codes = model.codec_model.encode(enc["input_values"]).audio_codes
     assert len(set(codes.flatten().tolist())) > 5
 
@@ -54,7 +57,7 @@ def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
     with_ref = proc.apply_chat_template([conversation_for(cloned)], tokenize=True, return_dict=True)
     without = proc.apply_chat_template([conversation_for(plain)], tokenize=True, return_dict=True)
     assert "input_values" not in without
-    np.testing.assert_allclose(with_ref["input_values"][0, 0, :len(reference)].numpy(), reference, atol=1e-6)
+    np.testing.assert_allclose(with_ref["input_values"][0, 0, : len(reference)].numpy(), reference, atol=1e-6)
     n_audio = int((with_ref["input_ids"] == proc.audio_token_id).sum())
     assert n_audio == round(len(reference) / 24000 * 12.5)  # 1.5 s of reference = 19 frames (rounded up)
     text = proc.tokenizer.decode(with_ref["input_ids"][0])
@@ -63,17 +66,20 @@ def test_cloning_puts_the_reference_clip_in_the_context(tiny_csm):
 
 def test_generation_is_reproducible_and_capped(tiny_csm):
     synth = load_synth(ModelSpec("csm", str(tiny_csm)))
-    requests = [Request("One two three.", 5, 2.0), Request("A longer sentence to say.", 5, 4.0),
-                Request("One two three.", 6, 2.0)]
+    requests = [
+        Request("One two three.", 5, 2.0),
+        Request("A longer sentence to say.", 5, 4.0),
+        Request("One two three.", 6, 2.0),
+    ]
     first = synth.generate(requests)
     again = synth.generate(requests)  # the same batch: the same audio
     alone = [synth.generate(requests[:1])[0] for _ in range(2)]  # batch 1: exact per (prompt, seed)
     assert synth.sample_rate == 24000
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=False):
         np.testing.assert_array_equal(a.audio, b.audio)
     np.testing.assert_array_equal(alone[0].audio, alone[1].audio)
     assert not np.array_equal(first[0].audio, first[2].audio)  # another seed, other audio
-    for r, g in zip(requests, first):
+    for r, g in zip(requests, first, strict=False):
         assert g.error is None and g.stopped in (True, False)
         assert len(g.audio) <= r.max_seconds * 24000 + 1920  # never past the cap (one frame = 1920 samples)
         if not g.stopped:
@@ -98,16 +104,24 @@ def test_finetune_lowers_the_training_loss_and_records_it(tuned):
     from safetensors import safe_open
 
     with safe_open(str(tuned.out / "adapter_model.safetensors"), "pt") as f:
-        adapted = {k.split(".lora_")[0] for k in f.keys()}
+        adapted = {k.split(".lora_")[0] for k in f.keys()}  # noqa: SIM118  (safe_open is not iterable)
     assert not any("codec_model" in k for k in adapted)  # never the Mimi codec
     assert any(".backbone_model." in k for k in adapted) and any(".depth_decoder." in k for k in adapted)
-    assert {k.rsplit(".", 1)[1] for k in adapted} == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                                                      "down_proj"}
+    assert {k.rsplit(".", 1)[1] for k in adapted} == {
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    }
 
 
 def test_finetune_again_is_up_to_date(tuned, voice_dataset, tiny_csm):
-    options = FinetuneOptions(max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              learning_rate=2e-3, eval_steps=10)
+    options = FinetuneOptions(
+        max_steps=30, per_device_batch_size=2, gradient_accumulation_steps=1, learning_rate=2e-3, eval_steps=10
+    )
     again = finetune(voice_dataset, str(tiny_csm), tuned.out, options, progress=False)
     assert not again.trained and again.record.key == tuned.record.key
 
@@ -117,7 +131,8 @@ def test_adapter_save_and_load_give_identical_output(tuned, tiny_csm):
     a = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(request)[0]
     b = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(request)[0]
     base = load_synth(ModelSpec("csm", str(tiny_csm)), tuned.out).generate(
-        [Request("Tuned voice test.", 3, 2.0, adapter=False)])[0]
+        [Request("Tuned voice test.", 3, 2.0, adapter=False)]
+    )[0]
     np.testing.assert_array_equal(a.audio, b.audio)
     assert len(a.audio) != len(base.audio) or not np.allclose(a.audio, base.audio)  # the adapter changes output
 
@@ -126,10 +141,10 @@ def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from ttsbench.models.model import load_csm
+    from ttsbench.models.model import load_checkpoint
     from ttsbench.models.train import lora_targets
 
-    model, _ = load_csm(tiny_csm)
+    model, _ = load_checkpoint(tiny_csm, expect="csm")
     model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=lora_targets(model, FinetuneOptions())))
     torch.manual_seed(0)
     for name, p in model.named_parameters():
@@ -140,8 +155,7 @@ def test_adapter_in_memory_matches_the_saved_one(tiny_csm, tmp_path):
     synth_in_memory = load_synth(ModelSpec("csm", str(tiny_csm)))
     synth_in_memory.net, synth_in_memory.tuned = model.eval(), model
     request = [Request("Same words.", 4, 2.0, adapter=True)]
-    np.testing.assert_allclose(synth.generate(request)[0].audio, synth_in_memory.generate(request)[0].audio,
-                               atol=1e-5)
+    np.testing.assert_allclose(synth.generate(request)[0].audio, synth_in_memory.generate(request)[0].audio, atol=1e-5)
 
 
 def test_rows_subsets_are_nested_and_bounded():
@@ -188,16 +202,28 @@ def test_a_suite_benches_all_four_variants_after_its_fine_tune(tiny_csm, voice_d
     from ttsbench.benchmark.suite import load_suite
 
     suite_file = tmp_path / "tiny.yaml"
-    suite_file.write_text(yaml.safe_dump({
-        "name": "tiny", "model": {"backend": "csm", "checkpoint": str(tiny_csm)}, "dataset": str(voice_dataset),
-        "finetune": {"max_steps": 4, "per_device_batch_size": 2, "gradient_accumulation_steps": 1},
-        "prompts": ["First prompt here.", "And a second one."], "anchors": [], "seeds": 1,
-        "variants": ["base", "cloned", "finetuned", "finetuned_cloned"], "scorers": {"signal": {}},
-        "generation": {"max_seconds": 3.0}}))
+    suite_file.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "model": {"backend": "csm", "checkpoint": str(tiny_csm)},
+                "dataset": str(voice_dataset),
+                "finetune": {"max_steps": 4, "per_device_batch_size": 2, "gradient_accumulation_steps": 1},
+                "prompts": ["First prompt here.", "And a second one."],
+                "anchors": [],
+                "seeds": 1,
+                "variants": ["base", "cloned", "finetuned", "finetuned_cloned"],
+                "scorers": {"signal": {}},
+                "generation": {"max_seconds": 3.0},
+            }
+        )
+    )
     result = run_suite(load_suite(suite_file), tmp_path / "run", progress=False)
     assert result.summary.to_dict()["label"] == TINY_LABEL
-    assert all(result.summary.to_dict()["samples"][v] == {"n": 2, "failed": 0, "missing": 0, "regenerated": 0}
-               for v in ("base", "cloned", "finetuned", "finetuned_cloned"))
+    assert all(
+        result.summary.to_dict()["samples"][v] == {"n": 2, "failed": 0, "missing": 0, "regenerated": 0}
+        for v in ("base", "cloned", "finetuned", "finetuned_cloned")
+    )
     assert (tmp_path / "run" / "finetune" / "adapter_config.json").is_file()
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["adapter"].endswith("finetune") and run["label"] == TINY_LABEL
@@ -207,7 +233,7 @@ def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
     import torch
     from transformers import CsmForConditionalGeneration
 
-    from ttsbench.models.model import csm_config
+    from ttsbench.models.families.csm import csm_config
 
     ids = {"<|begin_of_text|>": 256, "<|end_of_text|>": 257, "<|AUDIO|>": 258, "<|audio_eos|>": 259, "<|pad|>": 260}
     config = csm_config("1b", ids, 261)
@@ -222,12 +248,27 @@ def test_the_1b_config_has_csm_1b_size_and_decodable_codes():
 def test_perf_generate_compares_the_engines_on_the_tiny_csm(tiny_csm, capsys):
     from ttsbench.cli import main
 
-    assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1,2", "--seconds", "1",
-                 "--engines", "fast,transformers"]) == 0
+    assert (
+        main(
+            [
+                "perf",
+                "generate",
+                "--base",
+                str(tiny_csm),
+                "--batch-sizes",
+                "1,2",
+                "--seconds",
+                "1",
+                "--engines",
+                "fast,transformers",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "fast ÷ transformers: loop" in out and TINY_LABEL in out
     assert "bandwidth limit:" in out and "frames/s per batch step" in out and "csm1b.yaml-sized bench" in out
-    rows = [l.split() for l in out.splitlines() if l.strip().startswith("2 ") and "÷" not in l]
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("2 ") and "÷" not in line]
     assert [r[1] for r in rows] == ["transformers", "fast"]
     per_step = float(re.search(r"= ([0-9.]+) frames/s per batch step", out).group(1))
     for r in rows:  # each engine's share of the bandwidth limit, in %: its frames/s over 2 rows × the limit
@@ -239,9 +280,24 @@ def test_perf_generate_compares_the_engines_on_the_tiny_csm(tiny_csm, capsys):
 def test_perf_generate_times_the_compiled_engine_apart_from_its_compiling(tiny_csm, capsys, cxx):
     from ttsbench.cli import main
 
-    assert main(["perf", "generate", "--base", str(tiny_csm), "--batch-sizes", "1", "--seconds", "1",
-                 "--engines", "compiled"]) == 0  # compiling: its first batch's time is shown apart
-    rows = [l.split() for l in capsys.readouterr().out.splitlines() if l.strip().startswith("1 ")]
+    assert (
+        main(
+            [
+                "perf",
+                "generate",
+                "--base",
+                str(tiny_csm),
+                "--batch-sizes",
+                "1",
+                "--seconds",
+                "1",
+                "--engines",
+                "compiled",
+            ]
+        )
+        == 0
+    )  # compiling: its first batch's time is shown apart
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1 ")]
     assert rows == [rows[0]] and rows[0][1] == "compiled" and float(rows[0][5]) > float(rows[0][4])
 
 
@@ -269,8 +325,9 @@ def test_a_killed_fine_tune_resumes_from_its_checkpoint(tiny_csm, voice_dataset,
             if state.global_step == 5:
                 raise KeyboardInterrupt  # as if the machine went away after step 5
 
-    options = FinetuneOptions(max_steps=6, save_steps=2, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              eval_steps=3)
+    options = FinetuneOptions(
+        max_steps=6, save_steps=2, per_device_batch_size=2, gradient_accumulation_steps=1, eval_steps=3
+    )
     with pytest.raises(KeyboardInterrupt):
         finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, progress=False, callbacks=[Kill()])
     assert not (tmp_path / "ft" / "finetune.json").exists()
@@ -283,8 +340,7 @@ def test_a_killed_fine_tune_resumes_from_its_checkpoint(tiny_csm, voice_dataset,
 
 
 def test_merged_checkpoint_serves_the_finetuned_variants(tiny_csm, voice_dataset, tmp_path):
-    options = FinetuneOptions(max_steps=3, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              learning_rate=5e-3)
+    options = FinetuneOptions(max_steps=3, per_device_batch_size=2, gradient_accumulation_steps=1, learning_rate=5e-3)
     result = finetune(voice_dataset, str(tiny_csm), tmp_path / "ft", options, merge=True, progress=False)
     merged = tmp_path / "ft" / "merged"
     assert result.record.merged == str(merged) and (merged / "config.json").is_file()
@@ -311,8 +367,9 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_csm):
     results = []
     for checkpointing in (False, True):
         torch.manual_seed(0)
-        model, processor = load_model("peft", str(tiny_csm), "cpu",
-                                      FinetuneOptions(gradient_checkpointing=checkpointing))
+        model, processor = load_model(
+            "peft", str(tiny_csm), "cpu", FinetuneOptions(gradient_checkpointing=checkpointing)
+        )
         for name, p in model.named_parameters():  # LoRA B starts at zero: give it values so A gets gradients
             if "lora_B" in name:
                 torch.nn.init.normal_(p, std=0.02, generator=torch.Generator().manual_seed(hash(name) % 2**31))
@@ -332,8 +389,14 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_csm):
 
 
 def test_finetune_with_gradient_checkpointing_trains(tiny_csm, voice_dataset, tmp_path):
-    options = FinetuneOptions(max_steps=4, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              learning_rate=2e-3, eval_steps=100, gradient_checkpointing=True)
+    options = FinetuneOptions(
+        max_steps=4,
+        per_device_batch_size=2,
+        gradient_accumulation_steps=1,
+        learning_rate=2e-3,
+        eval_steps=100,
+        gradient_checkpointing=True,
+    )
     record = finetune(voice_dataset, str(tiny_csm), tmp_path / "gc", options, progress=False).record
     assert record.steps == 4 and record.settings["gradient_checkpointing"] is True
     assert all(np.isfinite(h["loss"]) for h in record.loss_history if "loss" in h)
@@ -356,15 +419,19 @@ def test_a_diverged_fine_tune_fails_loudly_and_saves_no_adapter(tiny_csm, voice_
     from ttsbench.models.train import FinetuneError
 
     out = tmp_path / "ft"
-    options = FinetuneOptions(max_steps=6, learning_rate=1e9, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              eval_steps=100)
+    options = FinetuneOptions(
+        max_steps=6, learning_rate=1e9, per_device_batch_size=2, gradient_accumulation_steps=1, eval_steps=100
+    )
     with pytest.raises(FinetuneError, match=r"diverged at step \d+ .*lower --learning-rate"):
         finetune(voice_dataset, str(tiny_csm), out, options, progress=False)
     from ttsbench.models.records import FinetuneRecord
 
     record = FinetuneRecord.read(out)
-    assert record.diverged["step"] <= 6 and record.diverged["what"] in ("loss", "grad_norm") \
+    assert (
+        record.diverged["step"] <= 6
+        and record.diverged["what"] in ("loss", "grad_norm")
         or record.diverged["what"].startswith("adapter weight")
+    )
     assert not (out / "adapter_config.json").exists() and not (out / "checkpoints").exists()
     from ttsbench.gates.gates import finite
 
@@ -374,9 +441,25 @@ def test_a_diverged_fine_tune_fails_loudly_and_saves_no_adapter(tiny_csm, voice_
 def test_finetune_cli_exits_non_zero_when_training_diverges(tiny_csm, voice_dataset, tmp_path, capsys):
     from ttsbench.cli import main
 
-    code = main(["finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(tmp_path / "ft"),
-                 "--max-steps", "4", "--learning-rate", "1e9", "--per-device-batch-size", "2",
-                 "--gradient-accumulation-steps", "1", "--quiet"])
+    code = main(
+        [
+            "finetune",
+            str(voice_dataset),
+            "--base",
+            str(tiny_csm),
+            "--out",
+            str(tmp_path / "ft"),
+            "--max-steps",
+            "4",
+            "--learning-rate",
+            "1e9",
+            "--per-device-batch-size",
+            "2",
+            "--gradient-accumulation-steps",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code != 0 and "diverged" in capsys.readouterr().err
 
 
@@ -398,8 +481,9 @@ def test_finetune_never_replaces_another_fine_tune_unless_asked(tuned, tiny_csm,
 
 def test_the_same_seed_and_settings_give_the_same_loss_history(tiny_csm, voice_dataset, tmp_path):
     """The LoRA weights are drawn after seeding: three runs used to part ways at step 3."""
-    options = FinetuneOptions(max_steps=5, per_device_batch_size=2, gradient_accumulation_steps=1,
-                              learning_rate=2e-3, eval_steps=100)
+    options = FinetuneOptions(
+        max_steps=5, per_device_batch_size=2, gradient_accumulation_steps=1, learning_rate=2e-3, eval_steps=100
+    )
     import torch
 
     torch.manual_seed(12345)  # whatever the process did before must not matter

@@ -17,8 +17,21 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def effects(realspeech):
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "calibrate", "--effects", str(realspeech / "vctk"),
-                           "--clips", "1", "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ttsbench.cli",
+            "calibrate",
+            "--effects",
+            str(realspeech / "vctk"),
+            "--clips",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     return result, {row["effect"]: row["mean"] for row in result["effects"]}
@@ -36,7 +49,7 @@ def test_predicted_quality_falls_as_the_snr_falls(effects):
     for metric in ("dnsmos_ovrl", "distill_mos"):
         for noise in ("white", "babble"):
             curve = [m["clean"][metric]] + [m[f"{noise} {snr} dB"][metric] for snr in (30, 20, 10, 0)]
-            assert all(a > b for a, b in zip(curve, curve[1:])), (metric, noise, curve)
+            assert all(a > b for a, b in zip(curve, curve[1:], strict=False)), (metric, noise, curve)
 
 
 def test_similarity_falls_with_pitch_shift_and_another_speaker(effects):
@@ -96,7 +109,7 @@ def test_effects_are_what_they_say():
     tone = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
     noisy = mix(tone, rng.standard_normal(len(tone)).astype(np.float32), 10)
     noise = noisy - tone
-    assert abs(10 * np.log10(np.mean(tone ** 2) / np.mean(noise ** 2)) - 10) < 0.2
+    assert abs(10 * np.log10(np.mean(tone**2) / np.mean(noise**2)) - 10) < 0.2
     cut = cut_mid_word(tone)
     assert 0.4 * len(tone) <= len(cut) <= 0.6 * len(tone) + RATE // 100
     by_kind = {e.kind: e for e in EFFECTS}
@@ -105,12 +118,13 @@ def test_effects_are_what_they_say():
     longer = apply(slower, tone, [tone], None, rng)
     assert len(longer) == pytest.approx(len(tone) * 1.25, rel=0.02)
     tail = apply(by_kind["noise_tail"], tone, [tone], None, rng)
-    assert len(tail) == len(tone) + 3 * RATE and np.array_equal(tail[:len(tone)], tone)
+    assert len(tail) == len(tone) + 3 * RATE and np.array_equal(tail[: len(tone)], tone)
 
 
 def test_a_folder_with_too_few_clips_per_speaker_is_one_line(tmp_path):
     (tmp_path / "a.wav").write_bytes(b"")
     (tmp_path / "transcripts.tsv").write_text("path\tspeaker\ttext\na.wav\tx\thello\n")
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "calibrate", "--effects", str(tmp_path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "calibrate", "--effects", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "--references" in proc.stderr and proc.stderr.count("\n") == 1

@@ -19,15 +19,14 @@ def _load(path):
 
 
 def _inputs(processor, requests):
-    return dict(processor.apply_chat_template([conversation_for(r) for r in requests], tokenize=True,
-                                              return_dict=True))
+    return dict(processor.apply_chat_template([conversation_for(r) for r in requests], tokenize=True, return_dict=True))
 
 
 def _cut(codes, eos, cap):
     """A row's frames up to its first end frame (included) or its cap, and whether it ended by itself."""
     hits = (codes[:, :-1] == eos).all(-1).nonzero()
     end = int(hits[0, 0]) if len(hits) else codes.shape[0]
-    return codes[:min(end + 1, cap)], end < cap
+    return codes[: min(end + 1, cap)], end < cap
 
 
 def test_greedy_codes_equal_transformers_at_batch_1_and_for_a_padded_batch_with_cloning(tiny_csm):
@@ -37,8 +36,10 @@ def test_greedy_codes_equal_transformers_at_batch_1_and_for_a_padded_batch_with_
     caps = [40, 25, 60]
     with torch.inference_mode():
         one = _inputs(processor, requests[:1])
-        assert torch.equal(fast_generate(model, one, caps[:1], {}, sample=False),
-                           model.generate(**one, max_new_tokens=caps[0], do_sample=False))
+        assert torch.equal(
+            fast_generate(model, one, caps[:1], {}, sample=False),
+            model.generate(**one, max_new_tokens=caps[0], do_sample=False),
+        )
         batch = _inputs(processor, requests)
         assert len(set(batch["attention_mask"].sum(-1).tolist())) == 3  # left padding really happens
         ours = fast_generate(model, batch, caps, {}, sample=False)
@@ -72,11 +73,13 @@ def test_rows_stop_on_their_own_with_the_same_codes_and_the_batch_ends_when_all_
         mine, mine_stopped = _cut(ours[b], eos, cap)
         ref, ref_stopped = _cut(theirs[b], eos, cap)
         assert torch.equal(mine, ref) and mine_stopped == ref_stopped, f"row {b}"
-    assert ours.shape[1] == max(min(len(c), cap) for (c, _), cap in zip(ends, caps))  # no frame past the last row
+    assert ours.shape[1] == max(
+        min(len(c), cap) for (c, _), cap in zip(ends, caps, strict=False)
+    )  # no frame past the last row
     generated = decode_rows(model, ours, caps)
     assert sum(not g.stopped for g in generated) == 1
     per_frame = set()
-    for b, (g, cap) in enumerate(zip(generated, caps)):
+    for b, (g, cap) in enumerate(zip(generated, caps, strict=False)):
         mine, stopped = _cut(ours[b], eos, cap)
         frames = len(mine) - stopped  # the end frame is not audio
         assert (g.audio is None) == (frames == 0), f"row {b}: audio for each row with a frame, a reason for one without"
@@ -110,10 +113,19 @@ def test_sampled_tokens_follow_transformers_distributions_at_the_suites_settings
     batch = _inputs(processor, [Request(TEXTS[1], 0, 1)] * 400)
     settings = dict(Csm.generation)
     ours = _draws(lambda n: fast_generate(model, batch, [n] * 400, settings), 0)
-    theirs = _draws(lambda n: model.generate(**batch, max_new_tokens=n, do_sample=True, depth_decoder_do_sample=True,
-                                             **settings), 1)
-    hotter = _draws(lambda n: model.generate(**batch, max_new_tokens=n, do_sample=True, depth_decoder_do_sample=True,
-                                             **{**settings, "temperature": 1.2, "depth_decoder_temperature": 0.9}), 2)
+    theirs = _draws(
+        lambda n: model.generate(**batch, max_new_tokens=n, do_sample=True, depth_decoder_do_sample=True, **settings), 1
+    )
+    hotter = _draws(
+        lambda n: model.generate(
+            **batch,
+            max_new_tokens=n,
+            do_sample=True,
+            depth_decoder_do_sample=True,
+            **{**settings, "temperature": 1.2, "depth_decoder_temperature": 0.9},
+        ),
+        2,
+    )
     vocab = model.config.vocab_size
     cells = [(f, c) for f in range(3) for c in range(model.config.num_codebooks)]
     same = [_chi2_p(ours[:, f, c].numpy(), theirs[:, f, c].numpy(), vocab) for f, c in cells]
@@ -130,7 +142,7 @@ def test_batched_mimi_decoding_equals_one_row_at_a_time(tiny_csm):
     with torch.inference_mode():
         codes = fast_generate(model, _inputs(processor, [Request(t, 0, 3) for t in TEXTS[:3]]), caps, {})
         batched = decode_rows(model, codes, caps)
-        single = [decode_rows(model, codes[b:b + 1, :cap], [cap])[0] for b, cap in enumerate(caps)]
+        single = [decode_rows(model, codes[b : b + 1, :cap], [cap])[0] for b, cap in enumerate(caps)]
         chunked = decode_rows(model, codes, caps, frames_per_call=1)  # one row per codec call
     for b, g in enumerate(batched):
         assert len(g.audio) == len(single[b].audio) == caps[b] * 1920
@@ -179,8 +191,9 @@ def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_of
 
     model, processor = _load(tiny_csm)
     context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
-    batch = _inputs(processor, [Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context),
-                                Request(TEXTS[2], 0, 5)])
+    batch = _inputs(
+        processor, [Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context), Request(TEXTS[2], 0, 5)]
+    )
     caps = [30, 20, 40]
     settings = {"temperature": 0.8, "top_k": 50, "depth_decoder_temperature": 0.6, "depth_decoder_top_p": 0.9}
 
@@ -194,7 +207,9 @@ def test_compiled_loop_makes_what_the_eager_loop_makes_with_an_adapter_on_and_of
         for b, cap in enumerate(caps):
             assert torch.equal(greedy[b, :cap], theirs[b, :cap]), f"greedy row {b}"
         assert torch.equal(run(model, True, True), run(model, True, False))
-    attention = [m for m in lora_targets(model, FinetuneOptions()) if m.endswith(("q_proj", "k_proj", "v_proj", "o_proj"))]
+    attention = [
+        m for m in lora_targets(model, FinetuneOptions()) if m.endswith(("q_proj", "k_proj", "v_proj", "o_proj"))
+    ]
     tuned = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, init_lora_weights=False, target_modules=attention))
     with torch.inference_mode():
         on = run(tuned, True, True)
@@ -210,14 +225,19 @@ def test_a_machine_that_cannot_compile_gets_one_line_with_the_fix(tiny_csm, monk
 
     def broken(fn, **kwargs):
         def call(*args):
-            raise torch._dynamo.exc.BackendCompilerFailed(fn, RuntimeError("InvalidCxxCompiler: No working C++ "
-                                                                           "compiler found"), None)
+            raise torch._dynamo.exc.BackendCompilerFailed(
+                fn, RuntimeError("InvalidCxxCompiler: No working C++ compiler found"), None
+            )
+
         return call
 
     monkeypatch.setattr(torch, "compile", broken)
     model, processor = _load(tiny_csm)
-    with pytest.raises(UserError, match=r"generation.compile: torch.compile failed on cpu \(.*InvalidCxxCompiler.*\); "
-                                        r"set compile: false, or install a C\+\+ compiler"):
+    with pytest.raises(
+        UserError,
+        match=r"generation.compile: torch.compile failed on cpu \(.*InvalidCxxCompiler.*\); "
+        r"set compile: false, or install a C\+\+ compiler",
+    ):
         fast_generate(model, _inputs(processor, [Request("hi", 0, 1)]), [2], {}, compile=True)
 
 
@@ -231,16 +251,21 @@ def test_check_says_whether_compiling_can_work_here(monkeypatch):
     assert found.ok == any(shutil.which(c) for c in ("g++", "c++", "clang++")) or torch.cuda.is_available()
     monkeypatch.setattr(shutil, "which", lambda name: None)
     if not torch.cuda.is_available():
-        with pytest.raises(CheckError, match=r"engine compile: .*needs a C\+\+ compiler.*apt-get install g\+\+, or set "
-                                             r"generation: \{compile: false\}"):
+        with pytest.raises(
+            CheckError,
+            match=r"engine compile: .*needs a C\+\+ compiler.*apt-get install g\+\+, or set "
+            r"generation: \{compile: false\}",
+        ):
             require([compile_finding()])
 
 
 def _cases(processor):
     """Batch 1; a left-padded batch with a cloning context: the shapes the step must be exact on."""
     context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
-    return [([Request(TEXTS[0], 0, 3)], [40]),
-            ([Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context), Request(TEXTS[2], 0, 5)], [40, 25, 60])]
+    return [
+        ([Request(TEXTS[0], 0, 3)], [40]),
+        ([Request(TEXTS[0], 0, 3), Request(TEXTS[1], 0, 2, context=context), Request(TEXTS[2], 0, 5)], [40, 25, 60]),
+    ]
 
 
 def test_each_frame_is_the_one_step_function_and_its_codes_are_transformers_greedy(tiny_csm, monkeypatch):
@@ -274,7 +299,8 @@ def test_the_step_compiles_whole_no_graph_break_no_host_sync_no_data_dependent_s
     batch = _inputs(processor, requests)
     sampling = {"temperature": 0.8, "top_k": 50, "depth_decoder_temperature": 0.6, "depth_decoder_top_p": 0.9}
     for sample in (True, False):
-        def frames(traced: bool):
+
+        def frames(traced: bool, sample: bool = sample):
             torch._dynamo.reset()
             loop = FastLoop(model, 3, 256, torch.float32, "cpu", sampling if sample else {}, sample, False)
             if traced:
@@ -282,7 +308,8 @@ def test_the_step_compiles_whole_no_graph_break_no_host_sync_no_data_dependent_s
             torch.manual_seed(3)
             with torch.inference_mode():
                 embeds = model._merge_input_ids_with_input_values(
-                    batch["input_ids"], batch["input_values"], batch["input_values_cutoffs"])["inputs_embeds"]
+                    batch["input_ids"], batch["input_values"], batch["input_values_cutoffs"]
+                )["inputs_embeds"]
                 return loop.run(embeds, batch["attention_mask"], caps, 1)
 
         assert torch.equal(frames(True), frames(False)), f"sample={sample}"

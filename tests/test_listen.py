@@ -35,7 +35,7 @@ def make_run(folder: Path) -> Path:
     store = RunStore(folder)
     rng = np.random.default_rng(0)
     for k, row in enumerate(ROWS):
-        for pid, text in (PROMPTS.items() if row != "ground_truth" else [("g1", "Held out one."), ("g2", "Two.")]):
+        for pid, text in PROMPTS.items() if row != "ground_truth" else [("g1", "Held out one."), ("g2", "Two.")]:
             for seed in (0, 1):
                 path = store.audio_path(row, pid, seed)
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,8 +43,16 @@ def make_run(folder: Path) -> Path:
                 write_wav(path, (tone + rng.normal(0, 0.01, 8000)).astype(np.float32), 16000)
                 sha = audio_sha(path)
                 store.add_sample(Sample(row, pid, seed, text, str(path.relative_to(folder)), 0.5, audio_sha=sha))
-                store.add_scores(ScoreRecord(row, pid, seed, "speaker_sim:x", sha,
-                                             (Score(row, pid, seed, "speaker_sim", 0.2 * k, {}, "speaker_sim:x"),)))
+                store.add_scores(
+                    ScoreRecord(
+                        row,
+                        pid,
+                        seed,
+                        "speaker_sim:x",
+                        sha,
+                        (Score(row, pid, seed, "speaker_sim", 0.2 * k, {}, "speaker_sim:x"),),
+                    )
+                )
     (folder / "audio" / "reference").mkdir(parents=True)
     write_wav(folder / "audio" / "reference" / "r0.wav", np.zeros(8000, np.float32), 16000)
     return folder
@@ -72,8 +80,12 @@ class Server:
 
 def call(port, method, path, body=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request(method, path, body=None if body is None else json.dumps(body) if not isinstance(body, bytes) else body,
-                 headers={"Content-Type": "application/json"})
+    conn.request(
+        method,
+        path,
+        body=None if body is None else json.dumps(body) if not isinstance(body, bytes) else body,
+        headers={"Content-Type": "application/json"},
+    )
     r = conn.getresponse()
     data = r.read()
     conn.close()
@@ -110,17 +122,23 @@ def test_answers_are_stored_validated_and_never_duplicated(tmp_path):
         assert status == 200 and state["total"] == 6 and not state["finished"]
         page = json.dumps(state)
         assert not any(row in page for row in ROWS)  # row names never reach the page
-        bad = [({"rater": "ann", "trial": 0, "answer": {"similar": "c", "natural": "a"}}, 400),
-               ({"rater": "ann", "trial": 0, "answer": {"similar": "a"}}, 400),
-               ({"rater": "ann", "trial": 99, "answer": answer_for(state)}, 400),
-               ({"rater": "", "trial": 0, "answer": answer_for(state)}, 400),
-               ({"rater": "ann", "trial": True, "answer": answer_for(state)}, 400)]
+        bad = [
+            ({"rater": "ann", "trial": 0, "answer": {"similar": "c", "natural": "a"}}, 400),
+            ({"rater": "ann", "trial": 0, "answer": {"similar": "a"}}, 400),
+            ({"rater": "ann", "trial": 99, "answer": answer_for(state)}, 400),
+            ({"rater": "", "trial": 0, "answer": answer_for(state)}, 400),
+            ({"rater": "ann", "trial": True, "answer": answer_for(state)}, 400),
+        ]
         for body, code in bad:
             assert call(srv.port, "POST", "/api/answer", body)[0] == code, body
         assert call(srv.port, "POST", "/api/answer", b"{not json")[0] == 400
         assert not (run / "ratings.jsonl").exists()  # nothing malformed was written
-        status, after = call(srv.port, "POST", "/api/answer",
-                             {"rater": "ann", "trial": 0, "answer": answer_for(state), "page_version": "1"})
+        status, after = call(
+            srv.port,
+            "POST",
+            "/api/answer",
+            {"rater": "ann", "trial": 0, "answer": answer_for(state), "page_version": "1"},
+        )
         assert status == 200 and after["done"] == 1
         status, err = call(srv.port, "POST", "/api/answer", {"rater": "ann", "trial": 0, "answer": answer_for(state)})
         assert status == 409 and "already answered" in err["error"]
@@ -139,8 +157,14 @@ def test_only_the_runs_audio_is_served(tmp_path):
         _, state = call(srv.port, "GET", "/api/state?rater=ann")
         status, data = call(srv.port, "GET", f"/audio/{state['trial']['audio'][0]}.wav")
         assert status == 200 and data[:4] == b"RIFF"
-        for path in ("/audio/../run.json", "/audio/../../secret.txt", "/audio/%2e%2e/samples.jsonl",
-                     "/samples.jsonl", "/audio/base/p1-s0.wav", "/../secret.txt"):
+        for path in (
+            "/audio/../run.json",
+            "/audio/../../secret.txt",
+            "/audio/%2e%2e/samples.jsonl",
+            "/samples.jsonl",
+            "/audio/base/p1-s0.wav",
+            "/../secret.txt",
+        ):
             conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
             conn.putrequest("GET", path, skip_accept_encoding=True)  # sent as is, not normalised
             conn.endheaders()
@@ -163,8 +187,12 @@ def test_two_raters_at_once_do_not_collide(tmp_path):
                 _, state = call(srv.port, "GET", f"/api/state?rater={name}")
                 if state["finished"]:
                     return
-                status, _ = call(srv.port, "POST", "/api/answer",
-                                 {"rater": name, "trial": state["trial"]["index"], "answer": answer_for(state)})
+                status, _ = call(
+                    srv.port,
+                    "POST",
+                    "/api/answer",
+                    {"rater": name, "trial": state["trial"]["index"], "answer": answer_for(state)},
+                )
                 assert status == 200
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
@@ -199,7 +227,9 @@ def test_a_killed_server_loses_nothing(tmp_path):
     proc = start()
     for _ in range(3):
         _, state = call(port, "GET", "/api/state?rater=ann")
-        call(port, "POST", "/api/answer", {"rater": "ann", "trial": state["trial"]["index"], "answer": answer_for(state)})
+        call(
+            port, "POST", "/api/answer", {"rater": "ann", "trial": state["trial"]["index"], "answer": answer_for(state)}
+        )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     proc = start()
@@ -222,7 +252,9 @@ def test_a_run_without_audio_says_so(tmp_path):
     shutil.rmtree(run / "audio" / "ground_truth")
     proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "listen", str(run)], capture_output=True, text=True)
     assert proc.returncode == 2 and "no audio" in proc.stderr and proc.stderr.count("\n") == 1
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "listen", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "listen", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "not a run directory" in proc.stderr
 
 
@@ -241,10 +273,17 @@ def test_the_answers_reach_the_summary_and_the_gates(tmp_path):
                 break
             trial = srv.test.plan_of("ann")[state["trial"]["index"]]
             rows_shown = [k[0] for k in trial.samples]  # the test knows; the page does not
-            pick = "same" if trial.check == "identical" else \
-                ("a" if rows_shown[0] in ("finetuned_cloned", "ground_truth") or rows_shown[1] == "base" else "b")
-            call(srv.port, "POST", "/api/answer", {"rater": "ann", "trial": trial.index,
-                                                   "answer": {"similar": pick, "natural": pick}})
+            pick = (
+                "same"
+                if trial.check == "identical"
+                else ("a" if rows_shown[0] in ("finetuned_cloned", "ground_truth") or rows_shown[1] == "base" else "b")
+            )
+            call(
+                srv.port,
+                "POST",
+                "/api/answer",
+                {"rater": "ann", "trial": trial.index, "answer": {"similar": pick, "natural": pick}},
+            )
     finally:
         srv.stop()
     listeners = summary_of(RunStore(run))
@@ -273,8 +312,15 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                 "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--window-size=1280,900",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     yield driver
@@ -336,7 +382,10 @@ def test_a_session_in_a_real_browser(tmp_path, browser):
             body = browser.find_element(By.TAG_NAME, "body")
             body.send_keys("a")
             body.send_keys("a")
-            _wait(browser, lambda d: d.find_element(By.ID, "finished").is_displayed() or progress(d) != before)
+            _wait(
+                browser,
+                lambda d, before=before: d.find_element(By.ID, "finished").is_displayed() or progress(d) != before,
+            )
         assert "all 6 trials" in browser.find_element(By.ID, "finished-text").text
         assert marked_up  # the plan (seed 0, this rater) shows the prompt with markup in trials 3 to 6
         ratings = RunStore(run).ratings()

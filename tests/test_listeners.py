@@ -33,12 +33,15 @@ def test_few_answers_all_alike_keep_an_honest_interval():
     assert many.ci_low < 0.75 < many.ci_high and many.ci_high - many.ci_low < 0.5
 
 
-@pytest.mark.parametrize("wins,expected", [
-    ({("a", "b"): 8, ("b", "a"): 2, ("b", "c"): 8, ("c", "b"): 2, ("a", "c"): 9, ("c", "a"): 1}, ["a", "b", "c"]),
-    ({("c", "a"): 7, ("a", "c"): 3, ("c", "b"): 6, ("b", "c"): 4, ("b", "a"): 6, ("a", "b"): 4}, ["c", "b", "a"]),
-])
+@pytest.mark.parametrize(
+    "wins,expected",
+    [
+        ({("a", "b"): 8, ("b", "a"): 2, ("b", "c"): 8, ("c", "b"): 2, ("a", "c"): 9, ("c", "a"): 1}, ["a", "b", "c"]),
+        ({("c", "a"): 7, ("a", "c"): 3, ("c", "b"): 6, ("b", "c"): 4, ("b", "a"): 6, ("a", "b"): 4}, ["c", "b", "a"]),
+    ],
+)
 def test_bradley_terry_ranks_known_preferences(wins, expected):
-    ratings = [ab("r", w, l, "a", prompt=f"p{k}") for (w, l), n in wins.items() for k in range(n)]
+    ratings = [ab("r", w, lose, "a", prompt=f"p{k}") for (w, lose), n in wins.items() for k in range(n)]
     ranking = bradley_terry(ratings, "similar", ["a", "b", "c"])
     assert [r.row for r in ranking] == expected and [r.rank for r in ranking] == [1, 2, 3]
     assert sum(r.strength for r in ranking) == pytest.approx(0, abs=1e-9)
@@ -61,8 +64,9 @@ def test_krippendorff_alpha():
 
 
 def test_mos_and_its_bootstrap_interval():
-    ratings = [Rating(f"r{i}", "mos", k, [["x", f"p{k}", 0]], {"natural": 3 + (i + k) % 2}) for i in range(4)
-               for k in range(6)]
+    ratings = [
+        Rating(f"r{i}", "mos", k, [["x", f"p{k}", 0]], {"natural": 3 + (i + k) % 2}) for i in range(4) for k in range(6)
+    ]
     out = analyse(ratings, [], {}, ["x"])
     (row,) = out.mos
     assert row.row == "x" and row.mean == pytest.approx(3.5) and row.n == 24 and row.raters == 4
@@ -70,11 +74,13 @@ def test_mos_and_its_bootstrap_interval():
 
 
 def test_attention_checks_flag_a_rater_and_keep_their_answers():
-    ratings = [ab("good", "x", "x", "same", "same", check="identical"),
-               ab("good", "ground_truth", "impostor", "a", check="anchors"),
-               ab("bad", "x", "x", "a", "same", check="identical"),
-               ab("bad", "impostor", "ground_truth", "a", check="anchors"),
-               ab("bad", "x", "y", "a")]
+    ratings = [
+        ab("good", "x", "x", "same", "same", check="identical"),
+        ab("good", "ground_truth", "impostor", "a", check="anchors"),
+        ab("bad", "x", "x", "a", "same", check="identical"),
+        ab("bad", "impostor", "ground_truth", "a", check="anchors"),
+        ab("bad", "x", "y", "a"),
+    ]
     by = {r.rater: r for r in rater_checks(ratings)}
     assert by["good"].checks == 2 and by["good"].failed_checks == 0 and not by["good"].flagged
     assert by["bad"].failed_checks == 2 and by["bad"].flagged and by["bad"].answers == 3
@@ -94,16 +100,25 @@ def test_mos_repeat_check():
 
 
 def test_metric_agreement_signs_and_spearman():
-    metrics = {"speaker_sim": Metric("speaker_sim", better="higher"), "wer": Metric("wer", better="lower"),
-               "duration": Metric("duration", better="")}
+    metrics = {
+        "speaker_sim": Metric("speaker_sim", better="higher"),
+        "wer": Metric("wer", better="lower"),
+        "duration": Metric("duration", better=""),
+    }
     sim = {"x": 0.9, "y": 0.5, "z": 0.1}
     wer = {"x": 0.5, "y": 0.1, "z": 0.0}  # lower is better: disagrees with the listeners below
     scores = [Score(v, f"p{k}", 0, "speaker_sim", sim[v], {}, "s") for v in sim for k in range(3)]
     scores += [Score(v, f"p{k}", 0, "wer", wer[v], {}, "w") for v in wer for k in range(3)]
-    ratings = [ab("r", "x", "y", "a", prompt="p0"), ab("r", "z", "y", "b", prompt="p1"),
-               ab("r", "x", "z", "a", prompt="p2")]
-    ratings += [Rating("r", "smos", k, [[v, f"p{k}", 0]], {"similar": {"x": 5, "y": 3, "z": 1}[v]})
-                for k in range(3) for v in sim]
+    ratings = [
+        ab("r", "x", "y", "a", prompt="p0"),
+        ab("r", "z", "y", "b", prompt="p1"),
+        ab("r", "x", "z", "a", prompt="p2"),
+    ]
+    ratings += [
+        Rating("r", "smos", k, [[v, f"p{k}", 0]], {"similar": {"x": 5, "y": 3, "z": 1}[v]})
+        for k in range(3)
+        for v in sim
+    ]
     found = {(m.metric, m.question): m for m in analyse(ratings, scores, metrics, ["x", "y", "z"]).metric_agreement}
     assert found[("speaker_sim", "similar")].sign_agreement == 1.0 and found[("speaker_sim", "similar")].n_pairs == 3
     assert found[("speaker_sim", "similar")].spearman == pytest.approx(1.0)

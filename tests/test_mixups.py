@@ -80,15 +80,19 @@ def test_a_speakers_entry_that_names_no_source_is_an_error(target_voice, tmp_pat
         prepare([str(target_voice)], PrepareOptions(out=tmp_path / "voice", speakers=speakers, progress=False))
 
 
-@pytest.mark.parametrize("url, secret", [
-    ("https://alice:hunter2@example.com/talk.mp3", "hunter2"),
-    ("https://example.com/talk.mp3?token=s3cr3t&x=1", "s3cr3t"),
-    ("https://bucket.s3.amazonaws.com/t.wav?X-Amz-Signature=abcd1234&X-Amz-Credential=AKIA99", "AKIA99"),
-])
+@pytest.mark.parametrize(
+    "url, secret",
+    [
+        ("https://alice:hunter2@example.com/talk.mp3", "hunter2"),
+        ("https://example.com/talk.mp3?token=s3cr3t&x=1", "s3cr3t"),
+        ("https://bucket.s3.amazonaws.com/t.wav?X-Amz-Signature=abcd1234&X-Amz-Credential=AKIA99", "AKIA99"),
+    ],
+)
 def test_secrets_in_urls_are_never_shown_or_written(url, secret, tmp_path, target_voice, capsys):
     assert secret not in redact(f"error: {url}: download failed")
-    result = prepare([url, str(target_voice)], PrepareOptions(out=tmp_path / "voice", cache_dir=tmp_path / "cache",
-                                                               progress=False))
+    result = prepare(
+        [url, str(target_voice)], PrepareOptions(out=tmp_path / "voice", cache_dir=tmp_path / "cache", progress=False)
+    )
     assert result.failed and "download failed" in result.failed[0]["error"]
     written = (tmp_path / "voice" / "prepare.json").read_text()
     assert secret not in written and secret not in capsys.readouterr().err

@@ -9,8 +9,15 @@ import pytest
 import yaml
 
 from ttsbench.models.families import CheckpointError, Context, Request, family, family_of
-from ttsbench.models.families.orpheus import (AUDIO, CODEBOOK, END_OF_SPEECH, FRAME_SAMPLES, drop_repeated_frames,
-                                       frame_tokens, token_codes)
+from ttsbench.models.families.orpheus import (
+    AUDIO,
+    CODEBOOK,
+    END_OF_SPEECH,
+    FRAME_SAMPLES,
+    drop_repeated_frames,
+    frame_tokens,
+    token_codes,
+)
 
 
 def random_codes(frames: int, seed: int = 0) -> list[np.ndarray]:
@@ -23,10 +30,16 @@ def test_token_layout_round_trip_is_the_identity():
     tokens = frame_tokens(codes)
     assert len(tokens) == 63 and min(tokens) >= AUDIO and max(tokens) < AUDIO + 7 * CODEBOOK
     back, dropped = token_codes(tokens)
-    assert dropped == 0 and all(np.array_equal(a, b) for a, b in zip(back, codes))
-    assert [t - AUDIO for t in tokens[:7]] == [codes[0][0], codes[1][0] + CODEBOOK, codes[2][0] + 2 * CODEBOOK,
-                                               codes[2][1] + 3 * CODEBOOK, codes[1][1] + 4 * CODEBOOK,
-                                               codes[2][2] + 5 * CODEBOOK, codes[2][3] + 6 * CODEBOOK]
+    assert dropped == 0 and all(np.array_equal(a, b) for a, b in zip(back, codes, strict=False))
+    assert [t - AUDIO for t in tokens[:7]] == [
+        codes[0][0],
+        codes[1][0] + CODEBOOK,
+        codes[2][0] + 2 * CODEBOOK,
+        codes[2][1] + 3 * CODEBOOK,
+        codes[1][1] + 4 * CODEBOOK,
+        codes[2][2] + 5 * CODEBOOK,
+        codes[2][3] + 6 * CODEBOOK,
+    ]
 
 
 def test_out_of_range_codes_are_counted_and_their_frames_dropped_never_clipped():
@@ -60,7 +73,7 @@ def test_the_tiny_orpheus_loads_through_the_user_code_path_and_stops_at_its_cap(
     torch.manual_seed(1)
     requests = [Request("Hello there.", 1, 1.0), Request("Say this, please.", 1, 2.0, context=(Context(audio, "Hi."),))]
     out = fam.generate(model, processor, requests, fam.generation, "cpu")
-    for r, g in zip(requests, out):
+    for r, g in zip(requests, out, strict=False):
         assert g.error is None and g.stopped is False  # a random model never says end_of_speech: a stop failure
         assert len(g.audio) == int(np.ceil(r.max_seconds * 24000 / FRAME_SAMPLES)) * FRAME_SAMPLES
         assert np.isfinite(g.audio).all() and np.abs(g.audio).max() < 1.0
@@ -80,16 +93,26 @@ def test_fast_orpheus_tokens_are_transformers_greedy_tokens_with_the_repetition_
     fam = family_of(str(tiny_orpheus))
     model, processor = load_checkpoint(tiny_orpheus, "cpu")
     audio = (0.1 * np.random.default_rng(0).standard_normal(24000)).astype(np.float32)
-    requests = [Request("Hello there.", 1, 0.5), Request("Say this, please.", 1, 1.0, context=(Context(audio, "Hi."),)),
-                Request("Hi", 1, 0.7)]
+    requests = [
+        Request("Hello there.", 1, 0.5),
+        Request("Say this, please.", 1, 1.0, context=(Context(audio, "Hi."),)),
+        Request("Hi", 1, 0.7),
+    ]
     ids, mask, caps = fam.inputs(processor, requests, "cpu")
     assert len(set(mask.sum(-1).tolist())) == 3  # left padding really happens
 
     def both(penalty):
         with torch.inference_mode():
-            theirs = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=False,
-                                    eos_token_id=END_OF_SPEECH, pad_token_id=PAD, repetition_penalty=penalty,
-                                    disable_compile=True)[:, ids.shape[1]:]
+            theirs = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=max(caps),
+                do_sample=False,
+                eos_token_id=END_OF_SPEECH,
+                pad_token_id=PAD,
+                repetition_penalty=penalty,
+                disable_compile=True,
+            )[:, ids.shape[1] :]
             return fast_tokens(model, ids, mask, caps, {"repetition_penalty": penalty}, sample=False), theirs
 
     for penalty in (1.0, 1.3):
@@ -97,16 +120,18 @@ def test_fast_orpheus_tokens_are_transformers_greedy_tokens_with_the_repetition_
         for b, cap in enumerate(caps):
             assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b}, penalty {penalty}"
     assert not torch.equal(both(1.0)[0], both(1.3)[0]), "the penalty should change what is said"
-    settled = int(torch.mode(theirs[0, 3:caps[0]]).values)  # what greedy decoding repeats: made to end speech
+    settled = int(torch.mode(theirs[0, 3 : caps[0]]).values)  # what greedy decoding repeats: made to end speech
     with torch.no_grad():
         model.lm_head.weight[END_OF_SPEECH] = model.lm_head.weight[settled] * 1.05
     ours, theirs = both(1.0)
     ends = [(row == END_OF_SPEECH).nonzero() for row in ours]
-    assert any(len(e) and e[0, 0] + 1 < cap for e, cap in zip(ends, caps)), "a row should end before its cap"
-    for b, (e, cap) in enumerate(zip(ends, caps)):
+    assert any(len(e) and e[0, 0] + 1 < cap for e, cap in zip(ends, caps, strict=False)), (
+        "a row should end before its cap"
+    )
+    for b, (e, cap) in enumerate(zip(ends, caps, strict=False)):
         assert torch.equal(ours[b, :cap], theirs[b, :cap]), f"row {b}"
         if len(e):
-            assert (ours[b, int(e[0, 0]) + 1:] == PAD).all()
+            assert (ours[b, int(e[0, 0]) + 1 :] == PAD).all()
 
 
 def test_the_orpheus_step_compiles_whole_with_the_penalty_and_sampling(tiny_orpheus):
@@ -162,7 +187,9 @@ def test_unknown_families_and_other_model_types_are_named(tmp_path):
     with pytest.raises(UserError, match="unknown model family 'bark'; known: csm, orpheus"):
         family("bark")
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "whisper"}))
-    with pytest.raises(CheckpointError, match="model_type 'whisper', which no model family claims .known: csm, orpheus."):
+    with pytest.raises(
+        CheckpointError, match="model_type 'whisper', which no model family claims .known: csm, orpheus."
+    ):
         family_of(str(tmp_path))
 
 
@@ -180,19 +207,37 @@ def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, 
     from ttsbench.benchmark.suite import load_suite
 
     suite = tmp_path / "orpheus.yaml"
-    suite.write_text(yaml.safe_dump({
-        "name": "tiny-orpheus", "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
-        "dataset": str(voice_dataset), "prompts": ["Good evening, everyone.", "Thank you."], "seeds": 1,
-        "finetune": {"max_steps": 3, "per_device_batch_size": 1, "gradient_accumulation_steps": 1,
-                     "learning_rate": 0.002, "eval_steps": 100, "rows": 3, "merge": True},
-        "variants": ["base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
-        "anchors": ["ground_truth"], "scorers": {"speaker_sim": {}, "signal": {}},
-        "generation": {"max_seconds": 1.5}}))
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny-orpheus",
+                "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
+                "dataset": str(voice_dataset),
+                "prompts": ["Good evening, everyone.", "Thank you."],
+                "seeds": 1,
+                "finetune": {
+                    "max_steps": 3,
+                    "per_device_batch_size": 1,
+                    "gradient_accumulation_steps": 1,
+                    "learning_rate": 0.002,
+                    "eval_steps": 100,
+                    "rows": 3,
+                    "merge": True,
+                },
+                "variants": ["base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned"],
+                "anchors": ["ground_truth"],
+                "scorers": {"speaker_sim": {}, "signal": {}},
+                "generation": {"max_seconds": 1.5},
+            }
+        )
+    )
     suite = load_suite(suite)
     result = run_suite(suite, tmp_path / "run", progress=False)
     counts = result.summary.samples
-    assert all(counts[v].n == 2 and counts[v].failed == 0 for v in ("base", "cloned", "finetuned",
-                                                                    "finetuned_cloned", "merged", "merged_cloned"))
+    assert all(
+        counts[v].n == 2 and counts[v].failed == 0
+        for v in ("base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned")
+    )
     assert "tiny random model" in result.summary.label
     record = json.loads((tmp_path / "run" / "finetune" / "finetune.json").read_text())
     assert record["settings"]["family"] == "orpheus" and record["settings"]["r"] == 64
@@ -205,8 +250,11 @@ def test_orpheus_fine_tunes_benches_four_variants_and_merged_rows(tiny_orpheus, 
 
     report = build_report([tmp_path / "run"], tmp_path / "run" / "report.html")
     assert report.audio_elements >= 12 and not report.missing
-    for text, passes in (("*.failed <= 0", True), ("finetune.loss_drop > 0", True),
-                         ("merged.speaker_sim - finetuned.speaker_sim >= 5", False)):
+    for text, passes in (
+        ("*.failed <= 0", True),
+        ("finetune.loss_drop > 0", True),
+        ("merged.speaker_sim - finetuned.speaker_sim >= 5", False),
+    ):
         outcome = check(parse_gate(text, suite, "o.yaml"), tmp_path / "run", suite)
         assert outcome.passed is passes, outcome.message
 
@@ -217,16 +265,33 @@ def test_a_sweep_runs_on_orpheus(tiny_orpheus, voice_dataset, tmp_path):
     from ttsbench.benchmark.sweep import sweep
 
     suite = tmp_path / "orpheus.yaml"
-    suite.write_text(yaml.safe_dump({
-        "name": "tiny-orpheus-sweep", "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
-        "dataset": str(voice_dataset), "prompts": ["Good evening."], "seeds": 1,
-        "finetune": {"max_steps": 2, "per_device_batch_size": 1, "gradient_accumulation_steps": 1,
-                     "eval_steps": 100},
-        "variants": ["base", "finetuned"], "anchors": [], "scorers": {"speaker_sim": {}},
-        "generation": {"max_seconds": 1.0}}))
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny-orpheus-sweep",
+                "model": {"backend": "orpheus", "checkpoint": str(tiny_orpheus)},
+                "dataset": str(voice_dataset),
+                "prompts": ["Good evening."],
+                "seeds": 1,
+                "finetune": {
+                    "max_steps": 2,
+                    "per_device_batch_size": 1,
+                    "gradient_accumulation_steps": 1,
+                    "eval_steps": 100,
+                },
+                "variants": ["base", "finetuned"],
+                "anchors": [],
+                "scorers": {"speaker_sim": {}},
+                "generation": {"max_seconds": 1.0},
+            }
+        )
+    )
     result = sweep(load_suite(suite), [1, 2], [0], tmp_path / "sweep", progress=False)
-    assert {(r["rows"], r["variant"]) for r in result.curve if r["metric"] == "speaker_sim"} == \
-        {(0, "base"), (1, "finetuned"), (2, "finetuned")}
+    assert {(r["rows"], r["variant"]) for r in result.curve if r["metric"] == "speaker_sim"} == {
+        (0, "base"),
+        (1, "finetuned"),
+        (2, "finetuned"),
+    }
     assert "tiny random model" in result.label
 
 
@@ -274,5 +339,5 @@ def test_snac_decodes_rows_of_equal_length_in_one_call(tiny_orpheus, monkeypatch
     monkeypatch.setattr(processor.codec, "decode", lambda codes: calls.append(codes[0].shape) or real(codes))
     batched = processor.decode_many(rows)
     assert sorted(tuple(c) for c in calls) == [(1, 3), (3, 5)]
-    for b, one, n in zip(batched, single, (5, 5, 3, 5)):
+    for b, one, n in zip(batched, single, (5, 5, 3, 5), strict=False):
         assert len(b) == len(one) == n * FRAME_SAMPLES and np.allclose(b, one, atol=1e-5)

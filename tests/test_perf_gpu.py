@@ -52,8 +52,12 @@ def test_generate_points_time_each_engine_and_the_table_shows_them(tiny_csm, tin
     points = {"1b/generate": generate_point(tiny_csm, spec), "orpheus3b/generate": generate_point(tiny_orpheus, spec)}
     for point in points.values():
         assert point["status"] == "ok"
-        assert [(b["engine"], b["batch"]) for b in point["batches"]] == \
-            [("transformers", 1), ("transformers", 2), ("fast", 1), ("fast", 2)]
+        assert [(b["engine"], b["batch"]) for b in point["batches"]] == [
+            ("transformers", 1),
+            ("transformers", 2),
+            ("fast", 1),
+            ("fast", 2),
+        ]
         assert all(b["audio_seconds"] > 0 and b["frames_per_second"] > 0 for b in point["batches"])
     text = table({"points": points, "device": "cpu", "date": "today"})
     assert "| generation (1b, random) | engine |" in text and "| generation (orpheus3b, random) | engine |" in text

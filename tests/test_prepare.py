@@ -89,8 +89,17 @@ def test_dataset_columns_splits_and_manifest(lj_dataset):
 
     assert datasets.load_from_disk(str(out)).features["audio"].sampling_rate == 24000
     ds = load(out)
-    assert set(ds.column_names) == {"audio", "text", "source", "clip_id", "recording_id", "start", "end",
-                                    "duration", "split"}
+    assert set(ds.column_names) == {
+        "audio",
+        "text",
+        "source",
+        "clip_id",
+        "recording_id",
+        "start",
+        "end",
+        "duration",
+        "split",
+    }
     assert set(ds["split"]) == {"train", "eval", "reference"}
     assert len(set(ds["clip_id"])) == len(ds)
     reference = [r for r in ds if r["split"] == "reference"]
@@ -170,8 +179,10 @@ def test_speakers_file_sets_the_source_column(target_voice, tmp_path):
     speakers = tmp_path / "speakers.yaml"
     speakers.write_text("target.wav: 0\nsecond: 7\n")
     out = tmp_path / "voice"
-    prepare([str(target_voice), str(second)],
-            PrepareOptions(out=out, speakers=speakers, progress=False, chunk=ChunkOptions(max_seconds=12)))
+    prepare(
+        [str(target_voice), str(second)],
+        PrepareOptions(out=out, speakers=speakers, progress=False, chunk=ChunkOptions(max_seconds=12)),
+    )
     ds = load(out)
     assert {(r["recording_id"], r["source"]) for r in ds} == {("target", 0), ("second", 7)}
     for speaker in (0, 7):  # each speaker has its own reference clips
@@ -198,8 +209,10 @@ def test_url_is_downloaded_once_and_cached(target_voice, tmp_path):
 
 
 def test_unreachable_url_is_a_clear_error(tmp_path, target_voice):
-    result = prepare(["http://127.0.0.1:9/nothing.wav", str(target_voice)],
-                     PrepareOptions(out=tmp_path / "voice", cache_dir=tmp_path / "cache", progress=False))
+    result = prepare(
+        ["http://127.0.0.1:9/nothing.wav", str(target_voice)],
+        PrepareOptions(out=tmp_path / "voice", cache_dir=tmp_path / "cache", progress=False),
+    )
     assert "download failed" in result.failed[0]["error"] and "127.0.0.1:9" in result.failed[0]["error"]
 
 
@@ -217,8 +230,24 @@ def test_cli_errors_are_one_line(tmp_path, target_voice):
 
 def test_cli_corrections_fire_and_unused_rules_warn(tmp_path, target_voice):
     text = target_voice.with_name(target_voice.name + ".txt").read_text()
-    names = [w for w in ["Alice", "Rahul", "Sofia", "Tom", "Mei", "Oliver", "Amara", "Lucas", "Hannah", "Daniel",
-                         "Priya", "Jonas"] if w in text]
+    names = [
+        w
+        for w in [
+            "Alice",
+            "Rahul",
+            "Sofia",
+            "Tom",
+            "Mei",
+            "Oliver",
+            "Amara",
+            "Lucas",
+            "Hannah",
+            "Daniel",
+            "Priya",
+            "Jonas",
+        ]
+        if w in text
+    ]
     assert len(names) >= 3  # Whisper may mishear one or two of them (Rahul → Rahel); not all
     rules = tmp_path / "c.yaml"
     rules.write_text("".join(f"{name}: Zorblax\n" for name in names) + "never heard this: x\n")

@@ -10,7 +10,7 @@ from ttsbench.dataprep.audio import AUDIO_SUFFIXES, load_audio
 
 
 def _clips(root, n, skip=0):
-    files = sorted(p for p in root.rglob("*") if p.suffix in AUDIO_SUFFIXES)[skip:skip + n]
+    files = sorted(p for p in root.rglob("*") if p.suffix in AUDIO_SUFFIXES)[skip : skip + n]
     return [load_audio(p, 16000) for p in files]
 
 
@@ -33,18 +33,26 @@ def test_pitch_offset_follows_a_pitch_shift_and_a_speaker_swap(realspeech, score
     assert same.mean() < _offsets(scorer, shifted[2]).mean() < _offsets(scorer, shifted[4]).mean()
 
     def f0(clips):
-        return np.array([next(v.value for v in row if v.metric == "f0_median")
-                         for row in scorer.score([Item(a, 16000, "x") for a in clips])])
+        return np.array(
+            [
+                next(v.value for v in row if v.metric == "f0_median")
+                for row in scorer.score([Item(a, 16000, "x") for a in clips])
+            ]
+        )
 
     assert abs(np.median(12 * np.log2(f0(shifted[4]) / f0(own))) - 4) < 0.6  # the shift, in semitones
     other = _offsets(scorer, _clips(realspeech / "vctk", 8))
     assert other.mean() > same.mean() + 0.75  # another speaker is further from the references' pitch
 
 
-@pytest.mark.parametrize("audio,reason", [(np.zeros(16000, np.float32), "silent"),
-                                          (np.full(16000, np.nan, np.float32), "non-finite"),
-                                          (np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32),
-                                           "voiced speech")])
+@pytest.mark.parametrize(
+    "audio,reason",
+    [
+        (np.zeros(16000, np.float32), "silent"),
+        (np.full(16000, np.nan, np.float32), "non-finite"),
+        (np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32), "voiced speech"),
+    ],
+)
 def test_bad_audio_is_a_failed_score_with_its_reason(scorer, audio, reason):
     values = scorer.score([Item(audio, 16000, "x")])[0]
     assert values and all(v.value is None and reason in v.detail["error"] for v in values)
@@ -56,8 +64,12 @@ def test_speaking_rate_follows_a_time_stretch(realspeech, scorer):
     own = _clips(realspeech / "ljspeech", 8, skip=3)
 
     def rates(clips, metric="syllable_rate"):
-        return np.array([next(v.value for v in row if v.metric == metric)
-                         for row in scorer.score([Item(a, 16000, "x") for a in clips])])
+        return np.array(
+            [
+                next(v.value for v in row if v.metric == metric)
+                for row in scorer.score([Item(a, 16000, "x") for a in clips])
+            ]
+        )
 
     natural = rates(own)
     assert 2.5 < natural.mean() < 6.0  # syllables per second of read English, as nuclei count them
@@ -70,5 +82,7 @@ def test_speaking_rate_follows_a_time_stretch(realspeech, scorer):
     tempo = rates(own, "tempo_log_ratio")  # against LJSpeech's own references: the same reader's pace
     assert abs(np.median(tempo)) < 0.25
     assert rates(quick, "tempo_log_ratio").mean() > tempo.mean() + 0.1  # faster: above the clean clips
-    assert rates([librosa.effects.time_stretch(a, rate=0.8, n_fft=512) for a in own],
-                 "tempo_log_ratio").mean() < tempo.mean() - 0.1  # slower: below
+    assert (
+        rates([librosa.effects.time_stretch(a, rate=0.8, n_fft=512) for a in own], "tempo_log_ratio").mean()
+        < tempo.mean() - 0.1
+    )  # slower: below

@@ -16,7 +16,7 @@ def scorer():
 
 def _noisy(audio, snr_db, rng):
     noise = rng.normal(0, 1, len(audio)).astype(np.float32)
-    noise *= np.sqrt(np.mean(audio ** 2) / np.mean(noise ** 2) / 10 ** (snr_db / 10))
+    noise *= np.sqrt(np.mean(audio**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
     return np.clip(audio + noise, -1, 1)
 
 
@@ -33,11 +33,14 @@ def test_predicted_quality_falls_as_white_noise_rises_on_real_speech(realspeech,
     assert 2.5 < means[None]["dnsmos_ovrl"] < 4.5 and 3.0 < means[None]["distill_mos"] <= 5.0
 
 
-@pytest.mark.parametrize("audio,reason", [
-    (np.full(8000, 0.1, np.float32), "shorter than 1 s"),
-    (np.zeros(32000, np.float32), "silent"),
-    (np.array([0.1, np.nan] * 16000, np.float32), "non-finite"),
-])
+@pytest.mark.parametrize(
+    "audio,reason",
+    [
+        (np.full(8000, 0.1, np.float32), "shorter than 1 s"),
+        (np.zeros(32000, np.float32), "silent"),
+        (np.array([0.1, np.nan] * 16000, np.float32), "non-finite"),
+    ],
+)
 def test_bad_audio_is_a_failed_score_with_its_reason(scorer, audio, reason):
     values = scorer.score([Item(audio, 16000, "x")])[0]
     assert [v.metric for v in values] == list(scorer.metrics_for(scorer.settings))
@@ -60,10 +63,20 @@ def test_a_new_scorer_reaches_summaries_gates_comparisons_and_charts_by_its_decl
     from ttsbench.gates.gates import check, parse_gate
 
     path = tmp_path / "q.yaml"
-    path.write_text(yaml.safe_dump({"name": "q", "model": {"backend": "fake"}, "dataset": str(voice_dataset),
-                                    "prompts": ["One sentence to say.", "And another one here."], "seeds": 1,
-                                    "variants": [], "anchors": ["ground_truth", "impostor"],
-                                    "scorers": {"quality": {"predictors": ["distillmos"]}, "signal": {}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "q",
+                "model": {"backend": "fake"},
+                "dataset": str(voice_dataset),
+                "prompts": ["One sentence to say.", "And another one here."],
+                "seeds": 1,
+                "variants": [],
+                "anchors": ["ground_truth", "impostor"],
+                "scorers": {"quality": {"predictors": ["distillmos"]}, "signal": {}},
+            }
+        )
+    )
     suite = load_suite(path)
     summary = run_suite(suite, tmp_path / "run", progress=False).summary
     cols, _ = summary.headline()
@@ -121,7 +134,8 @@ def test_utmos_loads_from_the_hub_cache_like_ecapa(tmp_path, monkeypatch):
     scorer = load_scorer("quality", {"predictors": ["utmos"]})
     rng = np.random.default_rng(0)
     loud, quiet = rng.normal(0, 0.3, 32000).astype(np.float32), rng.normal(0, 0.01, 32000).astype(np.float32)
-    (a,), (b,), (short,) = scorer.score([Item(loud, 16000, "x"), Item(quiet, 16000, "x"),
-                                         Item(loud[:8000], 16000, "x")])
+    (a,), (b,), (short,) = scorer.score(
+        [Item(loud, 16000, "x"), Item(quiet, 16000, "x"), Item(loud[:8000], 16000, "x")]
+    )
     assert a.metric == "utmos" and 1 <= a.value <= 5 and a.value != b.value
     assert short.value is None and "shorter than 1 s" in short.detail["error"]

@@ -102,11 +102,13 @@ def test_comparisons_are_worded_plainly_in_the_words_each_scorer_declares():
 
     words = declared(["wer", "speaker_sim"])
     c = Comparison("finetuned_cloned", "base", "speaker_sim", 0.12, 0.08, 0.16, 0.0002, 20)
-    assert sentence(c, words["speaker_sim"]) == ("finetuned_cloned is more similar to the reference voice than base by "
-                                                 "0.12 [0.08, 0.16], p < 0.001 (20 prompts)")
+    assert sentence(c, words["speaker_sim"]) == (
+        "finetuned_cloned is more similar to the reference voice than base by 0.12 [0.08, 0.16], p < 0.001 (20 prompts)"
+    )
     w = Comparison("finetuned", "cloned", "wer", -0.02, -0.05, 0.01, 0.3, 20)
-    assert sentence(w, words["wer"]).startswith("finetuned makes fewer word errors than cloned by 2 points of WER "
-                                                "[-1, 5]")
+    assert sentence(w, words["wer"]).startswith(
+        "finetuned makes fewer word errors than cloned by 2 points of WER [-1, 5]"
+    )
     assert sentence(w, words["wer"]).endswith("the interval includes no difference")
     assert sentence(c).startswith("finetuned_cloned has higher speaker_sim than base")  # an undeclared metric
 
@@ -124,10 +126,21 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
     report = build_report([tiny_run], tmp_path / "report.html").path
     checked = tmp_path / "checked.html"
     checked.write_text(report.read_text().replace("</body>", CHECK))
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-    run = subprocess.run(flags + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=20000",
-                                  "--dump-dom", checked.as_uri()], capture_output=True, text=True, timeout=120)
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    run = subprocess.run(
+        flags + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=20000", "--dump-dom", checked.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     console = [line for line in run.stderr.splitlines() if ":CONSOLE(" in line or "Uncaught" in line]
     assert not console, console
     found = re.search(r'<pre id="audio-check">([^<]*)</pre>', run.stdout)
@@ -137,8 +150,9 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
     assert all(d > 0 for d in durations), durations  # every player has a playable source
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
-    subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={shot}", report.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        flags + ["--window-size=1280,2400", f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120
+    )
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
@@ -181,8 +195,14 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                 "--window-size=1280,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     try:
@@ -195,19 +215,30 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
         assert "tiny random model" in verdict.text  # a random model's verdict says what it is
         table = driver.find_element(By.CSS_SELECTOR, "table.answer")
         assert table.rect["y"] < 1000 and table.is_displayed()
-        rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in table.find_elements(By.TAG_NAME, "tr")[1:]]
-        assert [r[:2] for r in rows] == [["cloned", "base"], ["finetuned", "base"], ["finetuned", "cloned"],
-                                         ["finetuned_cloned", "base"], ["finetuned_cloned", "cloned"]]
+        rows = [
+            [c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in table.find_elements(By.TAG_NAME, "tr")[1:]
+        ]
+        assert [r[:2] for r in rows] == [
+            ["cloned", "base"],
+            ["finetuned", "base"],
+            ["finetuned", "cloned"],
+            ["finetuned_cloned", "base"],
+            ["finetuned_cloned", "cloned"],
+        ]
         heads = [h.text for h in table.find_elements(By.TAG_NAME, "th")]
         assert heads[:2] == ["variant", "against"] and any(h.startswith("Similarity") for h in heads)
         cells = table.find_elements(By.CSS_SELECTOR, "td.better, td.worse, td.neutral")
         assert cells and all("[" in c.text for c in cells if c.text != "—")  # each a difference with its interval
-        green = js("return getComputedStyle(arguments[0]).backgroundColor",
-                   table.find_elements(By.CSS_SELECTOR, "td.better")[0])
+        green = js(
+            "return getComputedStyle(arguments[0]).backgroundColor",
+            table.find_elements(By.CSS_SELECTOR, "td.better")[0],
+        )
         assert green != "rgba(0, 0, 0, 0)"  # coloured by direction
         # the sentences are kept, folded, as the detail
         sentences = driver.find_element(By.CSS_SELECTOR, "details.comparisons")
-        assert sentences.get_attribute("open") is None and not sentences.find_element(By.CSS_SELECTOR, "li").is_displayed()
+        assert (
+            sentences.get_attribute("open") is None and not sentences.find_element(By.CSS_SELECTOR, "li").is_displayed()
+        )
         sentences.find_element(By.TAG_NAME, "summary").click()
         first = driver.find_elements(By.CSS_SELECTOR, "ul.cmp li")[0].text
         assert first.startswith("finetuned_cloned") and " base " in first

@@ -22,8 +22,15 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def fake_run(voice_dataset, tmp_path_factory):
     folder = tmp_path_factory.mktemp("safe")
-    suite = load_suite(write_suite(folder, voice_dataset, variants=["base", "cloned"], anchors=["ground_truth"],
-                                   scorers={"signal": {}, "speaker_sim": {}}))
+    suite = load_suite(
+        write_suite(
+            folder,
+            voice_dataset,
+            variants=["base", "cloned"],
+            anchors=["ground_truth"],
+            scorers={"signal": {}, "speaker_sim": {}},
+        )
+    )
     return suite, run_suite(suite, folder / "run", progress=False)
 
 
@@ -62,11 +69,20 @@ def test_a_damaged_line_is_named_and_repair_keeps_every_intact_line(fake_run, tm
 
 def test_a_second_bench_on_the_same_run_directory_is_refused(fake_run, tmp_path):
     suite, _, run = copy_run(fake_run, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path[:0] = ['.']\n"
-        "from ttsbench.benchmark.store import RunStore\n"
-        f"with RunStore({str(run)!r}).lock():\n"
-        "    print('held', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path[:0] = ['.']\n"
+                "from ttsbench.benchmark.store import RunStore\n"
+                f"with RunStore({str(run)!r}).lock():\n"
+                "    print('held', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(StoreError, match=rf"in use by ttsbench pid {holder.pid} on .*since"):
@@ -95,8 +111,11 @@ def test_reports_never_write_over_what_they_read(fake_run, tmp_path):
 
     _, _, run = copy_run(fake_run, tmp_path)
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
-    for target, message in ((run / "samples.jsonl", "an .html file"), (tmp_path / "x.json", "an .html file"),
-                            (run / "summary.html", "a file of the run")):
+    for target, message in (
+        (run / "samples.jsonl", "an .html file"),
+        (tmp_path / "x.json", "an .html file"),
+        (run / "summary.html", "a file of the run"),
+    ):
         with pytest.raises(ReportError, match=message):
             build_report([run], target)
     with pytest.raises(ReportError, match="inside the run"):
@@ -121,21 +140,59 @@ def _as_version_1(run, suite_path):
     from ttsbench.benchmark.suite import DEFAULTS, merge, read_yaml
 
     new = json.loads((run / "run.json").read_text())
-    old = {k: new[k] for k in ("suite", "suite_path", "created", "dataset_key", "adapter", "adapter_sha", "merged",
-                               "engine", "reference_clips", "planned", "label", "versions", "git_sha", "machine")}
+    old = {
+        k: new[k]
+        for k in (
+            "suite",
+            "suite_path",
+            "created",
+            "dataset_key",
+            "adapter",
+            "adapter_sha",
+            "merged",
+            "engine",
+            "reference_clips",
+            "planned",
+            "label",
+            "versions",
+            "git_sha",
+            "machine",
+        )
+    }
     given = read_yaml(suite_path)
-    config = {k: v for k, v in merge(DEFAULTS, given).items() if k not in ("gates", "out", "description", "report",
-                                                                           "target")}
+    config = {
+        k: v for k, v in merge(DEFAULTS, given).items() if k not in ("gates", "out", "description", "report", "target")
+    }
     config["scorers"] = given["scorers"]
-    old.update(version=1, config=config, config_key="a key computed the old way", gates=[],
-               prompts={"name": "inline", "version": "1", "n": 3}, dataset=new["plan"]["dataset"])
+    old.update(
+        version=1,
+        config=config,
+        config_key="a key computed the old way",
+        gates=[],
+        prompts={"name": "inline", "version": "1", "n": 3},
+        dataset=new["plan"]["dataset"],
+    )
     (run / "run.json").write_text(json.dumps(old))
     lines = []
     for line in (run / "scores.jsonl").read_text().splitlines():
         d = json.loads(line)
-        lines += [json.dumps({"variant": d["variant"], "prompt_id": d["prompt_id"], "seed": d["seed"], **v,
-                              "scorer": d["scorer"], "audio_sha": d["audio_sha"]}) for v in d["values"]] \
-            if "values" in d else [line]
+        lines += (
+            [
+                json.dumps(
+                    {
+                        "variant": d["variant"],
+                        "prompt_id": d["prompt_id"],
+                        "seed": d["seed"],
+                        **v,
+                        "scorer": d["scorer"],
+                        "audio_sha": d["audio_sha"],
+                    }
+                )
+                for v in d["values"]
+            ]
+            if "values" in d
+            else [line]
+        )
     (run / "scores.jsonl").write_text("\n".join(lines) + "\n")
 
 
@@ -155,8 +212,16 @@ def test_an_older_run_directory_reads_reports_and_resumes_without_work(fake_run,
     assert (again.generated, again.scored) == (0, 0)
     record = json.loads((run / "run.json").read_text())
     assert record["version"] == 2 and record["plan"]["name"] == suite.name and record["config_key"]
-    other = load_suite(write_suite(tmp_path / "other", suite.dataset, variants=["base", "cloned"], seeds=3,
-                                   anchors=["ground_truth"], scorers={"signal": {}, "speaker_sim": {}}))
+    other = load_suite(
+        write_suite(
+            tmp_path / "other",
+            suite.dataset,
+            variants=["base", "cloned"],
+            seeds=3,
+            anchors=["ground_truth"],
+            scorers={"signal": {}, "speaker_sim": {}},
+        )
+    )
     _as_version_1(run, suite.path)
     with pytest.raises(Exception, match="different configuration"):  # another plan is still refused
         run_suite(other, run, progress=False)

@@ -14,8 +14,11 @@ METRICS = declared(["wer", "speaker_sim"])
 
 def scores(variant, values, metric="speaker_sim", detail=None):
     """values[prompt][seed] → Score records."""
-    return [Score(variant, f"p{p}", s, metric, v, dict(detail or {}))
-            for p, row in enumerate(values) for s, v in enumerate(row)]
+    return [
+        Score(variant, f"p{p}", s, metric, v, dict(detail or {}))
+        for p, row in enumerate(values)
+        for s, v in enumerate(row)
+    ]
 
 
 def test_mean_is_over_prompts_with_seeds_nested():

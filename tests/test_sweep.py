@@ -19,12 +19,23 @@ pytestmark = pytest.mark.slow
 @pytest.fixture()
 def sweep_suite(tiny_csm, voice_dataset, tmp_path):
     path = tmp_path / "sweep.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "sw", "model": {"backend": "csm", "checkpoint": str(tiny_csm)}, "dataset": str(voice_dataset),
-        "finetune": {"max_steps": 2, "per_device_batch_size": 2, "gradient_accumulation_steps": 1},
-        "prompts": ["First prompt here.", "And a second one."], "seeds": 1,
-        "variants": ["base", "finetuned"], "anchors": [], "scorers": {"speaker_sim": {}, "signal": {}},
-        "generation": {"max_seconds": 2.0}, "target": {"speaker_sim": 0.9}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "sw",
+                "model": {"backend": "csm", "checkpoint": str(tiny_csm)},
+                "dataset": str(voice_dataset),
+                "finetune": {"max_steps": 2, "per_device_batch_size": 2, "gradient_accumulation_steps": 1},
+                "prompts": ["First prompt here.", "And a second one."],
+                "seeds": 1,
+                "variants": ["base", "finetuned"],
+                "anchors": [],
+                "scorers": {"speaker_sim": {}, "signal": {}},
+                "generation": {"max_seconds": 2.0},
+                "target": {"speaker_sim": 0.9},
+            }
+        )
+    )
     return load_suite(path)
 
 
@@ -34,10 +45,15 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     assert sorted(first.computed) == ["baseline", "rows2-seed0", "rows4-seed0"]
     with open(out / "curve.csv") as f:
         rows = list(csv.DictReader(f))
-    assert {(r["rows"], r["variant"]) for r in rows if r["metric"] == "speaker_sim"} == \
-        {("0", "base"), ("2", "finetuned"), ("4", "finetuned")}
-    used = {n: json.loads((out / f"rows{n}-seed0" / "finetune" / "finetune.json").read_text())["rows"]["clip_ids"]
-            for n in (2, 4)}
+    assert {(r["rows"], r["variant"]) for r in rows if r["metric"] == "speaker_sim"} == {
+        ("0", "base"),
+        ("2", "finetuned"),
+        ("4", "finetuned"),
+    }
+    used = {
+        n: json.loads((out / f"rows{n}-seed0" / "finetune" / "finetune.json").read_text())["rows"]["clip_ids"]
+        for n in (2, 4)
+    }
     assert set(used[2]) < set(used[4])  # nested subsets
     from ttsbench.benchmark.records import SweepRecord
 
@@ -59,8 +75,9 @@ def test_sweep_writes_the_curve_and_resumes(sweep_suite, tmp_path):
     fewer = dataclasses.replace(sweep_suite, scorers={"speaker_sim": sweep_suite.scorers["speaker_sim"]})
     changed = sweep(fewer, [2, 4], [0], out, progress=False)
     assert sorted(changed.computed) == ["baseline", "rows2-seed0", "rows4-seed0"]
-    assert [r for r in changed.curve if r["metric"] == "speaker_sim"] == \
-        [r for r in first.curve if r["metric"] == "speaker_sim"]
+    assert [r for r in changed.curve if r["metric"] == "speaker_sim"] == [
+        r for r in first.curve if r["metric"] == "speaker_sim"
+    ]
 
 
 def test_sizes_larger_than_the_train_split_are_refused(sweep_suite, tmp_path):

@@ -9,8 +9,8 @@ from ttsbench.dataprep.synthvoice import sentences, synth_voice, synthesize
 
 
 def test_text_is_varied_and_reproducible():
-    a = [s for s, _ in zip(sentences(5), range(60))]
-    assert a == [s for s, _ in zip(sentences(5), range(60))]
+    a = [s for s, _ in zip(sentences(5), range(60), strict=False)]
+    assert a == [s for s, _ in zip(sentences(5), range(60), strict=False)]
     assert any("?" in s for s in a) and any(any(c.isdigit() for c in s) for s in a)
     lengths = [len(s.split()) for s in a]
     assert min(lengths) <= 3 and max(lengths) >= 20
@@ -32,12 +32,15 @@ def test_resemblyzer_tells_the_two_voices_apart():
     from ttsbench.dataprep.audio import resample
 
     encoder = VoiceEncoder("cpu", verbose=False)
-    texts = [s for s, _ in zip(sentences(11), range(6)) if len(s.split()) > 5][:4]
+    texts = [s for s, _ in zip(sentences(11), range(6), strict=False) if len(s.split()) > 5][:4]
 
     def embed(voice):
-        return np.stack([encoder.embed_utterance(preprocess_wav(resample(synthesize(t, voice, seed=k), 24000, 16000),
-                                                                16000))
-                         for k, t in enumerate(texts)])
+        return np.stack(
+            [
+                encoder.embed_utterance(preprocess_wav(resample(synthesize(t, voice, seed=k), 24000, 16000), 16000))
+                for k, t in enumerate(texts)
+            ]
+        )
 
     hibari, espeak = embed("hibari"), embed("espeak")
     same = [float(hibari[i] @ hibari[j]) for i in range(len(texts)) for j in range(i + 1, len(texts))]

@@ -31,14 +31,25 @@ def hub(tiny_csm, tiny_orpheus, tmp_path_factory):
     root = tmp_path_factory.mktemp("hub")
     cache = standins.hub_cache(root, tiny_csm, tiny_orpheus)
     whisper = standins.whisper_checkpoint(root / "whisper" / "random-tiny.pt")
-    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HOME": str(root / "home"),
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "HF_HUB_CACHE": str(cache),
+        "HF_HUB_OFFLINE": "1",
+        "HOME": str(root / "home"),
+        "PYTHONPATH": str(REPO),
+    }
     return SimpleNamespace(root=root, cache=cache, whisper=whisper, env=env)
 
 
 def cli(hub, *args, timeout=1200):
-    return subprocess.run([sys.executable, "-m", "ttsbench.cli", *map(str, args)], env=hub.env, capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", *map(str, args)],
+        env=hub.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def suite_file(path: Path, **keys) -> Path:
@@ -50,17 +61,31 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     """suites/csm1b.yaml as shipped, by Hub id: fine-tune (60 steps), four variants, both anchors,
     WER through openai-whisper, similarity through ECAPA, the report, the gates collected."""
     run = tmp_path / "run"
-    suite = suite_file(tmp_path / "offline.yaml", include=str(REPO / "suites" / "csm1b.yaml"),
-                       dataset=str(voice_dataset), out=str(run), prompts=PROMPTS, seeds=1,
-                       scorers={"wer": {"asr": str(hub.whisper)}})
+    suite = suite_file(
+        tmp_path / "offline.yaml",
+        include=str(REPO / "suites" / "csm1b.yaml"),
+        dataset=str(voice_dataset),
+        out=str(run),
+        prompts=PROMPTS,
+        seeds=1,
+        scorers={"wer": {"asr": str(hub.whisper)}},
+    )
     checked = cli(hub, "check", suite)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "csm sesame/csm-1b [tiny random model" in checked.stdout and "ecapa from speechbrain" in checked.stdout
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((run / "summary.json").read_text())
-    assert set(summary["samples"]) == {"base", "cloned", "finetuned", "finetuned_cloned", "merged", "merged_cloned",
-                                       "ground_truth", "impostor"}
+    assert set(summary["samples"]) == {
+        "base",
+        "cloned",
+        "finetuned",
+        "finetuned_cloned",
+        "merged",
+        "merged_cloned",
+        "ground_truth",
+        "impostor",
+    }
     assert all(c["n"] > 0 and c["failed"] == 0 for c in summary["samples"].values())
     scorers = " ".join(summary["scorers"])
     assert "wer:" in scorers and "speaker_sim:" in scorers
@@ -78,17 +103,40 @@ def test_the_shipped_csm1b_suite_runs_against_the_stand_ins(hub, voice_dataset, 
     report = cli(hub, "report", run, "-o", run / "report.html")
     assert report.returncode == 0, report.stderr
     assert "tiny random model" in (run / "report.html").read_text()
-    gates = subprocess.run([sys.executable, "-m", "pytest", "-p", "ttsbench.gates.plugin", "--collect-only", "-q",
-                            "-p", "no:cacheprovider", str(suite)], env=hub.env, capture_output=True, text=True,
-                           cwd=REPO)
+    gates = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "ttsbench.gates.plugin",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(suite),
+        ],
+        env=hub.env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert gates.returncode == 0 and "12 tests collected" in gates.stdout, gates.stdout + gates.stderr
     assert "merging" in (run / "report.html").read_text()  # merged vs its adapter, in words
 
 
 def test_wavlm_similarity_through_the_cache(hub, voice_dataset, tmp_path):
-    suite = suite_file(tmp_path / "wavlm.yaml", model={"backend": "fake"}, dataset=str(voice_dataset),
-                       prompts=PROMPTS, seeds=1, variants=["base"], anchors=["ground_truth"],
-                       scorers={"speaker_sim": {"encoder": "wavlm"}}, out=str(tmp_path / "run"))
+    suite = suite_file(
+        tmp_path / "wavlm.yaml",
+        model={"backend": "fake"},
+        dataset=str(voice_dataset),
+        prompts=PROMPTS,
+        seeds=1,
+        variants=["base"],
+        anchors=["ground_truth"],
+        scorers={"speaker_sim": {"encoder": "wavlm"}},
+        out=str(tmp_path / "run"),
+    )
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     scores = RunStore(tmp_path / "run").current_scores()
@@ -98,14 +146,38 @@ def test_wavlm_similarity_through_the_cache(hub, voice_dataset, tmp_path):
 
 def test_finetune_by_hub_id_with_merge_and_a_suite_naming_the_merged_checkpoint(hub, voice_dataset, tmp_path):
     out = tmp_path / "ft"
-    proc = cli(hub, "finetune", voice_dataset, "--base", "sesame/csm-1b", "--out", out, "--max-steps", "3",
-               "--per-device-batch-size", "2", "--gradient-accumulation-steps", "1", "--merge", "--quiet")
+    proc = cli(
+        hub,
+        "finetune",
+        voice_dataset,
+        "--base",
+        "sesame/csm-1b",
+        "--out",
+        out,
+        "--max-steps",
+        "3",
+        "--per-device-batch-size",
+        "2",
+        "--gradient-accumulation-steps",
+        "1",
+        "--merge",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "merged" / "config.json").is_file() and (out / "merged" / "tokenizer_config.json").is_file()
-    suite = suite_file(tmp_path / "merged.yaml", model={"backend": "csm", "checkpoint": "sesame/csm-1b"},
-                       adapter=str(out / "merged"), dataset=str(voice_dataset), prompts=PROMPTS[:1], seeds=1,
-                       variants=["base", "finetuned"], anchors=[], scorers={"signal": {}},
-                       generation={"max_seconds": 2.0}, out=str(tmp_path / "run"))
+    suite = suite_file(
+        tmp_path / "merged.yaml",
+        model={"backend": "csm", "checkpoint": "sesame/csm-1b"},
+        adapter=str(out / "merged"),
+        dataset=str(voice_dataset),
+        prompts=PROMPTS[:1],
+        seeds=1,
+        variants=["base", "finetuned"],
+        anchors=[],
+        scorers={"signal": {}},
+        generation={"max_seconds": 2.0},
+        out=str(tmp_path / "run"),
+    )
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -114,9 +186,16 @@ def test_finetune_by_hub_id_with_merge_and_a_suite_naming_the_merged_checkpoint(
 
 @pytest.mark.parametrize("case", ["not cached", "no processor", "ecapa folder", "not whisper"])
 def test_missing_or_broken_models_fail_in_one_line_before_any_work(case, hub, voice_dataset, tiny_csm, tmp_path):
-    keys = dict(model={"backend": "csm", "checkpoint": "sesame/csm-1b"}, dataset=str(voice_dataset),
-                prompts=PROMPTS[:1], seeds=1, variants=["base"], anchors=[], scorers={"signal": {}},
-                out=str(tmp_path / "run"))
+    keys = dict(
+        model={"backend": "csm", "checkpoint": "sesame/csm-1b"},
+        dataset=str(voice_dataset),
+        prompts=PROMPTS[:1],
+        seeds=1,
+        variants=["base"],
+        anchors=[],
+        scorers={"signal": {}},
+        out=str(tmp_path / "run"),
+    )
     env = hub.env
     if case == "not cached":
         keys["model"]["checkpoint"] = "someone/csm-2b"
@@ -139,13 +218,25 @@ def test_missing_or_broken_models_fail_in_one_line_before_any_work(case, hub, vo
         keys["model"] = {"backend": "fake"}
         expected = "not an openai-whisper checkpoint"
     suite = suite_file(tmp_path / "bad.yaml", **keys)
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "bench", str(suite)], env=env, capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "bench", str(suite)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
     assert proc.stderr.strip().count("\n") == 0
     assert not (tmp_path / "run" / "samples.jsonl").exists()  # nothing generated
-    checked = subprocess.run([sys.executable, "-m", "ttsbench.cli", "check", str(suite)], env=env,
-                             capture_output=True, text=True, cwd=REPO, timeout=300)
+    checked = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "check", str(suite)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert checked.returncode == 1 and expected in checked.stdout and "MISS" in checked.stdout
 
 
@@ -155,20 +246,32 @@ def test_check_without_a_suite_describes_the_machine(hub):
 
 
 def test_perf_gpu_in_the_cli_help():
-    proc = subprocess.run([sys.executable, "-m", "ttsbench.cli", "perf", "--help"], capture_output=True, text=True,
-                          cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", "perf", "--help"], capture_output=True, text=True, cwd=REPO
+    )
     assert "gpu" in proc.stdout and "--points" in proc.stdout
 
 
 def test_orpheus_by_hub_id_with_snac_from_its_own_repository(hub, voice_dataset, tmp_path):
     """canopylabs/orpheus-3b-0.1-ft from the cache, SNAC from hubertsiuzdak/snac_24khz: as users run it."""
-    suite = suite_file(tmp_path / "orpheus.yaml", include=str(REPO / "suites" / "orpheus3b.yaml"),
-                       dataset=str(voice_dataset), out=str(tmp_path / "run"), prompts=PROMPTS[:1], seeds=1,
-                       variants=["base", "cloned"], anchors=[], scorers={"wer": {"asr": str(hub.whisper)}}, gates=[],
-                       generation={"max_seconds": 1.5}, finetune=None)
+    suite = suite_file(
+        tmp_path / "orpheus.yaml",
+        include=str(REPO / "suites" / "orpheus3b.yaml"),
+        dataset=str(voice_dataset),
+        out=str(tmp_path / "run"),
+        prompts=PROMPTS[:1],
+        seeds=1,
+        variants=["base", "cloned"],
+        anchors=[],
+        scorers={"wer": {"asr": str(hub.whisper)}},
+        gates=[],
+        generation={"max_seconds": 1.5},
+        finetune=None,
+    )
     checked = cli(hub, "check", suite)
-    assert checked.returncode == 0 and "orpheus canopylabs/orpheus-3b-0.1-ft [tiny random model" in checked.stdout, \
+    assert checked.returncode == 0 and "orpheus canopylabs/orpheus-3b-0.1-ft [tiny random model" in checked.stdout, (
         checked.stdout + checked.stderr
+    )
     proc = cli(hub, "bench", suite, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -198,8 +301,14 @@ def test_batched_speaker_embeddings_match_one_at_a_time(hub, realspeech):
     """ECAPA and WavLM (the random stand-ins, through the cache) embed batches of padded clips; each
     embedding stays within a cosine of 0.999 of its one-at-a-time value, and silence or too short
     a clip is None either way."""
-    proc = subprocess.run([sys.executable, "-c", BATCHED, str(realspeech / "vctk")], env=hub.env,
-                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", BATCHED, str(realspeech / "vctk")],
+        env=hub.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     for encoder, values in found.items():

@@ -11,9 +11,28 @@ heavy. The command line (`ttsbench.cli`) calls the same functions.
 
 __version__ = "0.2.0"
 
-_API = ("prepare", "prepare_options", "open_dataset", "Dataset", "finetune", "finetune_options", "Finetune", "load",
-        "bench", "plan", "open_run", "Run", "report", "sweep", "Sweep", "check", "check_findings", "listen",
-        "synth_voice", "tiny_model")
+_API = (
+    "prepare",
+    "prepare_options",
+    "open_dataset",
+    "Dataset",
+    "finetune",
+    "finetune_options",
+    "Finetune",
+    "load",
+    "bench",
+    "plan",
+    "open_run",
+    "Run",
+    "report",
+    "sweep",
+    "Sweep",
+    "check",
+    "check_findings",
+    "listen",
+    "synth_voice",
+    "tiny_model",
+)
 __all__ = [*_API, "Suite"]
 
 

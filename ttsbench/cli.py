@@ -21,7 +21,9 @@ def _prepare(args) -> int:
     from .dataprep.prepare import PrepareOptions
     from .dataprep.splits import SplitOptions
 
-    settings = {k: v for cls in (PrepareOptions, AsrOptions, ChunkOptions, SplitOptions) for k, v in given(args, cls).items()}
+    settings = {
+        k: v for cls in (PrepareOptions, AsrOptions, ChunkOptions, SplitOptions) for k, v in given(args, cls).items()
+    }
     settings.pop("out", None)
     settings["progress"] = not args.quiet
     ds = api.prepare(args.sources, args.out, **settings)
@@ -37,15 +39,17 @@ def summary_text(manifest, out) -> str:
     for split, c in manifest.counts.items():
         lines.append(f"{split:<10} {c['clips']:>6} {c['minutes']:>8.2f}")
     dropped = manifest.dropped
-    lines.append(f"dropped pieces: {len(dropped)} ({manifest.dropped_seconds:.1f} s)"
-                 + "".join(f"\n  {d['recording_id']} {d['start']:.1f}-{d['end']:.1f} s: {d['reason']}"
-                           for d in dropped[:10])
-                 + (f"\n  … {len(dropped) - 10} more in prepare.json" if len(dropped) > 10 else ""))
+    lines.append(
+        f"dropped pieces: {len(dropped)} ({manifest.dropped_seconds:.1f} s)"
+        + "".join(f"\n  {d['recording_id']} {d['start']:.1f}-{d['end']:.1f} s: {d['reason']}" for d in dropped[:10])
+        + (f"\n  … {len(dropped) - 10} more in prepare.json" if len(dropped) > 10 else "")
+    )
     for d in manifest.duplicates:
         lines.append(f"duplicate source: {d['source']} is the same audio as {d['same_as']} (used once)")
     if manifest.corrections:
-        lines.append("corrections: " + ", ".join(f"{c['wrong']!r}→{c['right']!r} ×{c['fired']}"
-                                                 for c in manifest.corrections))
+        lines.append(
+            "corrections: " + ", ".join(f"{c['wrong']!r}→{c['right']!r} ×{c['fired']}" for c in manifest.corrections)
+        )
     return "\n".join(lines)
 
 
@@ -82,11 +86,11 @@ def _targets(texts: list[str]) -> dict[str, float]:
 
 
 def _check(args) -> int:
-    from .benchmark.check import report_text
+    from .benchmark.check import BLOCKING, report_text
 
     findings = api.check_findings(args.suite)
     print(report_text(findings))
-    return 0 if all(f.ok for f in findings) else 1
+    return 0 if all(f.ok for f in findings if f.topic in BLOCKING) else 1
 
 
 def _tiny_model(args) -> int:
@@ -99,21 +103,35 @@ def _tiny_model(args) -> int:
 
 def _finetune(args) -> int:
     from .core.options import given
+    from .models.families import family_settings
     from .models.records import FinetuneOptions
 
-    ft = api.finetune(args.dataset, args.base, args.out, config=args.config, merge=args.merge,
-                      overwrite=args.overwrite, push_to_hub=args.push_to_hub, public=args.public,
-                      progress=not args.quiet, **given(args, FinetuneOptions))
+    own = {k: getattr(args, k) for k in family_settings("training") if getattr(args, k, None) is not None}
+    ft = api.finetune(
+        args.dataset,
+        args.base,
+        args.out,
+        config=args.config,
+        merge=args.merge,
+        overwrite=args.overwrite,
+        push_to_hub=args.push_to_hub,
+        public=args.public,
+        progress=not args.quiet,
+        **given(args, FinetuneOptions),
+        **own,
+    )
     print(finetune_text(ft.record, ft.out))
     return 0
 
 
 def finetune_text(record, out) -> str:
     evals = record.eval_losses
-    lines = [f"adapter: {out}" + (f" [{record.label}]" if record.label else ""),
-             f"backend {record.backend} on {record.device}, {record.steps} steps, "
-             f"{record.rows['used']} train clips ({len(record.filtered)} filtered), "
-             f"{record.wall_seconds:.1f} s ({record.seconds_per_step:.3f} s/step)"]
+    lines = [
+        f"adapter: {out}" + (f" [{record.label}]" if record.label else ""),
+        f"backend {record.backend} on {record.device}, {record.steps} steps, "
+        f"{record.rows['used']} train clips ({len(record.filtered)} filtered), "
+        f"{record.wall_seconds:.1f} s ({record.seconds_per_step:.3f} s/step)",
+    ]
     if record.losses:
         lines.append(f"train loss {record.losses[0]:.3f} → {record.losses[-1]:.3f}")
     if evals:
@@ -125,8 +143,14 @@ def finetune_text(record, out) -> str:
 
 
 def _report(args) -> int:
-    result = api.report(args.runs, args.output, audio_dir=args.audio_dir, audio_format=args.audio_format,
-                        title=args.title, overwrite=args.overwrite)
+    result = api.report(
+        args.runs,
+        args.output,
+        audio_dir=args.audio_dir,
+        audio_format=args.audio_format,
+        title=args.title,
+        overwrite=args.overwrite,
+    )
     print(f"report: {result.path} ({result.audio_elements} audio players, {result.seconds:.1f} s)")
     for m in result.missing:
         print(f"  missing: {m}", file=sys.stderr)
@@ -137,10 +161,13 @@ def _listen(args) -> int:
     server = api.listen(args.run_dir, args.mode, args.trials, args.seed, args.host, args.port)
     test = server.test
     done = {r: len(t) for r, t in test.done.items()}
-    print(f"listening test ({args.mode}, {args.trials} trials per rater, seed {args.seed}) on "
-          f"http://{args.host}:{server.server_address[1]}/ — {len(test.samples)} samples, "
-          f"{len(done)} rater(s) so far ({sum(done.values())} answers); answers go to "
-          f"{test.store.ratings_path}. Ctrl-C stops; reopening continues where each rater stopped.", flush=True)
+    print(
+        f"listening test ({args.mode}, {args.trials} trials per rater, seed {args.seed}) on "
+        f"http://{args.host}:{server.server_address[1]}/ — {len(test.samples)} samples, "
+        f"{len(done)} rater(s) so far ({sum(done.values())} answers); answers go to "
+        f"{test.store.ratings_path}. Ctrl-C stops; reopening continues where each rater stopped.",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -152,13 +179,21 @@ def _listen(args) -> int:
 
 
 def _sweep(args) -> int:
-    result = api.sweep(args.suite, _ints(args.sizes, "--sizes"), _ints(args.seeds, "--seeds"), args.out,
-                       executor=args.executor, progress=not args.quiet)
+    result = api.sweep(
+        args.suite,
+        _ints(args.sizes, "--sizes"),
+        _ints(args.seeds, "--seeds"),
+        args.out,
+        executor=args.executor,
+        progress=not args.quiet,
+    )
     api.report(result, result.out / "report.html", overwrite=True)
     if result.result.label:
         print(f"[{result.result.label}]")
-    print(f"curve: {result.out / 'curve.csv'}; report: {result.out / 'report.html'} "
-          f"({len(result.result.computed)} points computed now)")
+    print(
+        f"curve: {result.out / 'curve.csv'}; report: {result.out / 'report.html'} "
+        f"({len(result.result.computed)} points computed now)"
+    )
     for variant, fit in result.fit().items():
         print(f"{variant}: {fit['text']}")
     return 0
@@ -180,12 +215,14 @@ def _calibrate(args) -> int:
 
     if args.effects:
         say = None if args.json else (lambda line: print(line, file=sys.stderr))
-        result = calibrate_effects(args.data_dir, clips=args.clips, references=args.references, seed=args.seed,
-                                   progress=say)
+        result = calibrate_effects(
+            args.data_dir, clips=args.clips, references=args.references, seed=args.seed, progress=say
+        )
         print(json.dumps(result, indent=1) if args.json else effects_table(result, args.all_metrics))
         return 0
-    result = calibrate(args.data_dir, asr=args.asr, encoder=args.encoder, normaliser=args.normaliser,
-                       source=args.source)
+    result = calibrate(
+        args.data_dir, asr=args.asr, encoder=args.encoder, normaliser=args.normaliser, source=args.source
+    )
     print(json.dumps(result, indent=1) if args.json else report(result))
     return 0
 
@@ -200,8 +237,11 @@ def _perf(args) -> int:
     if args.what == "prepare":
         from .perf.prepare import perf_prepare, perf_prepare_long
 
-        return perf_prepare_long(data, args.hours, args.threads) if args.hours else \
-            perf_prepare(data, args.seconds or 120.0, args.threads)
+        return (
+            perf_prepare_long(data, args.hours, args.threads)
+            if args.hours
+            else perf_prepare(data, args.seconds or 120.0, args.threads)
+        )
     if args.what == "report":
         from .perf.report import perf_report
 
@@ -209,8 +249,9 @@ def _perf(args) -> int:
     if args.what == "generate":
         from .perf.generate import perf_generate
 
-        return perf_generate(args.base, batch_sizes(args.batch_sizes or "1,8"), args.seconds or 10.0, args.device,
-                             engines)
+        return perf_generate(
+            args.base, batch_sizes(args.batch_sizes or "1,8"), args.seconds or 10.0, args.device, engines
+        )
     if args.what == "exact":
         from .perf.generate import perf_exact
 
@@ -220,9 +261,15 @@ def _perf(args) -> int:
 
         if not args.out:
             raise UserError("perf gpu: pass --out DIR (where gpu.json, gpu.md and the random models go)")
-        return perf_gpu(args.out, args.points.split(",") if args.points else None, args.steps,
-                        batch_sizes(args.batch_sizes or "1,8,16"), args.seconds or 10.0,
-                        "cuda" if args.device == "auto" else args.device, engines)
+        return perf_gpu(
+            args.out,
+            args.points.split(",") if args.points else None,
+            args.steps,
+            batch_sizes(args.batch_sizes or "1,8,16"),
+            args.seconds or 10.0,
+            "cuda" if args.device == "auto" else args.device,
+            engines,
+        )
     if args.what == "session":
         from .perf.session import session
 
@@ -235,17 +282,21 @@ def _perf(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .core.options import add_flags
+    from .core.options import add_flags, add_setting_flags
     from .dataprep.asr import AsrOptions
     from .dataprep.chunking import ChunkOptions
     from .dataprep.prepare import PrepareOptions
     from .dataprep.splits import SplitOptions
-    from .models.families import FAMILIES
+    from .models.families import FAMILIES, family_settings
     from .models.records import FinetuneOptions
 
-    parser = argparse.ArgumentParser(prog="ttsbench", description=(
-        "Measure whether fine-tuning and voice cloning make a TTS model sound like one speaker "
-        "without hurting intelligibility."))
+    parser = argparse.ArgumentParser(
+        prog="ttsbench",
+        description=(
+            "Measure whether fine-tuning and voice cloning make a TTS model sound like one speaker "
+            "without hurting intelligibility."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help, description=None):
@@ -253,16 +304,28 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = command("prepare", _prepare, "recordings or URLs → a split voice dataset (train / eval / reference)",
-                "Transcribe recordings with Whisper, cut them into clips on sentence ends, split them and save a "
-                "Hugging Face dataset.")
+    p = command(
+        "prepare",
+        _prepare,
+        "recordings or URLs → a split voice dataset (train / eval / reference)",
+        "Transcribe recordings with Whisper, cut them into clips on sentence ends, split them and save a "
+        "Hugging Face dataset.",
+    )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="audio/video files, folders of them, or URLs (yt-dlp)")
     p.add_argument("--out", required=True, help="dataset folder (load with datasets.load_from_disk)")
-    add_flags(p, AsrOptions, skip={"language", "compute_type", "threads"}, rename={"model": "asr"}, help={
-        "model": "Whisper model: tiny.en (embedded, offline), an openai-whisper name (turbo, large-v3 …) or .pt "
-                 "file, a CTranslate2 folder, or faster-whisper:NAME",
-        "vad": "faster-whisper's Silero VAD skips non-speech, so Whisper does not invent words over music or "
-               "silence"}, defaults=PrepareOptions.__dataclass_fields__["asr"].default)
+    add_flags(
+        p,
+        AsrOptions,
+        skip={"language", "compute_type", "threads"},
+        rename={"model": "asr"},
+        help={
+            "model": "Whisper model: tiny.en (embedded, offline), an openai-whisper name (turbo, large-v3 …) or .pt "
+            "file, a CTranslate2 folder, or faster-whisper:NAME",
+            "vad": "faster-whisper's Silero VAD skips non-speech, so Whisper does not invent words over music or "
+            "silence",
+        },
+        defaults=PrepareOptions.__dataclass_fields__["asr"].default,
+    )
     add_flags(p, ChunkOptions, skip={"max_pause"})
     add_flags(p, SplitOptions, skip={"reference_max_clip_seconds"}, help={"seed": "fixes the splits"})
     add_flags(p, PrepareOptions, skip={"out", "asr", "chunk", "split", "progress"})
@@ -274,73 +337,129 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", default="hibari", help="hibari (target voice) or espeak (a clearly different voice)")
     p.add_argument("--seed", type=int, default=0)
 
-    p = command("bench", _bench, "generate every variant × prompt × seed of a suite, score, summarise",
-                "Run a suite (YAML); resumable: a re-run skips finished samples and scores.")
+    p = command(
+        "bench",
+        _bench,
+        "generate every variant × prompt × seed of a suite, score, summarise",
+        "Run a suite (YAML); resumable: a re-run skips finished samples and scores.",
+    )
     p.add_argument("suite", metavar="SUITE.yaml")
     p.add_argument("--out", help="run directory (default: the suite's `out:`, else runs/<suite name>)")
-    p.add_argument("--repair", action="store_true", help="first keep every intact line of a damaged samples.jsonl "
-                   "or scores.jsonl (the original is kept beside it), then resume")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="first keep every intact line of a damaged samples.jsonl "
+        "or scores.jsonl (the original is kept beside it), then resume",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--plan", action="store_true", help="generate nothing: from an earlier run of this suite (its "
-                   "--out), how many prompts each difference gate, and each --target, needs at 80 %% power")
-    p.add_argument("--target", action="append", metavar="METRIC=DIFFERENCE",
-                   help="with --plan: a difference to detect between each variant and base, e.g. speaker_sim=0.05")
-    p.add_argument("--executor", choices=["local", "ray"], default="local",
-                   help="ray: the model's (variant, seed) batches as Ray actors' work, one GPU each (RAY_ADDRESS for "
-                        "a cluster); this process alone writes the run directory")
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="generate nothing: from an earlier run of this suite (its "
+        "--out), how many prompts each difference gate, and each --target, needs at 80 %% power",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        metavar="METRIC=DIFFERENCE",
+        help="with --plan: a difference to detect between each variant and base, e.g. speaker_sim=0.05",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: the model's (variant, seed) batches as Ray actors' work, one GPU each (RAY_ADDRESS for "
+        "a cluster); this process alone writes the run directory",
+    )
 
-    p = command("check", _check, "can this machine run a suite? models here or how to fetch them, backend, device, "
-                "work and rough time", "Checks without loading or downloading anything: the device and its free "
-                "memory, the fine-tune backend that would be chosen, FFmpeg, and for a suite every model it needs "
-                "(with the command that fetches a missing one), its dataset and its work. Exit 0 when it can run, "
-                "1 otherwise.")
+    p = command(
+        "check",
+        _check,
+        "can this machine run a suite? models here or how to fetch them, backend, device, work and rough time",
+        "Checks without loading or downloading anything: the device and its free "
+        "memory, the fine-tune backend that would be chosen, FFmpeg, and for a suite every model it needs "
+        "(with the command that fetches a missing one), its dataset and its work. Exit 0 when it can run, "
+        "1 otherwise.",
+    )
     p.add_argument("suite", nargs="?", metavar="SUITE.yaml")
 
     for name, families in (("tiny-model", FAMILIES.names()), ("tiny-csm", None)):
-        p = command(name, _tiny_model, "a tiny random model (CSM ~300 k parameters; Orpheus: Llama + SNAC) with "
-                    "its processor, for pipeline checks" if families else "tiny-model --family csm",
-                    "Build a tiny random model offline and save it like a real checkpoint; everything made with it "
-                    "is labelled 'tiny random model — pipeline check only'.")
+        p = command(
+            name,
+            _tiny_model,
+            "a tiny random model (CSM ~300 k parameters; Orpheus: Llama + SNAC) with its processor, for pipeline checks"
+            if families
+            else "tiny-model --family csm",
+            "Build a tiny random model offline and save it like a real checkpoint; everything made with it "
+            "is labelled 'tiny random model — pipeline check only'.",
+        )
         if families:
             p.add_argument("--family", choices=families, default="csm")
         else:
             p.set_defaults(family="csm")  # tiny-csm: the old name of tiny-model --family csm
         p.add_argument("--out", required=True, help="checkpoint folder to write")
         p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--size", choices=["tiny", "1b", "3b"], default="tiny",
-                       help="1b (CSM): CSM-1B's configuration, random (1.77 B parameters, bf16); 3b (Orpheus): "
-                            "Orpheus-3B's, with the 24 kHz SNAC's: GPU speed and memory only")
+        p.add_argument(
+            "--size",
+            choices=["tiny", "1b", "3b"],
+            default="tiny",
+            help="1b (CSM): CSM-1B's configuration, random (1.77 B parameters, bf16); 3b (Orpheus): "
+            "Orpheus-3B's, with the 24 kHz SNAC's: GPU speed and memory only",
+        )
 
-    p = command("finetune", _finetune, "LoRA fine-tuning on a voice dataset (Unsloth on CUDA, else PEFT)",
-                "Train LoRA adapters on the dataset's train split; eval loss on its eval split, TensorBoard logs "
-                "and finetune.json in --out. Defaults are the workshop's (r 32, alpha 16, lr 2e-4, batch 2 × 4, "
-                "warm-up 3, seed 3407); a setting left out is the model family's.")
+    p = command(
+        "finetune",
+        _finetune,
+        "LoRA fine-tuning on a voice dataset (Unsloth on CUDA, else PEFT)",
+        "Train LoRA adapters on the dataset's train split; eval loss on its eval split, TensorBoard logs "
+        "and finetune.json in --out. Defaults are the workshop's (r 32, alpha 16, lr 2e-4, batch 2 × 4, "
+        "warm-up 3, seed 3407); a setting left out is the model family's.",
+    )
     p.add_argument("dataset", metavar="DATASET", help="`ttsbench prepare` folder, a saved dataset or a Hub id")
     p.add_argument("--base", required=True, help="sesame/csm-1b, unsloth/csm-1b, an Orpheus id or a checkpoint folder")
     p.add_argument("--out", required=True, help="folder for the adapter, finetune.json and tensorboard/")
     p.add_argument("--config", help="YAML of settings (any FinetuneOptions field); flags win over it")
-    add_flags(p, FinetuneOptions, help={"family": f"auto (from the base checkpoint's config.json) or one of "
-                                                  f"{', '.join(FAMILIES.names())}"})
+    add_flags(
+        p,
+        FinetuneOptions,
+        skip={"family_settings"},
+        help={"family": f"auto (from the base checkpoint's config.json) or one of {', '.join(FAMILIES.names())}"},
+    )
+    add_setting_flags(p, family_settings("training"))  # each family's own (--depth-decoder-frames …)
     p.add_argument("--merge", action="store_true", help="also write a merged 16-bit checkpoint to OUT/merged")
     p.add_argument("--overwrite", action="store_true", help="replace a fine-tune with other settings already in OUT")
     p.add_argument("--push-to-hub", metavar="REPO", help="push the adapter (private; token from HF_TOKEN)")
     p.add_argument("--public", action="store_true", help="with --push-to-hub: make it public")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    p = command("report", _report, "one self-contained HTML report of one or more runs (or sweeps)",
-                "Tables, paired comparisons, plots and audio players side by side. Runs scored with different ASR "
-                "or speaker models are shown but not compared.")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (`ttsbench bench --out`) or sweep folders")
+    p = command(
+        "report",
+        _report,
+        "one self-contained HTML report of one or more runs (or sweeps)",
+        "Tables, paired comparisons, plots and audio players side by side. Runs scored with different ASR "
+        "or speaker models are shown but not compared.",
+    )
+    p.add_argument(
+        "runs", nargs="+", metavar="RUN_DIR", help="run directories (`ttsbench bench --out`) or sweep folders"
+    )
     p.add_argument("-o", "--output", required=True, help="the HTML file to write (report.json goes beside it)")
     p.add_argument("--audio-dir", help="copy audio into this folder beside the page instead of embedding it")
-    p.add_argument("--audio-format", choices=["ogg", "wav"], default="ogg",
-                   help="embedded audio: ogg (Vorbis, ~10× smaller) or wav (plays everywhere)")
+    p.add_argument(
+        "--audio-format",
+        choices=["ogg", "wav"],
+        default="ogg",
+        help="embedded audio: ogg (Vorbis, ~10× smaller) or wav (plays everywhere)",
+    )
     p.add_argument("--title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file at -o that is not a report")
 
-    p = command("listen", _listen, "a blind listening test of a run in your browser (answers to ratings.jsonl)",
-                "Serves a local page: A/B preference (more like the reference voice? more natural?), MOS or "
-                "similarity MOS, blind and randomised, with attention checks.")
+    p = command(
+        "listen",
+        _listen,
+        "a blind listening test of a run in your browser (answers to ratings.jsonl)",
+        "Serves a local page: A/B preference (more like the reference voice? more natural?), MOS or "
+        "similarity MOS, blind and randomised, with attention checks.",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--mode", choices=["ab", "mos", "smos"], default="ab")
     p.add_argument("--trials", type=int, default=20, help="opinions per rater (attention checks come on top)")
@@ -348,64 +467,100 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1: this machine only (0.0.0.0 to share it)")
     p.add_argument("--port", type=int, default=8765)
 
-    p = command("sweep", _sweep, "fine-tune and bench at several data sizes: the similarity learning curve",
-                "For each size × seed: fine-tune on the nested subset, bench the fine-tuned variants; base, cloned "
-                "and the anchors run once. Writes curve.csv, sweep.json (saturating fit, rows to reach the suite's "
-                "`target:`) and report.html. Resumable.")
+    p = command(
+        "sweep",
+        _sweep,
+        "fine-tune and bench at several data sizes: the similarity learning curve",
+        "For each size × seed: fine-tune on the nested subset, bench the fine-tuned variants; base, cloned "
+        "and the anchors run once. Writes curve.csv, sweep.json (saturating fit, rows to reach the suite's "
+        "`target:`) and report.html. Resumable.",
+    )
     p.add_argument("suite", metavar="SUITE.yaml")
     p.add_argument("--sizes", default="10,25,50,100", help="train rows per point (comma-separated)")
     p.add_argument("--seeds", default="0,1", help="seeds per size: they pick the rows and seed the training")
     p.add_argument("--out", help="sweep folder (default: the suite's out with -sweep)")
-    p.add_argument("--executor", choices=["local", "ray"], default="local",
-                   help="ray: each point a Ray task (RAY_ADDRESS for a cluster)")
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: each point a Ray task (RAY_ADDRESS for a cluster)",
+    )
     p.add_argument("--quiet", action="store_true")
 
-    p = command("calibrate", _calibrate, "the scorers on real speech: ASR WER and speaker-encoder EER",
-                "DATA_DIR holds audio and transcripts.tsv (path, speaker, text).")
+    p = command(
+        "calibrate",
+        _calibrate,
+        "the scorers on real speech: ASR WER and speaker-encoder EER",
+        "DATA_DIR holds audio and transcripts.tsv (path, speaker, text).",
+    )
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--asr", default="tiny.en")
     p.add_argument("--encoder", default="resemblyzer", help="resemblyzer, ecapa or wavlm")
     p.add_argument("--source", help="ecapa/wavlm weights: a local folder or a Hub id in the cache")
     p.add_argument("--normaliser", default="whisper", help="whisper or seedtts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--effects", action="store_true",
-                   help="every scorer's response to known damage (noise, babble, pitch, tempo, another speaker, "
-                        "a cut, a tail) on each speaker's clips; the embedded scorers with default settings")
+    p.add_argument(
+        "--effects",
+        action="store_true",
+        help="every scorer's response to known damage (noise, babble, pitch, tempo, another speaker, "
+        "a cut, a tail) on each speaker's clips; the embedded scorers with default settings",
+    )
     p.add_argument("--clips", type=int, default=2, help="--effects: clips perturbed per speaker")
     p.add_argument("--references", type=int, default=3, help="--effects: each speaker's reference clips")
     p.add_argument("--seed", type=int, default=0, help="--effects: noise, babble and its talkers")
     p.add_argument("--all-metrics", action="store_true", help="--effects: every metric, not only the compared ones")
 
     p = command("perf", _perf, "speed benchmarks, each against a baseline measured in the same run")
-    p.add_argument("what", choices=["prepare", "score", "report", "generate", "exact", "gpu", "session"],
-                   help="prepare: audio-seconds per wall-second vs the notebook's way; score: audio-seconds scored per "
-                   "wall-second vs a per-file loop, and cached; report: seconds to write the report of 4 variants × 20 "
-                   "prompts × 3 seeds; generate: each engine's frames/s at each --batch-sizes (to the frame cap) "
-                   "against transformers and against the device's memory-bandwidth limit, --base a checkpoint; exact: "
-                   "the engines' greedy codes against transformers', and seeded sampling reproducible; gpu: the "
-                   "fine-tune (Unsloth, PEFT, PEFT + gradient checkpointing) and generation figures of a CUDA GPU "
-                   "into --out DIR; session: the GPU figures docs/benchmarks.md lacks, every step under its own "
-                   "time limit, logs in --out (--device cpu: a dry run on tiny models)")
+    p.add_argument(
+        "what",
+        choices=["prepare", "score", "report", "generate", "exact", "gpu", "session"],
+        help="prepare: audio-seconds per wall-second vs the notebook's way; score: audio-seconds scored per "
+        "wall-second vs a per-file loop, and cached; report: seconds to write the report of 4 variants × 20 "
+        "prompts × 3 seeds; generate: each engine's frames/s at each --batch-sizes (to the frame cap) "
+        "against transformers and against the device's memory-bandwidth limit, --base a checkpoint; exact: "
+        "the engines' greedy codes against transformers', and seeded sampling reproducible; gpu: the "
+        "fine-tune (Unsloth, PEFT, PEFT + gradient checkpointing) and generation figures of a CUDA GPU "
+        "into --out DIR; session: the GPU figures docs/benchmarks.md lacks, every step under its own "
+        "time limit, logs in --out (--device cpu: a dry run on tiny models)",
+    )
     p.add_argument("--base", help="generate: a checkpoint (e.g. `ttsbench tiny-model --size 1b` output)")
     p.add_argument("--batch-sizes", default=None, help="generate, gpu: batch sizes to time (1,8; gpu: 1,8,16)")
     p.add_argument("--out", help="gpu: the folder for gpu.json, gpu.md, the random models and clips (resumable)")
-    p.add_argument("--points", help="gpu: a comma list of points (default all: tiny/unsloth, tiny/peft, "
-                   "tiny/peft+gc, 1b/unsloth, 1b/peft, 1b/peft+gc, 1b/generate, orpheus3b/generate)")
-    p.add_argument("--steps", type=int, default=10, help="gpu: optimizer steps per training point (1b/unsloth "
-                   "runs the workshop's 60)")
-    p.add_argument("--engines", help="generate, gpu: a comma list of transformers, eager, fast, compiled (default: "
-                   "transformers, eager, fast on CUDA; transformers, fast, compiled elsewhere)")
+    p.add_argument(
+        "--points",
+        help="gpu: a comma list of points (default all: tiny/unsloth, tiny/peft, "
+        "tiny/peft+gc, 1b/unsloth, 1b/peft, 1b/peft+gc, 1b/generate, orpheus3b/generate)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=10,
+        help="gpu: optimizer steps per training point (1b/unsloth runs the workshop's 60)",
+    )
+    p.add_argument(
+        "--engines",
+        help="generate, gpu: a comma list of transformers, eager, fast, compiled (default: "
+        "transformers, eager, fast on CUDA; transformers, fast, compiled elsewhere)",
+    )
     p.add_argument("--device", default="auto", help="generate: auto, cpu or cuda")
     p.add_argument("--data", default=None, help="a folder of speech (default ../shared/data/realspeech/ljspeech)")
-    p.add_argument("--seconds", type=float, help="prepare: how much audio to process (120); generate: the frame "
-                   "cap per sample (10)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        help="prepare: how much audio to process (120); generate: the frame cap per sample (10)",
+    )
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all)")
-    p.add_argument("--hours", type=float, help="prepare: peak memory on a recording this long (e.g. 2) instead of speed")
+    p.add_argument(
+        "--hours", type=float, help="prepare: peak memory on a recording this long (e.g. 2) instead of speed"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from .core.log import show
+
+    show()  # ttsbench's messages (a plug-in that failed to load, progress, warnings) on stderr, one line each
     args = build_parser().parse_args(argv)
     from .core.errors import OptionError, UserError, redact
 

@@ -44,8 +44,14 @@ def machine_findings() -> list[Finding]:
     out = []
     if torch.cuda.is_available():
         free, total = torch.cuda.mem_get_info()
-        out.append(Finding("device", "cuda", True, f"{torch.cuda.get_device_name()}, {free / 2**30:.1f} of "
-                                                   f"{total / 2**30:.1f} GiB free"))
+        out.append(
+            Finding(
+                "device",
+                "cuda",
+                True,
+                f"{torch.cuda.get_device_name()}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free",
+            )
+        )
     else:
         out.append(Finding("device", "cpu", True, f"no CUDA GPU; {os.cpu_count()} CPU cores"))
     out.append(backend_finding(torch.cuda.is_available()))
@@ -54,8 +60,33 @@ def machine_findings() -> list[Finding]:
 
         out.append(Finding("media", "ffmpeg", True, "FFmpeg libraries load (datasets decodes audio columns)"))
     except Exception as e:  # OSError / RuntimeError when libavutil is missing
-        out.append(Finding("media", "ffmpeg", False, f"torchcodec cannot load FFmpeg ({type(e).__name__})",
-                           "apt-get install ffmpeg (or run `make install`)"))
+        out.append(
+            Finding(
+                "media",
+                "ffmpeg",
+                False,
+                f"torchcodec cannot load FFmpeg ({type(e).__name__})",
+                "apt-get install ffmpeg (or run `make install`)",
+            )
+        )
+    return out + plugin_findings()
+
+
+def plugin_findings() -> list[Finding]:
+    """The scorers, synthesizers and model families that installed packages add (entry points), each loaded
+    once: a broken one is a line naming its package (it stops only a suite that uses it)."""
+    from ttsbench.models.families import FAMILIES
+
+    from .scorers import SCORERS
+    from .synth import SYNTHS
+
+    out = []
+    for registry in (SCORERS, SYNTHS, FAMILIES):
+        problems = registry.verify()
+        for name in registry.plugins():
+            if not any(f"{registry.kind} {name!r}" in p for p in problems):
+                out.append(Finding("plug-in", name, True, f"{registry.kind} from {registry.source(name)}"))
+        out += [Finding("plug-in", registry.group, False, p) for p in problems]  # each line names its fix
     return out
 
 
@@ -63,12 +94,18 @@ def backend_finding(cuda: bool) -> Finding:
     unsloth = importlib.util.find_spec("unsloth") is not None
     bnb = importlib.util.find_spec("bitsandbytes") is not None
     if cuda and unsloth:
-        return Finding("backend", "unsloth", True, "CUDA and unsloth are here: Unsloth's FastModel, AdamW 8-bit"
-                       + ("" if bnb else " — but bitsandbytes is missing"),
-                       "" if bnb else "pip install bitsandbytes")
+        return Finding(
+            "backend",
+            "unsloth",
+            True,
+            "CUDA and unsloth are here: Unsloth's FastModel, AdamW 8-bit"
+            + ("" if bnb else " — but bitsandbytes is missing"),
+            "" if bnb else "pip install bitsandbytes",
+        )
     why = "no CUDA GPU" if not cuda else "unsloth is not installed"
-    return Finding("backend", "peft", True, f"transformers + PEFT ({why})",
-                   "pip install -e '.[gpu]' for Unsloth" if cuda else "")
+    return Finding(
+        "backend", "peft", True, f"transformers + PEFT ({why})", "pip install -e '.[gpu]' for Unsloth" if cuda else ""
+    )
 
 
 def suite_findings(suite, work: bool = True) -> list[Finding]:
@@ -80,23 +117,26 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     if suite.variants:
         ok, detail, fix = synth_class(suite.model).availability(suite.model)
         out.append(Finding("model", suite.model.backend, ok, detail, fix))
-    if suite.merged is not None:
-        ok = suite.merged.exists()
-        out.append(Finding("model", "merged", ok, str(suite.merged) + ("" if ok else " does not exist"),
-                           "" if ok else "ttsbench finetune DATASET --base MODEL --out DIR --merge (writes DIR/merged)"))
-    if suite.needs_adapter:
-        if suite.adapter is not None:
-            ok = suite.adapter.exists()
-            out.append(Finding("model", "adapter", ok, str(suite.adapter) + ("" if ok else " does not exist"),
-                               "" if ok else f"ttsbench finetune DATASET --base MODEL --out {suite.adapter}"))
-        elif suite.finetune is not None:
-            base = suite.finetune.base or suite.model.checkpoint
-            ok, detail, fix = synth_class(suite.model).availability(replace(suite.model, checkpoint=base))
-            out.append(Finding("model", "fine-tune base", ok, detail, fix))
+    problems = {key: (problem, fix) for key, problem, fix in suite.weights_problems()}
+    for key, path in (("merged", suite.merged), ("adapter", suite.adapter if suite.needs_adapter else None)):
+        if path is not None:
+            problem, fix = problems.get(key, (str(path), ""))
+            out.append(Finding("model", key, key not in problems, problem, fix))
+    if suite.needs_adapter and suite.adapter is None and suite.finetune is not None:
+        base = suite.finetune.base or suite.model.checkpoint
+        ok, detail, fix = synth_class(suite.model).availability(replace(suite.model, checkpoint=base))
+        out.append(Finding("model", "fine-tune base", ok, detail, fix))
     if suite.dataset is not None:
         ok = (suite.dataset / "state.json").is_file()
-        out.append(Finding("dataset", str(suite.dataset), ok, "a saved dataset" if ok else "not a saved dataset",
-                           "" if ok else f"ttsbench prepare RECORDINGS --out {suite.dataset}"))
+        out.append(
+            Finding(
+                "dataset",
+                str(suite.dataset),
+                ok,
+                "a saved dataset" if ok else "not a saved dataset",
+                "" if ok else f"ttsbench prepare RECORDINGS --out {suite.dataset}",
+            )
+        )
     for name, settings in suite.scorers.items():
         ok, detail, fix = scorer_class(name).availability(settings or {})
         out.append(Finding("scorer", name, ok, detail, fix))
@@ -104,8 +144,15 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
         out.append(compile_finding())
     if any(a.anchor == "floor" for a in suite.anchors) and suite.impostor_voice == "espeak":
         ok = shutil.which("espeak-ng") is not None
-        out.append(Finding("media", "espeak-ng", ok, "speaks the impostor row" if ok else "not installed",
-                           "" if ok else "apt-get install espeak-ng (or run `make install`)"))
+        out.append(
+            Finding(
+                "media",
+                "espeak-ng",
+                ok,
+                "speaks the impostor row" if ok else "not installed",
+                "" if ok else "apt-get install espeak-ng (or run `make install`)",
+            )
+        )
     if work:
         out.append(work_finding(suite))
     return out
@@ -117,23 +164,38 @@ def compile_finding() -> Finding:
     import torch
 
     if torch.cuda.is_available():
-        return Finding("engine", "compile", True, "adds nothing on CUDA: the fast engine already replays each "
-                                                  "frame as one captured CUDA graph (compile: false is the same)")
+        return Finding(
+            "engine",
+            "compile",
+            True,
+            "adds nothing on CUDA: the fast engine already replays each "
+            "frame as one captured CUDA graph (compile: false is the same)",
+        )
     found = next((c for c in ("g++", "c++", "clang++") if shutil.which(c)), None)
-    return Finding("engine", "compile", found is not None,
-                   f"torch.compile on the CPU builds its kernels with {found}" if found else
-                   "torch.compile on the CPU needs a C++ compiler, and none is on PATH",
-                   "" if found else "apt-get install g++, or set generation: {compile: false}")
+    return Finding(
+        "engine",
+        "compile",
+        found is not None,
+        f"torch.compile on the CPU builds its kernels with {found}"
+        if found
+        else "torch.compile on the CPU needs a C++ compiler, and none is on PATH",
+        "" if found else "apt-get install g++, or set generation: {compile: false}",
+    )
 
 
 def work_finding(suite) -> Finding:
     """Samples to generate and audio-seconds to score, with a rough time where a figure exists."""
     n_model = len(suite.variants) * len(suite.prompts.prompts) * len(suite.seeds)
-    audio = (sum(suite.generation.max_seconds_for(p.text) for p in suite.prompts.prompts) * len(suite.variants)
-             * len(suite.seeds))
+    audio = (
+        sum(suite.generation.max_seconds_for(p.text) for p in suite.prompts.prompts)
+        * len(suite.variants)
+        * len(suite.seeds)
+    )
     n_floor = len(suite.prompts.prompts) * sum(1 for a in suite.anchors if a.anchor == "floor")
-    detail = (f"{n_model} samples to generate (at most {audio / 60:.0f} min of audio at the frame caps), "
-              f"{n_floor} impostor and the eval clips as anchors; scoring at most {(audio / 60):.0f} min of audio")
+    detail = (
+        f"{n_model} samples to generate (at most {audio / 60:.0f} min of audio at the frame caps), "
+        f"{n_floor} impostor and the eval clips as anchors; scoring at most {(audio / 60):.0f} min of audio"
+    )
     import torch
 
     from ttsbench.models.families import FAMILIES
@@ -156,10 +218,19 @@ def work_finding(suite) -> Finding:
     return Finding("work", suite.name, True, detail + (f" [{label}]" if label else ""))
 
 
+BLOCKING = (
+    "model",
+    "scorer",
+    "dataset",
+    "media",
+    "engine",
+)  # what stops a run (a broken plug-in it does not use does not)
+
+
 def require(findings: list[Finding]) -> None:
     """Raise CheckError naming the first missing model, dataset or tool (before any work)."""
     for f in findings:
-        if not f.ok and f.topic in ("model", "scorer", "dataset", "media", "engine"):
+        if not f.ok and f.topic in BLOCKING:
             raise CheckError(f"{f.topic} {f.name}: {f.detail}; {f.fix}" if f.fix else f"{f.topic} {f.name}: {f.detail}")
 
 
@@ -168,6 +239,10 @@ def report_text(findings: list[Finding]) -> str:
     for f in findings:
         mark = "ok  " if f.ok else "MISS"
         lines.append(f"{mark} {f.topic:<8} {f.name:<18} {f.detail}" + (f"\n{'':<33}→ {f.fix}" if f.fix else ""))
-    bad = [f for f in findings if not f.ok]
-    lines.append("can run" if not bad else f"cannot run: {len(bad)} thing(s) missing (see MISS)")
+    bad = [f for f in findings if not f.ok and f.topic in BLOCKING]
+    broken = [f for f in findings if not f.ok and f.topic not in BLOCKING]
+    lines.append(
+        ("can run" if not bad else f"cannot run: {len(bad)} thing(s) missing (see MISS)")
+        + (f"; {len(broken)} other problem(s) (see MISS)" if broken else "")
+    )
     return "\n".join(lines)

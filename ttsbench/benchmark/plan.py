@@ -51,7 +51,7 @@ class Variant:
         """The base model as it is: untuned, no cloning (what every other model row is compared with first)."""
         return self.reference and not self.clones
 
-    def leads(self, other: "Variant") -> bool:
+    def leads(self, other: Variant) -> bool:
         """Whether `self − other` is a comparison users ask about first (the rest are folded):
         every model row against the base model, a fine-tune against cloning alone, a merge against
         its adapter, the ceiling against the floor."""
@@ -65,10 +65,16 @@ class Variant:
 
 
 #: every row a suite may name, in the order runs list them
-KNOWN = (Variant("base"), Variant("cloned", clones=True), Variant("finetuned", "adapter"),
-         Variant("finetuned_cloned", "adapter", True), Variant("merged", "merged"),
-         Variant("merged_cloned", "merged", True),
-         Variant("ground_truth", "", anchor="ceiling"), Variant("impostor", "", anchor="floor"))
+KNOWN = (
+    Variant("base"),
+    Variant("cloned", clones=True),
+    Variant("finetuned", "adapter"),
+    Variant("finetuned_cloned", "adapter", True),
+    Variant("merged", "merged"),
+    Variant("merged_cloned", "merged", True),
+    Variant("ground_truth", "", anchor="ceiling"),
+    Variant("impostor", "", anchor="floor"),
+)
 VARIANTS = {v.name: v for v in KNOWN}
 DEFAULT_VARIANTS = ("base", "cloned", "finetuned", "finetuned_cloned")  # the workshop's four
 DEFAULT_ANCHORS = ("ground_truth", "impostor")
@@ -123,19 +129,14 @@ class FinetuneSpec:
 
 @dataclass(frozen=True)
 class GenerationOptions:
-    """Sampling settings; one left unset (None) is the model family's default (filled in when the suite
-    is resolved).
-
-    CSM (the workshop's): temperature 0.8, top_k 50, depth decoder temperature 0.6 and top_p 0.9.
-    Orpheus (its authors'): temperature 0.6, top_p 0.95, repetition penalty 1.1.
+    """Sampling settings every family shares, and the family's own (`Family.generation_settings`: CSM's depth
+    decoder, Orpheus' repetition penalty) in `family_settings`; one left unset (None) is the model family's
+    default (filled in when the suite is resolved). A suite writes them all as keys of `generation:`.
     """
 
     temperature: float | None = None
     top_k: int | None = None
     top_p: float | None = None
-    repetition_penalty: float | None = None  # Orpheus
-    depth_decoder_temperature: float | None = None  # CSM
-    depth_decoder_top_p: float | None = None  # CSM
     seconds_per_char: float = 0.12  # frame budget: about twice a normal speaking rate …
     min_seconds: float = 3.0  # … plus this …
     max_seconds: float = 30.0  # … and never more than this (the cap that reveals stop failures)
@@ -143,14 +144,12 @@ class GenerationOptions:
     engine: str = "fast"  # fast: the family's own decode loop; transformers: its generate() (the reference)
     compile: bool = False  # fast engine off CUDA: each frame's work compiled by Inductor (see README: engines)
     cuda_graphs: bool = True  # fast engine on CUDA: each frame replayed as one captured graph (false: kernel by kernel)
+    family_settings: dict = field(default_factory=dict, hash=False)  # the family's own sampling settings, checked by it
 
     def __post_init__(self):
-        for name in ("temperature", "depth_decoder_temperature"):
-            check_number(self, name, 0, 10, optional=True)
+        check_number(self, "temperature", 0, 10, optional=True)
         check_number(self, "top_k", 0, integer=True, optional=True)
-        for name in ("top_p", "depth_decoder_top_p"):
-            check_number(self, name, 0, 1, low_open=True, optional=True)
-        check_number(self, "repetition_penalty", 0, 10, low_open=True, optional=True)
+        check_number(self, "top_p", 0, 1, low_open=True, optional=True)
         check_number(self, "seconds_per_char", 0, 10, low_open=True)
         check_number(self, "min_seconds", 0, 600)
         check_number(self, "max_seconds", 0, 600, low_open=True)
@@ -170,9 +169,21 @@ class GenerationOptions:
     def max_seconds_for(self, text: str) -> float:
         return min(self.max_seconds, self.min_seconds + self.seconds_per_char * len(text))
 
+    def to_dict(self) -> dict:
+        """Every setting as one flat mapping, as a suite writes them (the family's own among the shared)."""
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "family_settings"}
+        return {**shared, **self.family_settings}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerationOptions:
+        """The inverse of `to_dict`: keys that are not shared settings are the family's (unset ones dropped)."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"family_settings"}
+        own = {k: v for k, v in data.items() if k not in names and v is not None}
+        return cls(**{k: v for k, v in data.items() if k in names}, family_settings=own)
+
     def sampling(self) -> dict:
         """The settings that are set (a family's generate() reads these)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        return {k: v for k, v in self.to_dict().items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -219,11 +230,34 @@ class Suite:
     def needs_merged(self) -> bool:
         return any(v.weights == "merged" for v in self.variants)
 
+    def weights_problems(self) -> list[tuple[str, str, str]]:
+        """(suite key, what is wrong, the command that makes it) for each fine-tuned weights folder the rows need
+        that is not there: the one check of `adapter:` and `merged:` that loading a suite, `check` and a run share."""
+        out = []
+        if self.needs_adapter and self.adapter is not None and not Path(self.adapter).exists():
+            out.append(
+                (
+                    "adapter",
+                    f"{self.adapter} does not exist",
+                    f"ttsbench finetune DATASET --base MODEL --out {self.adapter}",
+                )
+            )
+        if self.merged is not None and not Path(self.merged).exists():
+            out.append(
+                (
+                    "merged",
+                    f"{self.merged} does not exist",
+                    "ttsbench finetune DATASET --base MODEL --out DIR --merge (writes DIR/merged)",
+                )
+            )
+        return out
+
     def run_dir(self) -> Path:
         return self.out or Path("runs") / self.name
 
     def to_dict(self) -> dict:
         """A plain, JSON-ready dict: what run.json stores."""
+
         def plain(value):
             if isinstance(value, Path):
                 return str(value)
@@ -231,6 +265,8 @@ class Suite:
                 return [plain(v) for v in value]
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, (GenerationOptions, FinetuneOptions)):  # flat, as a suite writes them
+                return plain(value.to_dict())
             if dataclasses.is_dataclass(value):
                 return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
             return value
@@ -241,31 +277,59 @@ class Suite:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Suite":
+    def from_dict(cls, data: dict) -> Suite:
         """The inverse of `to_dict` (no file is read and nothing is checked on disk)."""
+
         def path(key):
             return Path(data[key]) if data.get(key) else None
 
         spec = data.get("finetune")
-        finetune = None if not spec else FinetuneSpec(
-            FinetuneOptions.from_dict(spec["options"]), spec.get("base", ""),
-            bool(spec.get("merge", False)))
+        finetune = (
+            None
+            if not spec
+            else FinetuneSpec(
+                FinetuneOptions.from_dict(spec["options"]), spec.get("base", ""), bool(spec.get("merge", False))
+            )
+        )
         prompts = data["prompts"]
         return cls(
-            name=data["name"], model=ModelSpec(**data["model"]),
+            name=data["name"],
+            model=ModelSpec(**data["model"]),
             prompts=PromptSet(prompts["name"], prompts["version"], tuple(Prompt(**p) for p in prompts["prompts"])),
-            variants=tuple(VARIANTS[n] for n in data["variants"]), anchors=tuple(VARIANTS[n] for n in data["anchors"]),
-            seeds=tuple(data["seeds"]), generation=GenerationOptions(**data["generation"]),
-            scorers=dict(data["scorers"]), dataset=path("dataset"), adapter=path("adapter"), merged=path("merged"),
-            finetune=finetune, impostor_voice=data.get("impostor_voice", "espeak"), gates=tuple(data.get("gates", ())),
-            out=path("out"), report=path("report"), target=dict(data.get("target") or {}),
-            description=data.get("description", ""), path=path("path"))
+            variants=tuple(VARIANTS[n] for n in data["variants"]),
+            anchors=tuple(VARIANTS[n] for n in data["anchors"]),
+            seeds=tuple(data["seeds"]),
+            generation=GenerationOptions.from_dict(data["generation"]),
+            scorers=dict(data["scorers"]),
+            dataset=path("dataset"),
+            adapter=path("adapter"),
+            merged=path("merged"),
+            finetune=finetune,
+            impostor_voice=data.get("impostor_voice", "espeak"),
+            gates=tuple(data.get("gates", ())),
+            out=path("out"),
+            report=path("report"),
+            target=dict(data.get("target") or {}),
+            description=data.get("description", ""),
+            path=path("path"),
+        )
 
     def identity(self) -> dict:
         """What the samples depend on (the run's identity, with the data's and weights' hashes): not the
         scorers (scores are keyed by scorer id), gates, outputs or descriptions."""
         data = self.to_dict()  # the dataset's and the weights' contents are keyed by their hashes, not their paths
-        for key in ("scorers", "gates", "out", "report", "target", "description", "path", "name", "dataset", "adapter",
-                    "merged"):
+        for key in (
+            "scorers",
+            "gates",
+            "out",
+            "report",
+            "target",
+            "description",
+            "path",
+            "name",
+            "dataset",
+            "adapter",
+            "merged",
+        ):
             data.pop(key, None)
         return data

@@ -77,19 +77,27 @@ class ScoreRecord:
         return (self.variant, self.prompt_id, self.seed)
 
     def to_line(self) -> dict:
-        return {"variant": self.variant, "prompt_id": self.prompt_id, "seed": self.seed, "scorer": self.scorer,
-                "audio_sha": self.audio_sha,
-                "values": [{"metric": s.metric, "value": s.value, "detail": s.detail} for s in self.values]}
+        return {
+            "variant": self.variant,
+            "prompt_id": self.prompt_id,
+            "seed": self.seed,
+            "scorer": self.scorer,
+            "audio_sha": self.audio_sha,
+            "values": [{"metric": s.metric, "value": s.value, "detail": s.detail} for s in self.values],
+        }
 
     @classmethod
-    def from_line(cls, data: dict) -> "ScoreRecord":
+    def from_line(cls, data: dict) -> ScoreRecord:
         key = (data["variant"], data["prompt_id"], data["seed"])
         if "values" not in data:  # one metric per line, as runs wrote before the scorer's values went in one line
             score = from_dict(Score, data)
             return cls(*key, data.get("scorer", ""), data.get("audio_sha", ""), (score,), complete=False)
-        return cls(*key, data["scorer"], data.get("audio_sha", ""),
-                   tuple(Score(*key, v["metric"], v["value"], v.get("detail") or {}, data["scorer"])
-                         for v in data["values"]))
+        return cls(
+            *key,
+            data["scorer"],
+            data.get("audio_sha", ""),
+            tuple(Score(*key, v["metric"], v["value"], v.get("detail") or {}, data["scorer"]) for v in data["values"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,11 +134,22 @@ class Comparison:
         """1 for a paired comparison, 2 for independent groups (what `stats.prompts_needed` takes)."""
         return 1 if self.paired else 2
 
-    def turned(self) -> "Comparison":
+    def turned(self) -> Comparison:
         """b − a."""
         neg = lambda x: None if x is None else -x  # noqa: E731
-        return Comparison(self.b, self.a, self.metric, neg(self.difference), neg(self.ci_high), neg(self.ci_low),
-                          self.p_value, self.n_pairs, self.paired, self.spread, self.detectable)
+        return Comparison(
+            self.b,
+            self.a,
+            self.metric,
+            neg(self.difference),
+            neg(self.ci_high),
+            neg(self.ci_low),
+            self.p_value,
+            self.n_pairs,
+            self.paired,
+            self.spread,
+            self.detectable,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,9 +183,14 @@ class Metric:
         return self.of or self.name
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Metric":
-        return cls(**{k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
-                      for k, v in data.items() if k in {f.name for f in fields(cls)}})
+    def from_dict(cls, data: dict) -> Metric:
+        return cls(
+            **{
+                k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+                for k, v in data.items()
+                if k in {f.name for f in fields(cls)}
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -241,11 +265,15 @@ class RunSummary(JsonRecord):
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
         plain = super().from_dict(data, where)
-        return cls(plain.suite, plain.label, list(plain.scorers),
-                   {k: v if isinstance(v, SampleCounts) else SampleCounts(**v) for k, v in plain.samples.items()},
-                   [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
-                   [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
-                   {k: v if isinstance(v, Metric) else Metric.from_dict(v) for k, v in (plain.metrics or {}).items()})
+        return cls(
+            plain.suite,
+            plain.label,
+            list(plain.scorers),
+            {k: v if isinstance(v, SampleCounts) else SampleCounts(**v) for k, v in plain.samples.items()},
+            [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
+            [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
+            {k: v if isinstance(v, Metric) else Metric.from_dict(v) for k, v in (plain.metrics or {}).items()},
+        )
 
     @property
     def rows(self) -> list[str]:
@@ -270,15 +298,23 @@ class RunSummary(JsonRecord):
     def headline(self) -> tuple[list[str], list[tuple[str, list]]]:
         """(columns, [(row, [Summary or None per column])]): the numbers every table of a run shows."""
         cols = [m for m, d in self.metrics.items() if d.headline and any(self.summary(v, m) for v in self.rows)]
-        return cols, [(v, [s if s is not None and s.mean is not None else None
-                           for s in (self.summary(v, m) for m in cols)]) for v in self.rows]
+        return cols, [
+            (v, [s if s is not None and s.mean is not None else None for s in (self.summary(v, m) for m in cols)])
+            for v in self.rows
+        ]
 
     def lead_pairs(self) -> list[tuple[str, str]]:
         """The comparisons users ask about first (`benchmark.plan.Variant.leads`): the fine-tuned rows (cloning
         first) before the merged ones, then cloning alone, then the anchors; each against base first."""
         rows = [VARIANTS[r] for r in self.rows if r in VARIANTS]
-        first = sorted(rows, key=lambda v: (bool(v.anchor), ("adapter", "merged", "base").index(v.weights)
-                                            if v.weights else 0, not v.clones))
+        first = sorted(
+            rows,
+            key=lambda v: (
+                bool(v.anchor),
+                ("adapter", "merged", "base").index(v.weights) if v.weights else 0,
+                not v.clones,
+            ),
+        )
         return [(a.name, b.name) for a in first for b in rows if a.leads(b)]
 
 
@@ -365,10 +401,11 @@ class Preference:
     n: int  # answers
     ties: int  # of them, "no preference"
 
-    def turned(self) -> "Preference":
+    def turned(self) -> Preference:
         flip = lambda x: None if x is None else 1 - x  # noqa: E731
-        return Preference(self.b, self.a, self.question, 1 - self.rate, flip(self.ci_high), flip(self.ci_low),
-                          self.n, self.ties)
+        return Preference(
+            self.b, self.a, self.question, 1 - self.rate, flip(self.ci_high), flip(self.ci_low), self.n, self.ties
+        )
 
     @property
     def decided(self) -> bool:

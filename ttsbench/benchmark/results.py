@@ -31,5 +31,6 @@ def compute_summary(store: RunStore) -> RunSummary:
     table, present = declared(named + sorted(ids - set(named))), {s.metric for s in scores}
     metrics = [m for m in table.values() if m.base in present]  # as the scorers declare them
     metrics += [Metric(name, better="") for name in sorted(present - set(table))]  # a scorer no longer known
-    return summarize_run(run.suite if run else "", run.label if run else "", rows, run.planned if run else {},
-                         samples, scores, metrics)
+    return summarize_run(
+        run.suite if run else "", run.label if run else "", rows, run.planned if run else {}, samples, scores, metrics
+    )

@@ -11,6 +11,7 @@ settings), so a finished run does no model work and a killed run picks up where 
 
 from __future__ import annotations
 
+import logging
 import hashlib
 import json
 import os
@@ -32,7 +33,10 @@ from ttsbench.dataprep.records import PrepareManifest
 from .plan import Suite, Variant
 from .records import RunRecord, RunSummary, Sample, Score, ScoreRecord
 from .store import RunStore, audio_sha
+from .executors import check_executor, start_ray
 from .synth import Context, Request, load_synth
+
+log = logging.getLogger(__name__)
 
 
 class RunError(UserError, ValueError):
@@ -57,23 +61,27 @@ class Clips:
     bad_evals: list  # {clip_id, reason}: eval clips that would not decode (failed ceiling samples)
 
 
-def run_suite(suite: Suite, run_dir: str | Path | None = None, progress: bool = True, repair: bool = False,
-              executor: str = "local") -> RunResult:
+def run_suite(
+    suite: Suite,
+    run_dir: str | Path | None = None,
+    progress: bool = True,
+    repair: bool = False,
+    executor: str = "local",
+) -> RunResult:
     """Generate, score and summarise `suite` into `run_dir` (default: the suite's), resuming what is there.
 
     The directory is locked for the call: a second run on it is refused. `repair` first keeps every
     intact line of damaged JSONL files (the originals are kept beside them). `executor`: `local`
     (this process) or `ray` (the model's batches spread over Ray actors, see `_generate_on_ray`).
     """
-    if executor not in ("local", "ray"):
-        raise RunError(f"executor {executor!r}: use local or ray")
+    check_executor(executor)
     run_dir = Path(run_dir) if run_dir else suite.run_dir()
     store = RunStore(run_dir)
-    say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+    say = log.info if progress else log.debug
     with store.lock():
         if repair:
             for line in store.repair() or [f"{run_dir}: nothing to repair"]:
-                print(f"repair: {line}", file=sys.stderr)
+                log.warning(f"repair: {line}")
         return _run(suite, store, say, progress, executor)
 
 
@@ -107,9 +115,12 @@ def load_clips(suite: Suite, say=lambda m: None) -> Clips:
     for b in bad:
         say(f"warning: reference clip {b['clip_id']} of {suite.dataset} is left out: {b['reason']}")
     if not reference:
-        raise RunError(f"dataset {suite.dataset}: has no reference clips" + (f" that decode ({len(bad)} do not)" if bad
-                       else "") + " (the cloning context and similarity target); re-run `ttsbench prepare` with "
-                       "--reference-clips 1 or more")
+        raise RunError(
+            f"dataset {suite.dataset}: has no reference clips"
+            + (f" that decode ({len(bad)} do not)" if bad else "")
+            + " (the cloning context and similarity target); re-run `ttsbench prepare` with "
+            "--reference-clips 1 or more"
+        )
     evals, bad_evals = splits.rows("eval") if any(a.anchor == "ceiling" for a in suite.anchors) else ([], [])
     return Clips(reference, evals, bad_evals)
 
@@ -117,24 +128,33 @@ def load_clips(suite: Suite, say=lambda m: None) -> Clips:
 def ensure_adapter(suite: Suite, run_dir: Path, progress: bool = True) -> Suite:
     """A suite with `finetune:` and no `adapter:` gets one trained into RUN_DIR/finetune first (cached by the
     dataset's fingerprint and the settings)."""
-    if suite.adapter is not None and not Path(suite.adapter).exists():
-        raise RunError(f"{suite.path}: key 'adapter': {suite.adapter} does not exist; run `ttsbench finetune` first "
-                       "or fix the path")
+    for key, problem, fix in suite.weights_problems():
+        raise RunError(f"{suite.path}: key '{key}': {problem}; run `{fix}` first or fix the path")
     if suite.adapter is not None or suite.finetune is None:
         return suite
     from ttsbench.models.train import finetune
 
     spec = suite.finetune
     merge = spec.merge or (suite.needs_merged and suite.merged is None)
-    result = finetune(suite.dataset, spec.base or suite.model.checkpoint, run_dir / "finetune", spec.options,
-                      progress=progress, merge=merge)
+    result = finetune(
+        suite.dataset,
+        spec.base or suite.model.checkpoint,
+        run_dir / "finetune",
+        spec.options,
+        progress=progress,
+        merge=merge,
+    )
     return replace(suite, adapter=result.out, merged=Path(result.record.merged) if merge else suite.merged)
 
 
 def planned(suite: Suite, clips: Clips) -> list[Sample]:
     """Every sample the suite asks for, before generation (audio_path unset)."""
-    out = [Sample(v.name, p.id, seed, p.text, None) for v in suite.variants for p in suite.prompts.prompts
-           for seed in suite.seeds]
+    out = [
+        Sample(v.name, p.id, seed, p.text, None)
+        for v in suite.variants
+        for p in suite.prompts.prompts
+        for seed in suite.seeds
+    ]
     for anchor in suite.anchors:
         if anchor.anchor == "ceiling":
             out += [Sample(anchor.name, c.clip_id, 0, c.text, None) for c in clips.evals]
@@ -154,13 +174,20 @@ def generation_groups(suite: Suite, samples: list[Sample]) -> list[list[Sample]]
     for s in samples:
         groups.setdefault((s.variant, s.seed), []).append(s)
     batch = suite.generation.batch_size
-    return [g[k:k + batch] for g in groups.values() for k in range(0, len(g), batch)]
+    return [g[k : k + batch] for g in groups.values() for k in range(0, len(g), batch)]
 
 
 def request(suite: Suite, row: Variant, sample: Sample, context: tuple) -> Request:
     """What the synthesizer is asked for one sample of a model row: its weights, and the context if it clones."""
-    return Request(sample.text, sample.seed, suite.generation.max_seconds_for(sample.text), suite.model.speaker_id,
-                   context if row.clones else (), row.weights == "adapter", row.weights == "merged")
+    return Request(
+        sample.text,
+        sample.seed,
+        suite.generation.max_seconds_for(sample.text),
+        suite.model.speaker_id,
+        context if row.clones else (),
+        row.weights == "adapter",
+        row.weights == "merged",
+    )
 
 
 class GenerationWorker:
@@ -179,18 +206,13 @@ class GenerationWorker:
 def _generate_on_ray(suite: Suite, chunks, make_requests, keep, say) -> None:
     """Batches spread over Ray actors (one GPU each on CUDA; `TTSBENCH_RAY_WORKERS` of them, default 2,
     without GPUs); the driver alone writes the run directory, a batch as soon as it returns."""
-    try:
-        import ray
-    except ImportError:
-        raise RunError("executor ray: Ray is not installed; pip install 'ttsbench[ray]'") from None
-    ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
-             log_to_driver=False)
+    ray = start_ray()
     gpus = int(ray.cluster_resources().get("GPU", 0))
     n = max(1, min(len(chunks), gpus or int(os.environ.get("TTSBENCH_RAY_WORKERS", "2"))))
     actor = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1)(GenerationWorker)
     workers = [actor.remote(suite) for _ in range(n)]
     say(f"generating on {n} Ray workers ({'one GPU each' if gpus else 'CPU'})")
-    rates = dict(zip(workers, ray.get([w.sample_rate.remote() for w in workers])))
+    rates = dict(zip(workers, ray.get([w.sample_rate.remote() for w in workers]), strict=False))
     queue, pending = list(chunks), {}
 
     def give(worker):
@@ -211,21 +233,25 @@ def _generate_on_ray(suite: Suite, chunks, make_requests, keep, say) -> None:
             ray.kill(w)
 
 
-def _generate(suite: Suite, store: RunStore, plan: list[Sample], clips: Clips, say, progress,
-              executor: str = "local") -> tuple[int, int]:
+def _generate(
+    suite: Suite, store: RunStore, plan: list[Sample], clips: Clips, say, progress, executor: str = "local"
+) -> tuple[int, int]:
     """(samples generated, of them generated again because their audio had gone)."""
     from tqdm.auto import tqdm
 
     existing = [s for s in store.samples() if s.error is None]
     done = {s.key for s in existing if (store.dir / s.audio_path).is_file()}
     gone = {s.key for s in existing if s.key not in done}  # a line says it was made, but its audio is not there
-    todo = [replace(s, regenerated="its audio file was missing") if s.key in gone else s
-            for s in plan if s.key not in done]
+    todo = [
+        replace(s, regenerated="its audio file was missing") if s.key in gone else s for s in plan if s.key not in done
+    ]
     if not todo:
         return 0, 0
     if gone:
-        print(f"warning: {len(gone)} samples had lost their audio files (under {store.dir / 'audio'}); "
-              "generating them again — their scores will change", file=sys.stderr)
+        log.warning(
+            f"{len(gone)} samples had lost their audio files (under {store.dir / 'audio'}); "
+            "generating them again — their scores will change"
+        )
     say(f"generating {len(todo)} samples ({len(done)} already done)")
     bar = tqdm(total=len(todo), desc="generate", unit="sample", disable=not progress, file=sys.stderr)
     rows = {v.name: v for v in suite.rows}
@@ -236,12 +262,14 @@ def _generate(suite: Suite, store: RunStore, plan: list[Sample], clips: Clips, s
 
         def requests(chunk, sample_rate):
             if sample_rate not in contexts:
-                contexts[sample_rate] = tuple(Context(resample(c.audio, c.sample_rate, sample_rate), c.text,
-                                                      suite.model.speaker_id) for c in clips.reference)
+                contexts[sample_rate] = tuple(
+                    Context(resample(c.audio, c.sample_rate, sample_rate), c.text, suite.model.speaker_id)
+                    for c in clips.reference
+                )
             return [request(suite, rows[s.variant], s, contexts[sample_rate]) for s in chunk]
 
         def keep(chunk, results, sample_rate):
-            for sample, result in zip(chunk, results):
+            for sample, result in zip(chunk, results, strict=False):
                 _keep(store, sample, result.audio, sample_rate, result.stopped, result.error)
                 bar.update(1)
 
@@ -257,8 +285,14 @@ def _generate(suite: Suite, store: RunStore, plan: list[Sample], clips: Clips, s
         kind = rows[s.variant].anchor
         if kind == "ceiling":
             clip = evals.get(s.prompt_id)
-            _keep(store, s, clip.audio if clip else None, clip.sample_rate if clip else DATASET_SAMPLE_RATE, None,
-                  None if clip else f"eval clip {s.prompt_id}: {unreadable.get(s.prompt_id, 'not in the dataset')}")
+            _keep(
+                store,
+                s,
+                clip.audio if clip else None,
+                clip.sample_rate if clip else DATASET_SAMPLE_RATE,
+                None,
+                None if clip else f"eval clip {s.prompt_id}: {unreadable.get(s.prompt_id, 'not in the dataset')}",
+            )
         elif kind == "floor":
             from ttsbench.dataprep.synthvoice import synthesize
 
@@ -301,22 +335,33 @@ def _keep(store: RunStore, sample: Sample, audio, rate: int, stopped, error) -> 
             if "silent" not in str(e):  # silent audio is a sample (it scores badly), NaN or empty is a failure
                 audio, error = None, str(e)
     if audio is None or error is not None:
-        store.add_sample(replace(sample, audio_path=None, seconds=0.0, stopped=stopped,
-                                 error=error or "generation returned no audio"))
+        store.add_sample(
+            replace(
+                sample, audio_path=None, seconds=0.0, stopped=stopped, error=error or "generation returned no audio"
+            )
+        )
         return
     path = write_wav(store.audio_path(sample.variant, sample.prompt_id, sample.seed), audio, rate)
-    store.add_sample(replace(sample, audio_path=str(path.relative_to(store.dir)), seconds=round(len(audio) / rate, 3),
-                             stopped=stopped, error=None, audio_sha=audio_sha(path)))
+    store.add_sample(
+        replace(
+            sample,
+            audio_path=str(path.relative_to(store.dir)),
+            seconds=round(len(audio) / rate, 3),
+            stopped=stopped,
+            error=None,
+            audio_sha=audio_sha(path),
+        )
+    )
 
 
 def scorer_settings(suite: Suite, references) -> dict[str, tuple[dict, str]]:
     """scorer name → (its settings, its id), those it reads first. The id hashes the settings, the reference
     clips where they matter, and the ids of the scorers whose evidence it reads (`needs`)."""
-    from .scorers import scorer_class, scorer_id
+    from .scorers import in_order, scorer_class, scorer_id
 
     refs_sha = hashlib.sha256(b"".join(np.asarray(c.audio, np.float32).tobytes() for c in references)).hexdigest()
     out: dict[str, tuple[dict, str]] = {}
-    for name in sorted(suite.scorers, key=lambda n: len(scorer_class(n).needs)):
+    for name in in_order(suite.scorers):
         settings = dict(suite.scorers[name] or {})
         needs = scorer_class(name).needs
         if needs:  # its scores are keyed to the settings of what it reads
@@ -344,7 +389,7 @@ def _score(suite: Suite, store: RunStore, reference, say, progress) -> int:
         uses = settings.get("uses", {})
         needed = set(cls.metrics_for(cls.resolve(settings)))
 
-        def done(s):
+        def done(s, sid=sid, needed=needed):
             found = records.get((*s.key, sid, shas[s.key]), [])
             return any(r.complete for r in found) or needed <= {v.metric for r in found for v in r.values}
 
@@ -356,15 +401,21 @@ def _score(suite: Suite, store: RunStore, reference, say, progress) -> int:
         bar = tqdm(total=len(todo), desc=f"score {name}", unit="sample", disable=not progress, file=sys.stderr)
         size = max(8, int(scorer.settings.get("batch_size", 8)))  # what is written at once (and batched, if asked)
         for k in range(0, len(todo), size):
-            chunk = todo[k:k + size]
+            chunk = todo[k : k + size]
             ok = [s for s in chunk if s.audio_path is not None]
             for s in chunk:
                 if s.audio_path is None:  # a sample that failed to generate fails every metric, and is counted
                     _store(store, s, sid, "", [Value(m, None, {"error": s.error}) for m in needed])
-            items = [Item(*read_wav_bytes((store.dir / s.audio_path).read_bytes()), s.text, s.stopped,
-                          _evidence(records, s, shas[s.key], uses) if uses else None)
-                     for s in ok]
-            for s, values in zip(ok, _score_batch(scorer, items, Value)):
+            items = [
+                Item(
+                    *read_wav_bytes((store.dir / s.audio_path).read_bytes()),
+                    s.text,
+                    s.stopped,
+                    _evidence(records, s, shas[s.key], uses) if uses else None,
+                )
+                for s in ok
+            ]
+            for s, values in zip(ok, _score_batch(scorer, items, Value), strict=False):
                 record = _store(store, s, sid, shas[s.key], values)
                 records.setdefault((*s.key, sid, shas[s.key]), []).append(record)
             total += len(chunk)
@@ -379,18 +430,26 @@ def _verified_sha(store: RunStore, sample: Sample) -> str:
 
 
 def _store(store: RunStore, sample: Sample, sid: str, sha: str, values) -> ScoreRecord:
-    record = ScoreRecord(sample.variant, sample.prompt_id, sample.seed, sid, sha,
-                         tuple(Score(*sample.key, v.metric, v.value, v.detail, sid) for v in values))
+    record = ScoreRecord(
+        sample.variant,
+        sample.prompt_id,
+        sample.seed,
+        sid,
+        sha,
+        tuple(Score(*sample.key, v.metric, v.value, v.detail, sid) for v in values),
+    )
     store.add_scores(record)
     return record
 
 
 def _evidence(records: dict, sample: Sample, sha: str, uses: dict[str, str]) -> dict:
     """scorer name → {metric: detail} of this sample, from the scorers it reads (their records for this audio)."""
-    out = {}
+    from .scorers import hand_on
+
+    out: dict = {}
     for name, sid in uses.items():
         for r in records.get((*sample.key, sid, sha), []):
-            out.setdefault(name, {}).update({v.metric: v.detail for v in r.values})
+            hand_on(out, name, r.values)
     return out
 
 
@@ -405,8 +464,9 @@ def _score_batch(scorer, items, Value):
         try:
             out += scorer.score([item])
         except Exception as e:
-            out.append([Value(m, None, {"error": f"{type(e).__name__}: {e}"})
-                        for m in scorer.metrics_for(scorer.settings)])
+            out.append(
+                [Value(m, None, {"error": f"{type(e).__name__}: {e}"}) for m in scorer.metrics_for(scorer.settings)]
+            )
     return out
 
 
@@ -434,7 +494,7 @@ def summary_table(summary: RunSummary) -> str:
         c = summary.samples[v]
         table.append([v, *map(cell, cells), str(c.n), str(c.failed), str(c.missing)])
     widths = [max(len(r[k]) for r in table) for k in range(len(table[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in table]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in table]
     if summary.label:
         lines.insert(0, f"[{summary.label}]")
     return "\n".join(lines)
@@ -443,9 +503,19 @@ def summary_table(summary: RunSummary) -> str:
 def run_key(plan: Suite, dataset_key: str, adapter_sha: str, merged_sha: str, engine: str) -> str:
     """What the samples depend on: the plan's identity (prompts included) and the contents of the dataset and
     of the fine-tuned weights."""
-    return hashlib.sha256(json.dumps(
-        {"plan": plan.identity(), "dataset": dataset_key, "adapter": adapter_sha, "merged": merged_sha,
-         "engine": engine}, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(
+            {
+                "plan": plan.identity(),
+                "dataset": dataset_key,
+                "adapter": adapter_sha,
+                "merged": merged_sha,
+                "engine": engine,
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
 
 
 def write_run_record(suite: Suite, store: RunStore, reference, plan: dict[str, int]) -> None:
@@ -459,32 +529,57 @@ def write_run_record(suite: Suite, store: RunStore, reference, plan: dict[str, i
     old = store.run()
     if old is not None:
         # a run.json from before plans were typed has no key of this kind: its plan, read as today's, is keyed now
-        old_key = old.config_key or run_key(old.plan, old.dataset_key, old.adapter_sha, _tree_sha(old.plan.merged),
-                                            old.engine)
+        old_key = old.config_key or run_key(
+            old.plan, old.dataset_key, old.adapter_sha, _tree_sha(old.plan.merged), old.engine
+        )
         if old_key != key:
-            changed = [what for what, same in (
-                ("suite settings", old.plan.identity() == suite.identity()), ("dataset", dataset_key == old.dataset_key),
-                ("adapter", adapter_sha == old.adapter_sha),
-                (f"generation engine ({old.engine or 'transformers, from before engines'} → {engine})",
-                 old.engine == engine)) if not same] or ["merged checkpoint"]
-            raise RunError(f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
-                           "pass a new --out, or delete the folder to start over")
+            changed = [
+                what
+                for what, same in (
+                    ("suite settings", old.plan.identity() == suite.identity()),
+                    ("dataset", dataset_key == old.dataset_key),
+                    ("adapter", adapter_sha == old.adapter_sha),
+                    (
+                        f"generation engine ({old.engine or 'transformers, from before engines'} → {engine})",
+                        old.engine == engine,
+                    ),
+                )
+                if not same
+            ] or ["merged checkpoint"]
+            raise RunError(
+                f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
+                "pass a new --out, or delete the folder to start over"
+            )
         if old.config_key != key or old.plan != suite:  # other scorers or gates, or an older run.json: say so now
             replace(old, plan=suite, config_key=key, label=run_label(suite)).write(run_dir)
         return
-    versions = package_versions("ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer",
-                                "scipy", "datasets")
+    versions = package_versions(
+        "ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer", "scipy", "datasets"
+    )
     try:
-        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent).stdout.strip()
+        git = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except OSError:
         git = ""
-    RunRecord(suite=suite.name, suite_path=str(suite.path or ""), plan=suite, config_key=key, engine=engine,
-              dataset_key=dataset_key, adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None,
-              adapter_sha=adapter_sha, merged=str(Path(suite.merged).resolve()) if suite.merged else None,
-              reference_clips=[c.clip_id for c in reference], planned=plan, label=run_label(suite), versions=versions,
-              git_sha=git, machine={"platform": platform.platform(), "python": sys.version.split()[0]},
-              created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).write(run_dir)
+    RunRecord(
+        suite=suite.name,
+        suite_path=str(suite.path or ""),
+        plan=suite,
+        config_key=key,
+        engine=engine,
+        dataset_key=dataset_key,
+        adapter=str(Path(suite.adapter).resolve()) if suite.adapter else None,
+        adapter_sha=adapter_sha,
+        merged=str(Path(suite.merged).resolve()) if suite.merged else None,
+        reference_clips=[c.clip_id for c in reference],
+        planned=plan,
+        label=run_label(suite),
+        versions=versions,
+        git_sha=git,
+        machine={"platform": platform.platform(), "python": sys.version.split()[0]},
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    ).write(run_dir)
 
 
 def run_label(suite: Suite) -> str:

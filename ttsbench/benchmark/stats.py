@@ -40,8 +40,16 @@ def _interval(data: tuple[np.ndarray, ...], statistic, seed: int = 0) -> tuple[f
         try:
             with warnings.catch_warnings():  # BCa on near-degenerate data warns, then we fall back
                 warnings.simplefilter("ignore")
-                res = stats.bootstrap(data, statistic, paired=True, vectorized=False, confidence_level=CONFIDENCE,
-                                      n_resamples=RESAMPLES, method=method, rng=np.random.default_rng(seed))
+                res = stats.bootstrap(
+                    data,
+                    statistic,
+                    paired=True,
+                    vectorized=False,
+                    confidence_level=CONFIDENCE,
+                    n_resamples=RESAMPLES,
+                    method=method,
+                    rng=np.random.default_rng(seed),
+                )
             low, high = res.confidence_interval
             if np.isfinite(low) and np.isfinite(high):
                 return float(low), float(high)
@@ -133,8 +141,16 @@ def compare(scores: list[Score], a: str, b: str, metric: str) -> Comparison:
     low, high = _interval((d,), np.mean)
     p = None
     if len(d) >= 2 and np.any(d != 0):
-        p = float(stats.permutation_test((d,), np.mean, permutation_type="samples", n_resamples=9999,
-                                         alternative="two-sided", rng=np.random.default_rng(0)).pvalue)
+        p = float(
+            stats.permutation_test(
+                (d,),
+                np.mean,
+                permutation_type="samples",
+                n_resamples=9999,
+                alternative="two-sided",
+                rng=np.random.default_rng(0),
+            ).pvalue
+        )
     elif len(d) >= 2:
         p = 1.0
     spread = float(d.std(ddof=1)) if len(d) >= 2 else None
@@ -154,30 +170,59 @@ def _unpaired(a: str, b: str, metric: str, xa: np.ndarray, xb: np.ndarray) -> Co
     diff = float(xa.mean() - xb.mean())
     low = high = p = None
     if len(xa) >= 2 and len(xb) >= 2:
-        res = stats.bootstrap((xa, xb), lambda x, y: np.mean(x) - np.mean(y), paired=False, vectorized=False,
-                              confidence_level=CONFIDENCE, n_resamples=RESAMPLES, method="percentile",
-                              rng=np.random.default_rng(0))
+        res = stats.bootstrap(
+            (xa, xb),
+            lambda x, y: np.mean(x) - np.mean(y),
+            paired=False,
+            vectorized=False,
+            confidence_level=CONFIDENCE,
+            n_resamples=RESAMPLES,
+            method="percentile",
+            rng=np.random.default_rng(0),
+        )
         low, high = (float(v) for v in res.confidence_interval)
-        p = float(stats.permutation_test((xa, xb), lambda x, y: np.mean(x) - np.mean(y), n_resamples=9999,
-                                         permutation_type="independent", alternative="two-sided",
-                                         vectorized=False, rng=np.random.default_rng(0)).pvalue)
-    spread = (float(np.sqrt((xa.var(ddof=1) + xb.var(ddof=1)) / 2)) if len(xa) >= 2 and len(xb) >= 2 else None)
-    return Comparison(a, b, metric, diff, low, high, p, 0, False, spread,
-                      detectable(spread, min(len(xa), len(xb)), groups=2))
+        p = float(
+            stats.permutation_test(
+                (xa, xb),
+                lambda x, y: np.mean(x) - np.mean(y),
+                n_resamples=9999,
+                permutation_type="independent",
+                alternative="two-sided",
+                vectorized=False,
+                rng=np.random.default_rng(0),
+            ).pvalue
+        )
+    spread = float(np.sqrt((xa.var(ddof=1) + xb.var(ddof=1)) / 2)) if len(xa) >= 2 and len(xb) >= 2 else None
+    return Comparison(
+        a, b, metric, diff, low, high, p, 0, False, spread, detectable(spread, min(len(xa), len(xb)), groups=2)
+    )
 
 
-def summarize_run(suite: str, label: str, rows: list[str], planned: dict, samples: list[Sample], scores: list[Score],
-                  metrics: list[Metric]) -> RunSummary:
+def summarize_run(
+    suite: str,
+    label: str,
+    rows: list[str],
+    planned: dict,
+    samples: list[Sample],
+    scores: list[Score],
+    metrics: list[Metric],
+) -> RunSummary:
     """A run's summary: per row its sample counts (planned samples never made count as missing, and as
     failures of every metric), each metric's summary, and every two rows compared on the compared metrics."""
     counts = {}
     for v in rows:
         mine = [s for s in samples if s.variant == v]
-        counts[v] = SampleCounts(len(mine), sum(1 for s in mine if s.error),
-                                 max(0, planned.get(v, len(mine)) - len(mine)), sum(1 for s in mine if s.regenerated))
+        counts[v] = SampleCounts(
+            len(mine),
+            sum(1 for s in mine if s.error),
+            max(0, planned.get(v, len(mine)) - len(mine)),
+            sum(1 for s in mine if s.regenerated),
+        )
     summaries = [summarize(scores, v, m) for v in rows for m in metrics]
     summaries = [replace(s, n_failed=s.n_failed + counts[s.variant].missing) for s in summaries]
-    comparisons = [compare(scores, a, b, m.name) for m in metrics if m.compared
-                   for i, a in enumerate(rows) for b in rows[i + 1:]]
-    return RunSummary(suite, label, sorted({s.scorer for s in scores}), counts, summaries, comparisons,
-                      {m.name: m for m in metrics})
+    comparisons = [
+        compare(scores, a, b, m.name) for m in metrics if m.compared for i, a in enumerate(rows) for b in rows[i + 1 :]
+    ]
+    return RunSummary(
+        suite, label, sorted({s.scorer for s in scores}), counts, summaries, comparisons, {m.name: m for m in metrics}
+    )

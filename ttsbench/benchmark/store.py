@@ -56,8 +56,10 @@ class RunStore:
             try:
                 plan = resolve(data["config"], Path(data.get("suite_path") or "run.json"), check_paths=False)
             except SuiteError as e:
-                raise RecordError(f"{path}: a run.json from an older ttsbench whose settings no longer read ({e}); "
-                                  "bench the suite again into a new --out") from None
+                raise RecordError(
+                    f"{path}: a run.json from an older ttsbench whose settings no longer read ({e}); "
+                    "bench the suite again into a new --out"
+                ) from None
             # its key was computed another way: "" makes the runner key its plan as today's before comparing
             data = {**data, "plan": plan.to_dict(), "engine": data.get("engine", ""), "config_key": ""}
         return RunRecord.from_dict(data, str(path))
@@ -160,7 +162,9 @@ class RunStore:
             backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
             path.replace(backup)
             path.write_bytes(b"".join(good))
-            done.append(f"{path}: kept {len(good)} lines, dropped {len(lines) - len(good)} damaged; original in {backup.name}")
+            done.append(
+                f"{path}: kept {len(good)} lines, dropped {len(lines) - len(good)} damaged; original in {backup.name}"
+            )
         return done
 
     @contextlib.contextmanager
@@ -179,11 +183,16 @@ class RunStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 400, 0).decode(errors="replace").strip() or "another process"
-                raise StoreError(f"{self.dir}: in use by {holder}; wait for it to finish or stop it, "
-                                 "then run again (it resumes)") from None
+                raise StoreError(
+                    f"{self.dir}: in use by {holder}; wait for it to finish or stop it, then run again (it resumes)"
+                ) from None
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"ttsbench pid {os.getpid()} on {socket.gethostname()} since "
-                          f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+            os.pwrite(
+                fd,
+                f"ttsbench pid {os.getpid()} on {socket.gethostname()} since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(),
+                0,
+            )
             yield
         finally:
             os.close(fd)
@@ -216,8 +225,10 @@ def read_jsonl(path: Path) -> list[dict]:
             continue
         row = _record(line)
         if row is None:
-            raise StoreError(f"{path} line {n}: damaged (not one JSON record); run `ttsbench bench SUITE --repair` "
-                             "to keep every intact line (the original is kept beside it)")
+            raise StoreError(
+                f"{path} line {n}: damaged (not one JSON record); run `ttsbench bench SUITE --repair` "
+                "to keep every intact line (the original is kept beside it)"
+            )
         rows.append(row)
     return rows
 

@@ -11,7 +11,7 @@ key by key, everything else is replaced. Every error names the file and the key.
     prompts: default                  # the shipped set, a YAML file, or an inline list
     variants: [base, cloned, finetuned, finetuned_cloned]
     seeds: 3                          # or a list: [0, 1, 2]
-    generation: {temperature: 0.8, top_k: 50, depth_decoder_temperature: 0.6, depth_decoder_top_p: 0.9}
+    generation: {temperature: 0.8, top_k: 50, depth_decoder_temperature: 0.6, depth_decoder_top_p: 0.9}  # csm's own too
     scorers: {wer: {asr: tiny.en}, speaker_sim: {encoder: resemblyzer}, signal: {}}
     gates: ["finetuned_cloned.speaker_sim - base.speaker_sim >= 0.05 (p < 0.05)"]
 """
@@ -26,8 +26,17 @@ from pathlib import Path
 from ttsbench.core.errors import OptionError, UserError, read_yaml_mapping
 from ttsbench.models.records import FinetuneOptions
 
-from .plan import (DEFAULT_ANCHORS, DEFAULT_VARIANTS, VARIANTS, FinetuneSpec, GenerationOptions, ModelSpec, Prompt,
-                   PromptSet, Suite)
+from .plan import (
+    DEFAULT_ANCHORS,
+    DEFAULT_VARIANTS,
+    VARIANTS,
+    FinetuneSpec,
+    GenerationOptions,
+    ModelSpec,
+    Prompt,
+    PromptSet,
+    Suite,
+)
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
@@ -36,8 +45,27 @@ class SuiteError(UserError, ValueError):
     """A suite file that cannot be used; the message names the file and the key."""
 
 
-TOP_KEYS = {"name", "include", "model", "adapter", "merged", "dataset", "prompts", "variants", "anchors", "seeds",
-            "generation", "scorers", "impostor", "gates", "out", "finetune", "description", "target", "report"}
+TOP_KEYS = {
+    "name",
+    "include",
+    "model",
+    "adapter",
+    "merged",
+    "dataset",
+    "prompts",
+    "variants",
+    "anchors",
+    "seeds",
+    "generation",
+    "scorers",
+    "impostor",
+    "gates",
+    "out",
+    "finetune",
+    "description",
+    "target",
+    "report",
+}
 DEFAULTS = {
     "model": {"backend": "csm", "speaker_id": 0, "device": "auto"},  # checkpoint: the family's default
     "prompts": "default",
@@ -148,24 +176,25 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     adapter, merged = local("adapter"), local("merged")
     finetune = _finetune(data.get("finetune"), model, where)
     if any(v.weights == "merged" for v in variants) and merged is None and not (finetune and finetune.merge):
-        raise SuiteError(f"{where('merged')}: variants {', '.join(v.name for v in variants if v.weights == 'merged')} "
-                         "need the adapter's merged checkpoint; set `merged:` (ttsbench finetune --merge writes "
-                         "OUT/merged) or `finetune: {merge: true}`, or drop those variants")
-    if check_paths and merged is not None and not merged.exists():
-        raise SuiteError(f"{where('merged')}: {merged} does not exist; run `ttsbench finetune --merge` first")
+        raise SuiteError(
+            f"{where('merged')}: variants {', '.join(v.name for v in variants if v.weights == 'merged')} "
+            "need the adapter's merged checkpoint; set `merged:` (ttsbench finetune --merge writes "
+            "OUT/merged) or `finetune: {merge: true}`, or drop those variants"
+        )
     tuned = [v.name for v in variants if v.weights == "adapter"]
     if tuned and adapter is None and finetune is None:
-        raise SuiteError(f"{where('adapter')}: variants {', '.join(tuned)} need an adapter; set `adapter:` "
-                         "or drop those variants")
-    if tuned and check_paths and adapter is not None and not adapter.exists():
-        raise SuiteError(f"{where('adapter')}: {adapter} does not exist; run `ttsbench finetune` first or fix the path")
+        raise SuiteError(
+            f"{where('adapter')}: variants {', '.join(tuned)} need an adapter; set `adapter:` or drop those variants"
+        )
     dataset = local("dataset")
     from .scorers import scorer_class
 
     references = any(scorer_class(s).uses_references for s in scorers)
     if (any(v.clones for v in variants) or anchors or references) and dataset is None:
-        raise SuiteError(f"{where('dataset')}: needed for cloning, anchors and the scorers that compare with the "
-                         "reference clips; point it at a `ttsbench prepare` output")
+        raise SuiteError(
+            f"{where('dataset')}: needed for cloning, anchors and the scorers that compare with the "
+            "reference clips; point it at a `ttsbench prepare` output"
+        )
     gates = data.get("gates") or []
     if not isinstance(gates, list):
         raise SuiteError(f"{where('gates')}: a list of gate expressions")
@@ -173,12 +202,30 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     if not isinstance(target, dict) or not all(isinstance(v, (int, float)) for v in target.values()):
         raise SuiteError(f"{where('target')}: a mapping of metric → value, e.g. {{speaker_sim: 0.75}}")
     impostor = data.get("impostor") or {}
-    return Suite(name=name, model=model, prompts=load_prompts(data["prompts"], path), variants=variants,
-                 anchors=anchors, seeds=seeds, generation=generation, scorers=scorers, dataset=dataset,
-                 adapter=adapter, merged=merged, finetune=finetune,
-                 impostor_voice=str(impostor.get("voice", "espeak")) if isinstance(impostor, dict) else "espeak",
-                 gates=tuple(str(g) for g in gates), out=local("out"), report=local("report"), target=dict(target),
-                 description=str(data.get("description") or ""), path=path)
+    suite = Suite(
+        name=name,
+        model=model,
+        prompts=load_prompts(data["prompts"], path),
+        variants=variants,
+        anchors=anchors,
+        seeds=seeds,
+        generation=generation,
+        scorers=scorers,
+        dataset=dataset,
+        adapter=adapter,
+        merged=merged,
+        finetune=finetune,
+        impostor_voice=str(impostor.get("voice", "espeak")) if isinstance(impostor, dict) else "espeak",
+        gates=tuple(str(g) for g in gates),
+        out=local("out"),
+        report=local("report"),
+        target=dict(target),
+        description=str(data.get("description") or ""),
+        path=path,
+    )
+    for key, problem, fix in suite.weights_problems() if check_paths else ():
+        raise SuiteError(f"{where(key)}: {problem}; run `{fix}` first or fix the path")
+    return suite
 
 
 def _rows(value, where: str, model: bool):
@@ -196,12 +243,16 @@ def _rows(value, where: str, model: bool):
 def _seeds(seeds, where: str) -> tuple[int, ...]:
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
         seeds = list(range(seeds))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
-                                                           for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise SuiteError(f"{where}: a positive count or a list of integers, got {seeds!r}")
     if len(set(seeds)) != len(seeds):  # a repeated seed would generate and score the same samples twice
-        raise SuiteError(f"{where}: {seeds!r} repeats {sorted({s for s in seeds if seeds.count(s) > 1})}; "
-                         "give distinct seeds")
+        raise SuiteError(
+            f"{where}: {seeds!r} repeats {sorted({s for s in seeds if seeds.count(s) > 1})}; give distinct seeds"
+        )
     return tuple(seeds)
 
 
@@ -214,8 +265,9 @@ def _model(block, where) -> ModelSpec:
         raise SuiteError(f"{where('model')}: a mapping with at least 'backend'")
     backend = block["backend"]
     if backend not in backends():
-        raise SuiteError(f"{where('model.backend')}: unknown backend {backend!r}; available: "
-                         f"{', '.join(sorted(backends()))}")
+        raise SuiteError(
+            f"{where('model.backend')}: unknown backend {backend!r}; available: {', '.join(sorted(backends()))}"
+        )
     checkpoint = block.get("checkpoint") or (family(backend).default_checkpoint if backend in FAMILIES else "")
     speaker = block.get("speaker_id", 0)
     if isinstance(speaker, bool) or not isinstance(speaker, int) or speaker < 0:
@@ -243,28 +295,41 @@ def _scorers(scorers, where) -> dict:
             raise SuiteError(f"{where('scorers.' + s)}: {str(e).removeprefix(f'scorer {s}: ')}") from None
         for need in scorer_class(s).needs:
             if need not in scorers:
-                raise SuiteError(f"{where('scorers')}: {s} reads what {need} found (one pass over each sample); "
-                                 f"add {need}: {{}} to the scorers")
+                raise SuiteError(
+                    f"{where('scorers')}: {s} reads what {need} found (one pass over each sample); "
+                    f"add {need}: {{}} to the scorers"
+                )
         out[s] = dict(settings or {})
     return out
 
 
 def _generation(block, model: ModelSpec, where) -> GenerationOptions:
-    """The suite's sampling settings, the model family's defaults in those left unset."""
+    """The suite's sampling settings, the model family's defaults in those left unset; a key that is not a
+    shared setting must be one of the family's own (`Family.generation_settings`)."""
     from ttsbench.models.families import FAMILIES, family
 
-    if not isinstance(block or {}, dict):
+    block = block or {}
+    if not isinstance(block, dict):
         raise SuiteError(f"{where('generation')}: a mapping of sampling settings (temperature, top_k …)")
+    shared = {f.name for f in dataclasses.fields(GenerationOptions)} - {"family_settings"}
+    fam = family(model.backend) if model.backend in FAMILIES else None
+    own = {k: v for k, v in block.items() if k not in shared}
     try:
-        generation = GenerationOptions(**(block or {}))
+        if fam is not None:
+            own = fam.own_settings(own, fam.generation_settings, "generation")
+        elif own:
+            raise SuiteError(
+                f"{where('generation')}: unknown setting(s) {', '.join(sorted(own))} for the "
+                f"{model.backend} synthesizer; known: {', '.join(sorted(shared))}"
+            )
+        generation = GenerationOptions(**{k: v for k, v in block.items() if k in shared}, family_settings=own)
     except TypeError as e:
         raise SuiteError(f"{where('generation')}: {e}") from None
     except OptionError as e:
         raise SuiteError(f"{where('generation.' + e.key)} = {e.detail}") from None
-    if model.backend in FAMILIES:
-        fields = {f.name for f in dataclasses.fields(GenerationOptions)}
-        generation = dataclasses.replace(generation, **{k: v for k, v in family(model.backend).sampling(generation).items()
-                                                        if k in fields})
+    if fam is not None:
+        defaults = fam.sampling(generation)
+        generation = dataclasses.replace(generation, **{k: v for k, v in defaults.items() if k in shared})
     return generation
 
 
@@ -278,15 +343,18 @@ def _finetune(spec, model: ModelSpec, where) -> FinetuneSpec | None:
         raise SuiteError(f"{where('finetune')}: a mapping of fine-tuning settings (base, max_steps, rows …)")
     if not isinstance(spec.get("merge", False), bool):
         raise SuiteError(f"{where('finetune.merge')} = {spec['merge']!r}: true or false")
-    options = FinetuneOptions.from_dict({k: v for k, v in spec.items() if k not in ("base", "merge")},
-                                        where=where("finetune"))
+    options = FinetuneOptions.from_dict(
+        {k: v for k, v in spec.items() if k not in ("base", "merge")}, where=where("finetune")
+    )
     named = options.family if options.family != "auto" else model.backend
     if named in FAMILIES:  # a stand-in synthesizer (fake) has no family: the base's config names it at training
         options = family(named).options(options)
     base = str(spec.get("base") or "")
     if not base and not model.checkpoint:
-        raise SuiteError(f"{where('finetune.base')}: the {model.backend} synthesizer has no checkpoint to fine-tune; "
-                         "name one, e.g. finetune: {base: sesame/csm-1b}")
+        raise SuiteError(
+            f"{where('finetune.base')}: the {model.backend} synthesizer has no checkpoint to fine-tune; "
+            "name one, e.g. finetune: {base: sesame/csm-1b}"
+        )
     return FinetuneSpec(options, base, bool(spec.get("merge", False)))
 
 

@@ -12,20 +12,22 @@ Resumable: a point whose run finished is not recomputed. Points run through an e
 
 from __future__ import annotations
 
+import logging
 import csv
 import dataclasses
 import math
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ttsbench.core.errors import UserError
 
+from .executors import check_executor, start_ray
 from .plan import FinetuneSpec, Suite
 from .records import SweepRecord
 from .results import current_summary
 from .store import RunStore
+
+log = logging.getLogger(__name__)
 
 
 class SweepError(UserError, ValueError):
@@ -58,8 +60,12 @@ def point_suite(suite: Suite, point: Point) -> Suite:
         return dataclasses.replace(suite, variants=tuple(v for v in suite.variants if not v.tuned), finetune=None)
     spec = suite.finetune or FinetuneSpec(_default_options(suite))
     options = dataclasses.replace(spec.options, rows=point.rows, seed=point.seed)
-    return dataclasses.replace(suite, variants=tuple(v for v in suite.variants if v.tuned), anchors=(),
-                               finetune=dataclasses.replace(spec, options=options))
+    return dataclasses.replace(
+        suite,
+        variants=tuple(v for v in suite.variants if v.tuned),
+        anchors=(),
+        finetune=dataclasses.replace(spec, options=options),
+    )
 
 
 def _default_options(suite: Suite):
@@ -84,24 +90,30 @@ def _done(run_dir: Path, plan: Suite) -> bool:
     and score (a call killed while generating or scoring again is not finished) and counts every sample."""
     store = RunStore(run_dir)
     run = store.run()
-    if run is None or not store.summary_is_current() or run.plan.identity() != plan.identity() \
-            or run.plan.to_dict()["scorers"] != plan.to_dict()["scorers"]:
+    if (
+        run is None
+        or not store.summary_is_current()
+        or run.plan.identity() != plan.identity()
+        or run.plan.to_dict()["scorers"] != plan.to_dict()["scorers"]
+    ):
         return False
     summary = store.summary()
     return summary is not None and all(c.n > 0 and not c.missing for c in summary.samples.values())
 
 
-def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local",
-          progress: bool = True) -> SweepResult:
+def sweep(
+    suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local", progress: bool = True
+) -> SweepResult:
     out = Path(out)
-    say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+    say = log.info if progress else log.debug
     if suite.adapter is not None:
-        raise SweepError(f"{suite.path}: names `adapter:`; a sweep fine-tunes at every point — remove it and set "
-                         "`finetune:` settings instead")
+        raise SweepError(
+            f"{suite.path}: names `adapter:`; a sweep fine-tunes at every point — remove it and set "
+            "`finetune:` settings instead"
+        )
     if not suite.needs_adapter:
         raise SweepError(f"{suite.path}: has no finetuned variants to sweep; add finetuned or finetuned_cloned")
-    if executor not in ("local", "ray"):
-        raise SweepError(f"executor {executor!r}: use local or ray")
+    check_executor(executor)
     if not sizes or any(n < 1 for n in sizes):
         raise SweepError(f"--sizes {sizes}: give positive row counts, e.g. 10,25,50")
     from .check import require, suite_findings
@@ -112,8 +124,10 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     n_train = len(load_splits(suite.dataset).train)
     too_big = [n for n in sizes if n > n_train]
     if too_big:
-        raise SweepError(f"--sizes {','.join(map(str, too_big))}: the train split of {suite.dataset} has only "
-                         f"{n_train} rows; use sizes up to {n_train}")
+        raise SweepError(
+            f"--sizes {','.join(map(str, too_big))}: the train split of {suite.dataset} has only "
+            f"{n_train} rows; use sizes up to {n_train}"
+        )
     points = [Point(0, 0)] + [Point(n, s) for n in sorted(set(sizes)) for s in seeds]
     dirs = {p.name: out / p.name for p in points}
     todo = [p for p in points if not _done(dirs[p.name], point_suite(suite, p))]
@@ -128,28 +142,43 @@ def sweep(suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, exe
     curve = collect(points, dirs)
     _write_curve(out / "curve.csv", curve)
     metric, target = curve_target(suite)
-    fit = {v.name: fit_curve([(r["rows"], r["mean"]) for r in curve if r["variant"] == v.name
-                              and r["metric"] == metric and r["mean"] is not None], target, metric)
-           for v in suite.variants if v.tuned}
+    fit = {
+        v.name: fit_curve(
+            [
+                (r["rows"], r["mean"])
+                for r in curve
+                if r["variant"] == v.name and r["metric"] == metric and r["mean"] is not None
+            ],
+            target,
+            metric,
+        )
+        for v in suite.variants
+        if v.tuned
+    }
     from .runner import run_label
 
     label = run_label(suite)
-    SweepRecord(suite=suite.name, suite_path=str(suite.path), label=label, sizes=sorted(set(sizes)), seeds=list(seeds),
-                executor=executor, train_rows=n_train, target={metric: target}, metric=metric,
-                points={p.name: str(dirs[p.name]) for p in points}, fit=fit,
-                fit_text=" ".join(f"{v}: {f['text']}" for v, f in fit.items())).write(out)
+    SweepRecord(
+        suite=suite.name,
+        suite_path=str(suite.path),
+        label=label,
+        sizes=sorted(set(sizes)),
+        seeds=list(seeds),
+        executor=executor,
+        train_rows=n_train,
+        target={metric: target},
+        metric=metric,
+        points={p.name: str(dirs[p.name]) for p in points},
+        fit=fit,
+        fit_text=" ".join(f"{v}: {f['text']}" for v, f in fit.items()),
+    ).write(out)
     return SweepResult(out, curve, label, fit, [p.name for p in todo], metric)
 
 
 def _run_ray(suite: Suite, todo: list[Point], dirs: dict, say) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise SweepError("executor ray: Ray is not installed; pip install 'ttsbench[ray]'") from None
+    ray = start_ray()
     import torch
 
-    ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
-             log_to_driver=False)
     task = ray.remote(num_gpus=1 if torch.cuda.is_available() else 0)(run_point)
     futures = {task.remote(suite, p, str(dirs[p.name])): p for p in todo}
     for done in ray.get(list(futures)):
@@ -175,8 +204,18 @@ def collect(points: list[Point], dirs: dict) -> list[dict]:
         summary = current_summary(RunStore(dirs[p.name]))
         for s in summary.summaries:
             if summary.metric(s.metric).curve:
-                out.append({"rows": p.rows, "seed": p.seed, "variant": s.variant, "metric": s.metric,
-                            "mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n})
+                out.append(
+                    {
+                        "rows": p.rows,
+                        "seed": p.seed,
+                        "variant": s.variant,
+                        "metric": s.metric,
+                        "mean": s.mean,
+                        "ci_low": s.ci_low,
+                        "ci_high": s.ci_high,
+                        "n": s.n,
+                    }
+                )
     return out
 
 
@@ -206,8 +245,9 @@ def fit_curve(points: list[tuple[int, float]], target: float | None, metric: str
         return top - (top - start) * np.exp(-n / scale)
 
     try:
-        (top, start, scale), _ = curve_fit(model, x, y, p0=(y.max(), y.min(), np.median(x)),
-                                           bounds=([-1, -1, 1e-3], [1, 1, 1e6]), maxfev=20000)
+        (top, start, scale), _ = curve_fit(
+            model, x, y, p0=(y.max(), y.min(), np.median(x)), bounds=([-1, -1, 1e-3], [1, 1, 1e6]), maxfev=20000
+        )
     except (RuntimeError, ValueError) as e:
         return {"ok": False, "text": f"the saturating fit did not converge ({e})."}
     fit = {"ok": True, "top": float(top), "start": float(start), "scale": float(scale)}

@@ -45,15 +45,20 @@ def equal_error_rate(same: list[float], different: list[float]) -> float | None:
     return float((fpr[k] + fnr[k]) / 2)
 
 
-def calibrate(folder: str | Path, asr: str = "tiny.en", encoder: str = "resemblyzer", normaliser: str = "whisper",
-              source: str | None = None) -> dict:
+def calibrate(
+    folder: str | Path,
+    asr: str = "tiny.en",
+    encoder: str = "resemblyzer",
+    normaliser: str = "whisper",
+    source: str | None = None,
+) -> dict:
     folder = Path(folder)
     rows = read_transcripts(folder)
     audio = [load_audio(folder / r["path"], ASR_SAMPLE_RATE) for r in rows]
     model = load_asr(AsrOptions(model=asr))
     normalise = make_normaliser(normaliser)
     counts = []
-    for a, r in zip(audio, rows):
+    for a, r in zip(audio, rows, strict=False):
         hyp = "".join(s.text for s in model.transcribe(a, word_timestamps=False))
         counts.append(error_counts(normalise(r["text"]), normalise(hyp)))
     errors = sum(c["substitutions"] + c["deletions"] + c["insertions"] for c in counts)
@@ -77,26 +82,37 @@ def calibrate(folder: str | Path, asr: str = "tiny.en", encoder: str = "resembly
             (own if s == spk else other).append(float(vectors[i] @ (c / np.linalg.norm(c))))
     mean = lambda xs: float(np.mean(xs)) if xs else None  # noqa: E731
     return {
-        "data": str(folder), "n_files": len(rows), "n_speakers": len(set(r["speaker"] for r in rows)),
-        "asr": model.options.model_id, "normaliser": normaliser, "encoder": enc.model_id,
-        "wer_micro": errors / words, "wer_macro": float(np.mean([c["wer"] for c in counts])),
+        "data": str(folder),
+        "n_files": len(rows),
+        "n_speakers": len(set(r["speaker"] for r in rows)),
+        "asr": model.options.model_id,
+        "normaliser": normaliser,
+        "encoder": enc.model_id,
+        "wer_micro": errors / words,
+        "wer_macro": float(np.mean([c["wer"] for c in counts])),
         "eer": equal_error_rate(same, different),
-        "same_speaker_cos": mean(same), "different_speaker_cos": mean(different),
-        "same_centroid_cos": mean(own), "different_centroid_cos": mean(other),
+        "same_speaker_cos": mean(same),
+        "different_speaker_cos": mean(different),
+        "same_centroid_cos": mean(own),
+        "different_centroid_cos": mean(other),
         "too_short_for_embedding": len(rows) - len(keep),
     }
 
 
 def report(result: dict) -> str:
     f = lambda v: "n/a (needs two speakers)" if v is None else f"{v:.3f}"  # noqa: E731
-    return "\n".join([
-        f"calibration on {result['data']} — {result['n_files']} files, {result['n_speakers']} speaker(s)",
-        f"ASR {result['asr']} ({result['normaliser']} normaliser): WER micro {result['wer_micro']:.1%}, "
-        f"macro {result['wer_macro']:.1%}",
-        f"speaker encoder {result['encoder']}: EER {f(result['eer'])}",
-        f"  cosine same speaker {f(result['same_speaker_cos'])}, different {f(result['different_speaker_cos'])} (pairwise)",
-        f"  cosine to own centroid {f(result['same_centroid_cos'])}, to others' {f(result['different_centroid_cos'])}",
-    ])
+    return "\n".join(
+        [
+            f"calibration on {result['data']} — {result['n_files']} files, {result['n_speakers']} speaker(s)",
+            f"ASR {result['asr']} ({result['normaliser']} normaliser): WER micro {result['wer_micro']:.1%}, "
+            f"macro {result['wer_macro']:.1%}",
+            f"speaker encoder {result['encoder']}: EER {f(result['eer'])}",
+            f"  cosine same speaker {f(result['same_speaker_cos'])}, "
+            f"different {f(result['different_speaker_cos'])} (pairwise)",
+            f"  cosine to own centroid {f(result['same_centroid_cos'])}, "
+            f"to others' {f(result['different_centroid_cos'])}",
+        ]
+    )
 
 
 def embedded_scorers() -> dict:
@@ -106,13 +122,14 @@ def embedded_scorers() -> dict:
     return {name: {} for name in SCORERS if scorer_class(name).embedded}
 
 
-def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, scorers: dict | None = None,
-                      seed: int = 0, progress=None) -> dict:
+def calibrate_effects(
+    folder: str | Path, clips: int = 2, references: int = 3, scorers: dict | None = None, seed: int = 0, progress=None
+) -> dict:
     """Each metric's mean over `clips` clips per speaker, clean and under every effect in
     `ttsbench.calibration.effects.EFFECTS`. Each speaker's first `references` clips are its reference clips (for
     the scorers that use them); the next `clips` are perturbed. Failed scores are counted per effect."""
     from ttsbench.calibration.effects import EFFECTS, RATE, apply
-    from ttsbench.benchmark.scorers import Item, load_scorer, scorer_class
+    from ttsbench.benchmark.scorers import Item, hand_on, in_order, load_scorer, scorer_class
 
     folder = Path(folder)
     rows = read_transcripts(folder)
@@ -122,17 +139,20 @@ def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, s
         by_speaker.setdefault(r["speaker"], []).append(r)
     short = [s for s, rs in by_speaker.items() if len(rs) < references + 1]
     if short:
-        raise UserError(f"{folder}: speaker(s) {', '.join(short)} have under {references + 1} clips; "
-                        f"each needs {references} reference clip(s) and 1 or more to perturb (--references N)")
+        raise UserError(
+            f"{folder}: speaker(s) {', '.join(short)} have under {references + 1} clips; "
+            f"each needs {references} reference clip(s) and 1 or more to perturb (--references N)"
+        )
     audio = {r["path"]: load_audio(folder / r["path"], RATE) for r in rows}
     rng = np.random.default_rng(seed)
-    order = sorted(settings, key=lambda n: len(scorer_class(n).needs))
+    order = in_order(settings)
     shared = {n: load_scorer(n, settings[n]) for n in order if not scorer_class(n).uses_references}
     results = []  # (speaker, clip path, effect name, {metric: value}, {metric: error})
     for speaker, members in by_speaker.items():
-        refs, targets = members[:references], members[references:references + clips]
-        loaded = {n: shared.get(n) or load_scorer(n, settings[n], [(audio[r["path"]], RATE) for r in refs])
-                  for n in order}
+        refs, targets = members[:references], members[references : references + clips]
+        loaded = {
+            n: shared.get(n) or load_scorer(n, settings[n], [(audio[r["path"]], RATE) for r in refs]) for n in order
+        }
         others = [r for r in rows if r["speaker"] != speaker]
         for r in targets:
             pool = [audio[o["path"]] for o in rows if o["path"] != r["path"]]
@@ -146,19 +166,22 @@ def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, s
             errors: list[dict] = [{} for _ in items]
             evidence: list[dict] = [{} for _ in items]
             for name in order:
-                batch = [Item(a, RATE, r["text"], None, evidence[k] if scorer_class(name).needs else None)
-                         for k, (_, a) in enumerate(items)]
+                batch = [
+                    Item(a, RATE, r["text"], None, evidence[k] if scorer_class(name).needs else None)
+                    for k, (_, a) in enumerate(items)
+                ]
                 for k, row in enumerate(loaded[name].score(batch)):
                     for v in row:
                         values[k][v.metric] = v.value
                         if v.value is None:
                             errors[k][v.metric] = v.detail.get("error", "no value")
-                        evidence[k].setdefault(name, {})[v.metric] = v.detail  # what the scorers in `needs` read
+                    hand_on(evidence[k], name, row)  # what the scorers in `needs` read
             results.extend((speaker, r["path"], e.name, values[k], errors[k]) for k, (e, _) in enumerate(items))
             if progress:
                 progress(f"{r['path']}: {len(items)} versions scored")
-    declared = [m for n in order for m in scorer_class(n).declares
-                if m.name in loaded[n].metrics_for(loaded[n].settings)]
+    declared = [
+        m for n in order for m in scorer_class(n).declares if m.name in loaded[n].metrics_for(loaded[n].settings)
+    ]
     table = []
     for e in EFFECTS:
         mine = [res for res in results if res[2] == e.name]
@@ -171,13 +194,27 @@ def calibrate_effects(folder: str | Path, clips: int = 2, references: int = 3, s
                 row["failed"][m.name] = len(mine) - len(ok)
         row["unavailable"] = sorted({res[4]["*"] for res in mine if "*" in res[4]})
         table.append(row)
-    return {"data": str(folder), "speakers": len(by_speaker), "clips": sum(1 for r in results if r[2] == "clean"),
-            "references_per_speaker": references, "seed": seed,
-            "scorers": {n: loaded[n].settings for n in order},
-            "metrics": [{"name": m.name, "better": m.better, "unit": m.unit, "digits": m.digits,
-                         "headline": m.headline, "compared": m.compared} for m in declared],
-            "effects": table,
-            "per_clip": [{"speaker": s, "clip": p, "effect": e, "values": v, "errors": x} for s, p, e, v, x in results]}
+    return {
+        "data": str(folder),
+        "speakers": len(by_speaker),
+        "clips": sum(1 for r in results if r[2] == "clean"),
+        "references_per_speaker": references,
+        "seed": seed,
+        "scorers": {n: loaded[n].settings for n in order},
+        "metrics": [
+            {
+                "name": m.name,
+                "better": m.better,
+                "unit": m.unit,
+                "digits": m.digits,
+                "headline": m.headline,
+                "compared": m.compared,
+            }
+            for m in declared
+        ],
+        "effects": table,
+        "per_clip": [{"speaker": s, "clip": p, "effect": e, "values": v, "errors": x} for s, p, e, v, x in results],
+    }
 
 
 def effects_table(result: dict, all_metrics: bool = False) -> str:
@@ -195,13 +232,18 @@ def effects_table(result: dict, all_metrics: bool = False) -> str:
     widths = [max(len(head[i]), *(len(c[i]) for c in lines)) for i in range(len(head))]
 
     def fmt(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
 
     arrows = {"higher": "↑", "lower": "↓"}
-    out = [f"effects on {result['data']}: {result['clips']} clip(s) from {result['speakers']} speaker(s), "
-           f"{result['references_per_speaker']} reference clip(s) each; mean per effect "
-           "(↑ higher is better, ↓ lower is better; * some clips failed, see --json)",
-           fmt(head), fmt([""] + [arrows.get(m["better"], "") for m in shown])]
+    out = [
+        f"effects on {result['data']}: {result['clips']} clip(s) from {result['speakers']} speaker(s), "
+        f"{result['references_per_speaker']} reference clip(s) each; mean per effect "
+        "(↑ higher is better, ↓ lower is better; * some clips failed, see --json)",
+        fmt(head),
+        fmt([""] + [arrows.get(m["better"], "") for m in shown]),
+    ]
     out += [fmt(c) for c in lines]
     for row in result["effects"]:
         if row["unavailable"]:

@@ -74,8 +74,9 @@ def cut_mid_word(audio: np.ndarray) -> np.ndarray:
     return audio[: k * n + n // 2].copy()
 
 
-def apply(effect: Effect, audio: np.ndarray, pool: list[np.ndarray], other: np.ndarray | None,
-          rng: np.random.Generator) -> np.ndarray | str:
+def apply(
+    effect: Effect, audio: np.ndarray, pool: list[np.ndarray], other: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray | str:
     """The perturbed clip, or why it cannot be made. `pool`: other utterances (for babble);
     `other`: another speaker's clip, of the same text where the folder has one."""
     import librosa
@@ -97,7 +98,7 @@ def apply(effect: Effect, audio: np.ndarray, pool: list[np.ndarray], other: np.n
         return cut_mid_word(audio)
     n = int(effect.amount * RATE)
     if k == "noise_tail":  # steady noise 10 dB under the speech
-        tail = rng.standard_normal(n).astype(np.float32) * (_rms(audio) / 10 ** 0.5)
+        tail = rng.standard_normal(n).astype(np.float32) * (_rms(audio) / 10**0.5)
     elif k == "babble_tail":  # talkers at the speech's level
         tail = babble(pool, n, rng) * _rms(audio)
     else:

@@ -15,8 +15,10 @@ class UserError(Exception):
 
 # user:password@ in a URL, and query parameters that carry secrets (?token=…, &sig=…, X-Amz-Signature=…)
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-_SECRET_PARAM = re.compile(r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|key|secret|password|passwd|pwd|sig|signature|auth|"
-                           r"credential|session)[a-z0-9_.-]*)=)[^&#\s'\"]+")
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|key|secret|password|passwd|pwd|sig|signature|auth|"
+    r"credential|session)[a-z0-9_.-]*)=)[^&#\s'\"]+"
+)
 
 
 def redact(text: str) -> str:
@@ -31,15 +33,23 @@ class OptionError(UserError, ValueError):
         super().__init__(f"{key} {message}")
         self.key, self.detail = key, message
 
-    def where(self, place: str) -> "OptionError":
+    def where(self, place: str) -> OptionError:
         """The same error, named for a flag (`--max-seconds`) or a file and key (`c.yaml: key 'r'`)."""
         e = OptionError(self.key, self.detail)
         e.args = (f"{place} {self.detail}",)
         return e
 
 
-def check_number(options, name: str, low=None, high=None, integer: bool = False, low_open: bool = False,
-                 optional: bool = False, special=()) -> None:
+def check_number(
+    options,
+    name: str,
+    low=None,
+    high=None,
+    integer: bool = False,
+    low_open: bool = False,
+    optional: bool = False,
+    special=(),
+) -> None:
     """Raise OptionError unless `options.name` is a finite number in [low, high] (`low_open`: > low).
 
     `integer` refuses fractions; `optional` allows None; `special` lists other accepted values
@@ -53,8 +63,11 @@ def check_number(options, name: str, low=None, high=None, integer: bool = False,
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
         raise OptionError(name, f"{value!r}: must be {kind}{_range(low, high, low_open, special)}")
-    if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) \
-            or (high is not None and value > high):
+    if (
+        not math.isfinite(value)
+        or (low is not None and (value <= low if low_open else value < low))
+        or (high is not None and value > high)
+    ):
         raise OptionError(name, f"{value!r}: must be {kind}{_range(low, high, low_open, special)}")
 
 

@@ -60,16 +60,27 @@ def add_flags(parser, cls, skip=(), rename: dict | None = None, help: dict | Non
             continue
         kind = _kind(cls, f.name)
         text = (help or {}).get(f.name, notes.get(f.name, "")).replace("%", "%%")  # argparse formats help with %
-        default = getattr(defaults, f.name) if defaults is not None else \
-            f.default if f.default is not dataclasses.MISSING else None
+        default = (
+            getattr(defaults, f.name)
+            if defaults is not None
+            else f.default
+            if f.default is not dataclasses.MISSING
+            else None
+        )
         shown = f" (default {default})" if default not in (None, (), "") and not isinstance(default, bool) else ""
         names = [flag(rename.get(f.name, f.name))]
         if kind is bool:
-            parser.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
-                                help=text + (f" (default {'on' if default else 'off'})" if default is not None else ""))
+            parser.add_argument(
+                *names,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=text + (f" (default {'on' if default else 'off'})" if default is not None else ""),
+            )
         elif f.name == "target_modules":
-            parser.add_argument(*names, dest=f.name, default=None, type=lambda s: tuple(s.split(",")),
-                                help=text + " (comma-separated)")
+            parser.add_argument(
+                *names, dest=f.name, default=None, type=lambda s: tuple(s.split(",")), help=text + " (comma-separated)"
+            )
         else:
             parser.add_argument(*names, dest=f.name, type=kind, default=None, help=text + shown)
 
@@ -78,3 +89,50 @@ def given(args, cls) -> dict:
     """The fields of `cls` whose flags were given on the command line."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """A setting that one backend (a model family) adds to a stage's shared options record.
+
+    A family declares its own generation and training settings as these; the suite, `--help`, the
+    command's flags and the checks all read them, so a new family's settings live in its own file.
+    """
+
+    name: str  # the key in a suite or YAML, and the flag (--depth-decoder-frames)
+    default: typing.Any  # the family's value when the user leaves it unset
+    help: str  # one line for --help and the docs
+    low: float | None = None  # numbers: the allowed range [low, high] (`low_open`: > low)
+    high: float | None = None
+    low_open: bool = False
+    integer: bool = False
+    choices: tuple = ()  # strings: the allowed values
+
+    @property
+    def kind(self) -> type:
+        """What a flag parses to."""
+        if self.choices:
+            return str
+        return int if self.integer else float
+
+    def check(self, value: typing.Any) -> typing.Any:
+        """`value`, checked; OptionError naming the setting otherwise."""
+        from .errors import check_choice, check_number
+
+        holder = type("Given", (), {self.name: value})()
+        if self.choices:
+            check_choice(holder, self.name, self.choices)
+        else:
+            check_number(holder, self.name, self.low, self.high, integer=self.integer, low_open=self.low_open)
+        return value
+
+
+def add_setting_flags(parser, settings: dict[str, list[tuple[str, Setting]]]) -> None:
+    """One flag per setting name (several families may declare one name), its help naming the families."""
+    for name, owners in settings.items():
+        first = owners[0][1]
+        words = "; ".join(f"{family}: {s.help} (default {s.default})" for family, s in owners)
+        kind = first.kind
+        parser.add_argument(
+            flag(name), dest=name, type=kind, default=None, choices=first.choices or None, help=words.replace("%", "%%")
+        )

@@ -26,14 +26,16 @@ class JsonRecord:
     FILE = ""  # the file name inside its folder
 
     def to_dict(self) -> dict:
-        return {"version": self.VERSION, **asdict(self)}
+        return {"version": self.VERSION, **asdict(self)}  # type: ignore[call-overload]  # subclasses are dataclasses
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
         if int(data.get("version", 1)) > cls.VERSION:
-            raise RecordError(f"{where or cls.FILE}: written by a newer ttsbench (version {data['version']}, this one "
-                              f"reads up to {cls.VERSION}); upgrade ttsbench")
-        names = {f.name for f in dataclasses.fields(cls)}
+            raise RecordError(
+                f"{where or cls.FILE}: written by a newer ttsbench (version {data['version']}, this one "
+                f"reads up to {cls.VERSION}); upgrade ttsbench"
+            )
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # subclasses are dataclasses
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @classmethod
@@ -52,8 +54,10 @@ class JsonRecord:
         except ValueError:
             raise RecordError(f"{path}: damaged (not JSON); restore it or run the stage that writes it again") from None
         if not isinstance(data, dict):
-            raise RecordError(f"{path}: not a {cls.__name__} (a JSON object was expected); restore it or run the "
-                              "stage that writes it again")
+            raise RecordError(
+                f"{path}: not a {cls.__name__} (a JSON object was expected); restore it or run the "
+                "stage that writes it again"
+            )
         return data
 
     @classmethod

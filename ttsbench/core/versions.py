@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 
@@ -11,8 +12,6 @@ def package_versions(*packages: str) -> dict:
 
     out = {"python": sys.version.split()[0]}
     for pkg in packages:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out

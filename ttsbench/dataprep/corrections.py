@@ -57,19 +57,23 @@ class Corrector:
             try:
                 self._patterns.append(rule.pattern())
             except re.error as e:
-                raise CorrectionsError(f"{source}: rule {n} ({rule.wrong!r}) is not a valid regular expression "
-                                       f"({e}); fix it, or drop 'regex' to match it as plain text") from None
+                raise CorrectionsError(
+                    f"{source}: rule {n} ({rule.wrong!r}) is not a valid regular expression "
+                    f"({e}); fix it, or drop 'regex' to match it as plain text"
+                ) from None
 
     def __call__(self, text: str) -> str:
-        for n, (rule, pattern) in enumerate(zip(self.rules, self._patterns)):
+        for n, (rule, pattern) in enumerate(zip(self.rules, self._patterns, strict=False)):
             text, count = pattern.subn(rule.right if rule.regex else rule.right.replace("\\", "\\\\"), text)
             self.fired[n] += count
         return text
 
     def report(self) -> list[dict]:
         """One entry per rule: what it matches, what it writes, how often it fired."""
-        return [{"wrong": r.wrong, "right": r.right, "regex": r.regex, "fired": self.fired[n]}
-                for n, r in enumerate(self.rules)]
+        return [
+            {"wrong": r.wrong, "right": r.right, "regex": r.regex, "fired": self.fired[n]}
+            for n, r in enumerate(self.rules)
+        ]
 
     def unused(self) -> list[Rule]:
         return [r for n, r in enumerate(self.rules) if not self.fired[n]]
@@ -81,10 +85,7 @@ def load_corrections(path: str | Path) -> Corrector:
     if not path.is_file():
         raise CorrectionsError(f"{path}: no such corrections file; check the path")
     text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() in {".tsv", ".txt"}:
-        rules = _tsv_rules(text, path)
-    else:
-        rules = _yaml_rules(text, path)
+    rules = _tsv_rules(text, path) if path.suffix.lower() in {".tsv", ".txt"} else _yaml_rules(text, path)
     return Corrector(rules, source=str(path))
 
 
@@ -109,8 +110,9 @@ def _yaml_rules(text: str, path: Path) -> list[Rule]:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        raise CorrectionsError(f"{path}: not valid YAML ({yaml_problem(e)}); see the format in "
-                               "`ttsbench prepare --help`") from None
+        raise CorrectionsError(
+            f"{path}: not valid YAML ({yaml_problem(e)}); see the format in `ttsbench prepare --help`"
+        ) from None
     if not isinstance(data, (dict, list)):
         raise CorrectionsError(f"{path}: a mapping 'wrong: right' (and an optional `rules:` list), got {data!r}")
     entries = data if isinstance(data, list) else []
@@ -125,12 +127,21 @@ def _yaml_rules(text: str, path: Path) -> list[Rule]:
             raise CorrectionsError(f"{path}: rule {n} must be 'wrong: right' or {{from: …, to: …}}, got {e!r}")
         unknown = set(e) - {"from", "to", "regex", "case_sensitive", "whole_word"}
         if unknown:
-            raise CorrectionsError(f"{path}: rule {n} has unknown keys {sorted(unknown)}; "
-                                   "allowed: from, to, regex, case_sensitive, whole_word")
+            raise CorrectionsError(
+                f"{path}: rule {n} has unknown keys {sorted(unknown)}; "
+                "allowed: from, to, regex, case_sensitive, whole_word"
+            )
         flags = {k: e.get(k, k == "whole_word") for k in ("regex", "case_sensitive", "whole_word")}
         for k, v in flags.items():
             if not isinstance(v, bool):
                 raise CorrectionsError(f"{path}: rule {n} key {k!r} must be true or false, got {v!r}")
-        rules.append(Rule(str(e["from"]), "" if e["to"] is None else str(e["to"]), flags["regex"],
-                          flags["case_sensitive"], flags["whole_word"]))
+        rules.append(
+            Rule(
+                str(e["from"]),
+                "" if e["to"] is None else str(e["to"]),
+                flags["regex"],
+                flags["case_sensitive"],
+                flags["whole_word"],
+            )
+        )
     return rules

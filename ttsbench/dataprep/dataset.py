@@ -60,8 +60,10 @@ def load_splits(name: str | Path) -> Splits:
     try:
         ds = datasets.load_from_disk(name) if Path(name).exists() else datasets.load_dataset(name)
     except (FileNotFoundError, ValueError, ConnectionError) as e:
-        raise DatasetError(f"dataset {name}: cannot be loaded ({str(e).splitlines()[0][:160]}); pass a folder "
-                           "from `ttsbench prepare` or a Hub dataset id") from None
+        raise DatasetError(
+            f"dataset {name}: cannot be loaded ({str(e).splitlines()[0][:160]}); pass a folder "
+            "from `ttsbench prepare` or a Hub dataset id"
+        ) from None
     reference = []
     if isinstance(ds, datasets.DatasetDict):
         if "train" not in ds:
@@ -79,14 +81,18 @@ def load_splits(name: str | Path) -> Splits:
         train, evals = list(range(len(ds))), []
     missing = {"audio", "text"} - set(ds.column_names)
     if missing:
-        raise DatasetError(f"dataset {name}: has no column(s) {', '.join(sorted(missing))} (it has "
-                           f"{', '.join(ds.column_names)}); a voice dataset needs `audio` and `text` "
-                           "(make one with `ttsbench prepare`)")
+        raise DatasetError(
+            f"dataset {name}: has no column(s) {', '.join(sorted(missing))} (it has "
+            f"{', '.join(ds.column_names)}); a voice dataset needs `audio` and `text` "
+            "(make one with `ttsbench prepare`)"
+        )
     if "source" in ds.column_names:
         for i, s in enumerate(ds["source"]):
             if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-                raise DatasetError(f"dataset {name}: row {i} has source {s!r}; `source` is the speaker id and must "
-                                   "be an integer (0, 1, …) — map names to ids before training")
+                raise DatasetError(
+                    f"dataset {name}: row {i} has source {s!r}; `source` is the speaker id and must "
+                    "be an integer (0, 1, …) — map names to ids before training"
+                )
     manifest = PrepareManifest.read(name) if Path(name).is_dir() else None
     fingerprint = manifest.input_key if manifest is not None else ds._fingerprint
     return Splits(train, evals, reference, ds.cast_column("audio", datasets.Audio(decode=False)), fingerprint, name)
@@ -116,8 +122,9 @@ def decode_rows(dataset, indices: list) -> tuple[list[DatasetRow], list[dict]]:
         clip_id = str(r.get("clip_id") or f"row{i}")
         a = r["audio"]
         try:
-            audio, rate = sf.read(io.BytesIO(a["bytes"]) if a.get("bytes") else a["path"], dtype="float32",
-                                  always_2d=True)
+            audio, rate = sf.read(
+                io.BytesIO(a["bytes"]) if a.get("bytes") else a["path"], dtype="float32", always_2d=True
+            )
         except Exception as e:  # counted and listed by the caller, never dropped silently
             bad.append({"clip_id": clip_id, "reason": f"audio does not decode ({type(e).__name__})"})
             continue

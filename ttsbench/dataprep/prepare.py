@@ -11,6 +11,7 @@ the others.
 
 from __future__ import annotations
 
+import logging
 import dataclasses
 import hashlib
 import json
@@ -30,9 +31,19 @@ from ttsbench.core.errors import UserError, check_number, redact
 from ttsbench.core.versions import package_versions
 from .corrections import Corrector, load_corrections
 from .records import Clip, Dropped, PrepareManifest, Segment, Transcript, Word
-from .sources import (Source, SourceError, default_cache_dir, download, expand_sources, load_speakers, source_names,
-                      speaker_for)
+from .sources import (
+    Source,
+    SourceError,
+    default_cache_dir,
+    download,
+    expand_sources,
+    load_speakers,
+    source_names,
+    speaker_for,
+)
 from .splits import SPLITS, SplitOptions, assign_splits
+
+log = logging.getLogger(__name__)
 
 DATASET_FILES = ("state.json", "dataset_info.json")
 
@@ -109,38 +120,46 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
 
     key = _input_key(recordings, options, corrector)
     old = PrepareManifest.read(out)
-    if old is not None and not failed:
-        if old.input_key == key and all((out / f).exists() for f in DATASET_FILES):
-            say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
-            return PrepareResult(out, old, failed, up_to_date=True)
+    if old is not None and not failed and old.input_key == key and all((out / f).exists() for f in DATASET_FILES):
+        say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
+        return PrepareResult(out, old, failed, up_to_date=True)
 
     clips: list[Clip] = []
     dropped: list[Dropped] = []
     for source, transcript in recordings:
         words = _edited_words(transcript, transcripts.path_of(transcript), say)
         if not words:
-            msg = (f"{redact(source.given)}: the transcript is empty (no speech recognised); check that it is English "
-                   f"speech, or write the text into {transcripts.path_of(transcript)}")
+            msg = (
+                f"{redact(source.given)}: the transcript is empty (no speech recognised); check that it is English "
+                f"speech, or write the text into {transcripts.path_of(transcript)}"
+            )
             failed.append({"source": redact(source.given), "error": msg})
             say.error(msg)
             continue
-        plan = plan_clips(words, source.recording_id, transcript.duration, options.chunk,
-                          speaker=speaker_for(source, speakers, options.speaker))
+        plan = plan_clips(
+            words,
+            source.recording_id,
+            transcript.duration,
+            options.chunk,
+            speaker=speaker_for(source, speakers, options.speaker),
+        )
         clips += [dataclasses.replace(c, text=corrector(c.text)) for c in plan.clips]
         dropped += plan.dropped
     for rule in corrector.unused():
         say.warn(f"correction {rule.wrong!r} → {rule.right!r} never fired; check its spelling")
 
     if not clips:
-        raise PrepareError(f"no clips: every source failed or held no usable speech ({len(failed)} failed); "
-                           "see the errors above")
+        raise PrepareError(
+            f"no clips: every source failed or held no usable speech ({len(failed)} failed); see the errors above"
+        )
     split, warnings = assign_splits(clips, options.split)
     warnings = notes + warnings
-    for w in warnings[len(notes):]:
+    for w in warnings[len(notes) :]:
         say.warn(w)
     dataset, building = _build_dataset(recordings, clips, split, options, say)
-    manifest = _manifest(sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings,
-                         duplicates, transcripts)
+    manifest = _manifest(
+        sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates, transcripts
+    )
     _save(dataset, manifest, out)
     if options.push_to_hub:
         say(f"pushing to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
@@ -153,10 +172,14 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise PrepareError(f"--out {out}: is a file; pass a folder for the dataset")
-    if out.is_dir() and not (out / PrepareManifest.FILE).exists():
-        if any(p.name != "transcripts" and not p.name.startswith(".") for p in out.iterdir()):  # .staging …
-            raise PrepareError(f"--out {out}: exists and is not a ttsbench dataset (no {PrepareManifest.FILE}); "
-                               "pass a new or empty folder")
+    if (
+        out.is_dir()
+        and not (out / PrepareManifest.FILE).exists()
+        and any(p.name != "transcripts" and not p.name.startswith(".") for p in out.iterdir())  # .staging …
+    ):
+        raise PrepareError(
+            f"--out {out}: exists and is not a ttsbench dataset (no {PrepareManifest.FILE}); pass a new or empty folder"
+        )
 
 
 def check_speakers(speakers: dict[str, int], sources: list[Source], path) -> None:
@@ -179,7 +202,7 @@ def _fetch(source: Source, options: PrepareOptions, say) -> Source:
         bar.close()
         return dataclasses.replace(source, path=path)
     if source.path.is_dir():
-        raise SourceError(f"{source.given}: holds no audio or video files ({', '.join(['wav', 'flac', 'mp3', 'm4a', 'mp4', 'webm'])} …)")
+        raise SourceError(f"{source.given}: holds no audio or video files (wav, flac, mp3, m4a, mp4, webm …)")
     if not source.path.is_file():
         raise AudioError(f"{source.path}: no such file; check the path")
     return source
@@ -252,8 +275,9 @@ class _TranscriptFolder:
         return self._paths[id(transcript)]
 
 
-def _transcribe(source: Source, sha: str, transcripts: _TranscriptFolder, options: PrepareOptions,
-                say, notes: list[str]) -> tuple[Source, Transcript]:
+def _transcribe(
+    source: Source, sha: str, transcripts: _TranscriptFolder, options: PrepareOptions, say, notes: list[str]
+) -> tuple[Source, Transcript]:
     """The transcript of one source: reused when one exists for this audio, else made and saved at once."""
     if not options.retranscribe:
         found = transcripts.find(source.recording_id, sha, lambda: _duration(source.path))
@@ -267,8 +291,9 @@ def _transcribe(source: Source, sha: str, transcripts: _TranscriptFolder, option
     if stream.warning:
         say.warn(stream.warning)
         notes.append(stream.warning)
-    transcript = Transcript(source.recording_id, tuple(segments), options.asr.language,
-                            options.asr.model_id, round(stream.seconds, 3), sha)
+    transcript = Transcript(
+        source.recording_id, tuple(segments), options.asr.language, options.asr.model_id, round(stream.seconds, 3), sha
+    )
     transcripts.save(transcript)
     return source, transcript
 
@@ -292,11 +317,17 @@ def _edited_words(transcript: Transcript, path: Path, say) -> list[Word]:
         said = seg.text.split()
         if said != words_text(list(seg.words)).split():
             if len(said) == len(seg.words):
-                seg = Segment(seg.start, seg.end, seg.text,
-                              tuple(dataclasses.replace(w, word=" " + t) for w, t in zip(seg.words, said)))
+                seg = Segment(
+                    seg.start,
+                    seg.end,
+                    seg.text,
+                    tuple(dataclasses.replace(w, word=" " + t) for w, t in zip(seg.words, said, strict=False)),
+                )
             elif seg.words:
-                say.warn(f"{path} segment {n}: its text was edited but "
-                         "the word count changed, so the words' text is used; edit the words too (or use --corrections)")
+                say.warn(
+                    f"{path} segment {n}: its text was edited but "
+                    "the word count changed, so the words' text is used; edit the words too (or use --corrections)"
+                )
         words += seg.words
     return words
 
@@ -307,23 +338,37 @@ def _build_dataset(recordings, clips: list[Clip], split: dict[str, str], options
 
     if not options.progress:
         datasets.disable_progress_bars()
-    features = datasets.Features({
-        "audio": datasets.Audio(sampling_rate=options.sample_rate), "text": datasets.Value("string"),
-        "source": datasets.Value("int64"), "clip_id": datasets.Value("string"),
-        "recording_id": datasets.Value("string"), "start": datasets.Value("float64"),
-        "end": datasets.Value("float64"), "duration": datasets.Value("float64"),
-        "split": datasets.Value("string"),
-    })
+    features = datasets.Features(
+        {
+            "audio": datasets.Audio(sampling_rate=options.sample_rate),
+            "text": datasets.Value("string"),
+            "source": datasets.Value("int64"),
+            "clip_id": datasets.Value("string"),
+            "recording_id": datasets.Value("string"),
+            "start": datasets.Value("float64"),
+            "end": datasets.Value("float64"),
+            "duration": datasets.Value("float64"),
+            "split": datasets.Value("string"),
+        }
+    )
     by_recording: dict[str, list[Clip]] = {}
     for c in clips:
         by_recording.setdefault(c.recording_id, []).append(c)
-    paths = [(str(source.path), by_recording[source.recording_id]) for source, _ in recordings
-             if source.recording_id in by_recording]
+    paths = [
+        (str(source.path), by_recording[source.recording_id])
+        for source, _ in recordings
+        if source.recording_id in by_recording
+    ]
     cache = Path(options.out) / ".building"
     shutil.rmtree(cache, ignore_errors=True)
     dataset = datasets.Dataset.from_generator(
-        _rows, features=features, cache_dir=str(cache), keep_in_memory=False, writer_batch_size=16,
-        gen_kwargs={"paths": paths, "split": split, "sr": options.sample_rate, "progress": options.progress})
+        _rows,
+        features=features,
+        cache_dir=str(cache),
+        keep_in_memory=False,
+        writer_batch_size=16,
+        gen_kwargs={"paths": paths, "split": split, "sr": options.sample_rate, "progress": options.progress},
+    )
     return dataset, cache
 
 
@@ -331,8 +376,14 @@ def _rows(paths, split: dict[str, str], sr: int, progress: bool):
     """Dataset rows, one recording streamed at a time; each clip is cut as soon as its audio has passed."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=sum(len(c) for _, c in paths), desc="cut clips", unit="clip", disable=not progress,
-               leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=sum(len(c) for _, c in paths),
+        desc="cut clips",
+        unit="clip",
+        disable=not progress,
+        leave=False,
+        file=sys.stderr,
+    )
     for path, clips in paths:
         clips = sorted(clips, key=lambda c: c.start)
         buffer, offset, k = np.zeros(0, np.float32), 0, 0  # offset: samples of the recording before `buffer`
@@ -340,11 +391,18 @@ def _rows(paths, split: dict[str, str], sr: int, progress: bool):
             buffer = np.concatenate([buffer, block]) if block is not None else buffer
             while k < len(clips) and (block is None or int(round(clips[k].end * sr)) <= offset + len(buffer)):
                 c = clips[k]
-                piece = buffer[max(0, int(round(c.start * sr)) - offset):int(round(c.end * sr)) - offset]
-                yield {"audio": {"bytes": wav_bytes(piece, sr), "path": f"{c.id}.wav"}, "text": c.text,
-                       "source": c.speaker, "clip_id": c.id, "recording_id": c.recording_id,
-                       "start": round(c.start, 3), "end": round(c.end, 3), "duration": round(len(piece) / sr, 3),
-                       "split": split[c.id]}
+                piece = buffer[max(0, int(round(c.start * sr)) - offset) : int(round(c.end * sr)) - offset]
+                yield {
+                    "audio": {"bytes": wav_bytes(piece, sr), "path": f"{c.id}.wav"},
+                    "text": c.text,
+                    "source": c.speaker,
+                    "clip_id": c.id,
+                    "recording_id": c.recording_id,
+                    "start": round(c.start, 3),
+                    "end": round(c.end, 3),
+                    "duration": round(len(piece) / sr, 3),
+                    "split": split[c.id],
+                }
                 k += 1
                 bar.update(1)
             if k < len(clips):  # keep only what the next clips need
@@ -390,12 +448,14 @@ def _settings(options: PrepareOptions) -> dict:
 
 
 def _versions() -> dict:
-    return package_versions("ttsbench", "datasets", "faster-whisper", "ctranslate2", "openai-whisper", "pysbd", "av",
-                            "soxr")
+    return package_versions(
+        "ttsbench", "datasets", "faster-whisper", "ctranslate2", "openai-whisper", "pysbd", "av", "soxr"
+    )
 
 
-def _manifest(given, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates,
-              transcripts) -> PrepareManifest:
+def _manifest(
+    given, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates, transcripts
+) -> PrepareManifest:
     counts = {s: {"clips": 0, "minutes": 0.0} for s in SPLITS}
     for c in clips:
         counts[split[c.id]]["clips"] += 1
@@ -403,32 +463,48 @@ def _manifest(given, recordings, clips, split, dropped, failed, corrector, optio
     for v in counts.values():
         v["minutes"] = round(v["minutes"], 2)
     return PrepareManifest(
-        input_key=key, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        input_key=key,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         sources=[redact(g) for g in given],
-        recordings=[{"recording_id": s.recording_id, "source": redact(s.given), "path": str(s.path),
-                     "sha256": t.audio_sha256, "transcript": transcripts.path_of(t).name,
-                     "seconds": t.duration, "asr": t.model} for s, t in recordings],
-        duplicates=duplicates, settings=_settings(options), versions=_versions(), counts=counts,
-        speakers=sorted({c.speaker for c in clips}), dropped=[dataclasses.asdict(d) for d in dropped],
-        dropped_seconds=round(sum(d.end - d.start for d in dropped), 2), failed=failed,
-        corrections=corrector.report(), warnings=warnings)
+        recordings=[
+            {
+                "recording_id": s.recording_id,
+                "source": redact(s.given),
+                "path": str(s.path),
+                "sha256": t.audio_sha256,
+                "transcript": transcripts.path_of(t).name,
+                "seconds": t.duration,
+                "asr": t.model,
+            }
+            for s, t in recordings
+        ],
+        duplicates=duplicates,
+        settings=_settings(options),
+        versions=_versions(),
+        counts=counts,
+        speakers=sorted({c.speaker for c in clips}),
+        dropped=[dataclasses.asdict(d) for d in dropped],
+        dropped_seconds=round(sum(d.end - d.start for d in dropped), 2),
+        failed=failed,
+        corrections=corrector.report(),
+        warnings=warnings,
+    )
 
 
 class _Say:
-    """Progress bars and messages on stderr (tqdm), quiet when progress is off."""
+    """Progress bars (tqdm, on stderr) and messages (logged), quiet when progress is off."""
 
     def __init__(self, on: bool):
         self.on = on
 
     def __call__(self, msg: str) -> None:
-        if self.on:
-            print(msg, file=sys.stderr)
+        (log.info if self.on else log.debug)(msg)
 
     def warn(self, msg: str) -> None:
-        print(f"warning: {redact(msg)}", file=sys.stderr)
+        log.warning(redact(msg))
 
     def error(self, msg: str) -> None:
-        print(f"error: {redact(msg)}", file=sys.stderr)
+        log.error(redact(msg))
 
     def bar(self, desc: str, total=None, unit="it"):
         return _Bar(desc, total, unit, disable=not self.on)
@@ -438,8 +514,9 @@ class _Bar:
     def __init__(self, desc, total, unit, disable):
         from tqdm.auto import tqdm
 
-        self.tqdm = tqdm(desc=desc, total=total, unit=unit, unit_scale=unit == "B", disable=disable,
-                         leave=False, file=sys.stderr)
+        self.tqdm = tqdm(
+            desc=desc, total=total, unit=unit, unit_scale=unit == "B", disable=disable, leave=False, file=sys.stderr
+        )
 
     def update(self, n):
         self.tqdm.update(n)

@@ -7,7 +7,6 @@ can open it and fix a misheard word by hand.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,22 +62,33 @@ class Transcript:
             "audio_sha256": self.audio_sha256,
             "text": self.text,
             "segments": [
-                {"id": i, "start": s.start, "end": s.end, "text": s.text,
-                 "words": [asdict(w) for w in s.words]}
+                {"id": i, "start": s.start, "end": s.end, "text": s.text, "words": [asdict(w) for w in s.words]}
                 for i, s in enumerate(self.segments)
             ],
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Transcript":
+    def from_json(cls, data: dict) -> Transcript:
         segments = tuple(
-            Segment(float(s["start"]), float(s["end"]), s.get("text", ""),
-                    tuple(Word(float(w["start"]), float(w["end"]), w["word"], w.get("probability"))
-                          for w in s.get("words") or ()))
+            Segment(
+                float(s["start"]),
+                float(s["end"]),
+                s.get("text", ""),
+                tuple(
+                    Word(float(w["start"]), float(w["end"]), w["word"], w.get("probability"))
+                    for w in s.get("words") or ()
+                ),
+            )
             for s in data.get("segments", ())
         )
-        return cls(data["recording_id"], segments, data.get("language", "en"),
-                   data.get("model", ""), float(data.get("duration", 0.0)), data.get("audio_sha256", ""))
+        return cls(
+            data["recording_id"],
+            segments,
+            data.get("language", "en"),
+            data.get("model", ""),
+            float(data.get("duration", 0.0)),
+            data.get("audio_sha256", ""),
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +97,7 @@ class Transcript:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "Transcript":
+    def load(cls, path: Path) -> Transcript:
         return cls.from_json(json.loads(path.read_text()))
 
 

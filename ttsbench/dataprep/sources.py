@@ -28,8 +28,9 @@ class Source:
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("TTSBENCH_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                               / "ttsbench"))
+    return Path(
+        os.environ.get("TTSBENCH_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ttsbench")
+    )
 
 
 def is_url(text: str) -> bool:
@@ -93,17 +94,28 @@ def download(url: str, cache_dir: Path, progress=None) -> Path:
         if progress and d.get("status") == "downloading":
             progress(d.get("downloaded_bytes") or 0, d.get("total_bytes") or d.get("total_bytes_estimate"))
 
-    opts = {"format": "bestaudio/best", "outtmpl": str(cache_dir / "%(extractor)s-%(id)s.%(ext)s"),
-            "quiet": True, "no_warnings": True, "noprogress": True, "progress_hooks": [hook],
-            "socket_timeout": 20, "retries": 2, "noplaylist": True}
+    opts = {
+        "format": "bestaudio/best",
+        "outtmpl": str(cache_dir / "%(extractor)s-%(id)s.%(ext)s"),
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "progress_hooks": [hook],
+        "socket_timeout": 20,
+        "retries": 2,
+        "noplaylist": True,
+    }
     try:
         with yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=True)
             path = Path(ydl.prepare_filename(info))
     except Exception as e:  # yt-dlp wraps network and extractor failures in DownloadError
         msg = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).splitlines()[0][:200]
-        raise SourceError(redact(f"{url}: download failed ({msg}); check the network, or download the "
-                                 "audio elsewhere and pass the file")) from None
+        raise SourceError(
+            redact(
+                f"{url}: download failed ({msg}); check the network, or download the audio elsewhere and pass the file"
+            )
+        ) from None
     index[key] = path.name
     tmp = index_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(index, indent=1))

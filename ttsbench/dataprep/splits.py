@@ -57,9 +57,11 @@ def assign_splits(clips: list[Clip], options: SplitOptions = SplitOptions()) -> 
             reference.append(c)
             seconds += c.duration
         if seconds < options.reference_seconds or len(reference) < options.reference_clips:
-            warnings.append(f"speaker {speaker}: only {len(reference)} reference clip(s), {seconds:.1f} s "
-                            f"(wanted {options.reference_clips} and {options.reference_seconds:g} s); "
-                            "add more audio of this speaker")
+            warnings.append(
+                f"speaker {speaker}: only {len(reference)} reference clip(s), {seconds:.1f} s "
+                f"(wanted {options.reference_clips} and {options.reference_seconds:g} s); "
+                "add more audio of this speaker"
+            )
         rest = [c for c in order if c not in reference]
         rest.sort(key=lambda c: rng.random())
         n_eval = max(1, round(options.eval_fraction * len(rest))) if len(rest) >= 2 and options.eval_fraction > 0 else 0

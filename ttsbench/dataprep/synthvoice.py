@@ -22,13 +22,45 @@ from ttsbench.core.errors import UserError
 
 VOICES = ("hibari", "espeak")
 
-_NAMES = ["Alice Johnson", "Rahul Mehta", "Sofia Garcia", "Tom Becker", "Mei Lin", "Oliver Grant",
-          "Amara Okafor", "Lucas Moreau", "Hannah Weiss", "Daniel Price", "Priya Nair", "Jonas Berg"]
+_NAMES = [
+    "Alice Johnson",
+    "Rahul Mehta",
+    "Sofia Garcia",
+    "Tom Becker",
+    "Mei Lin",
+    "Oliver Grant",
+    "Amara Okafor",
+    "Lucas Moreau",
+    "Hannah Weiss",
+    "Daniel Price",
+    "Priya Nair",
+    "Jonas Berg",
+]
 _FIRST = [n.split()[0] for n in _NAMES]
-_PLACES = ["Lisbon", "Chicago", "the harbour", "the old library", "Nairobi", "the train station",
-           "Edinburgh", "the market", "Toronto", "the mountain village"]
-_THINGS = ["the report", "a small garden", "the new bridge", "an old piano", "the budget", "a paper map",
-           "the weather station", "a box of letters", "the evening news", "a bicycle"]
+_PLACES = [
+    "Lisbon",
+    "Chicago",
+    "the harbour",
+    "the old library",
+    "Nairobi",
+    "the train station",
+    "Edinburgh",
+    "the market",
+    "Toronto",
+    "the mountain village",
+]
+_THINGS = [
+    "the report",
+    "a small garden",
+    "the new bridge",
+    "an old piano",
+    "the budget",
+    "a paper map",
+    "the weather station",
+    "a box of letters",
+    "the evening news",
+    "a bicycle",
+]
 _VERBS = ["finished", "repaired", "painted", "found", "described", "measured", "carried", "sold", "opened"]
 _ADJ = ["quiet", "bright", "careful", "curious", "patient", "cheerful", "tired", "gentle"]
 _MONTHS = ["January", "March", "April", "June", "August", "October", "November", "December"]
@@ -39,24 +71,34 @@ _TEMPLATES = [
     lambda r: "Good morning.",
     lambda r: f"Did {r.choice(_FIRST)} really travel to {r.choice(_PLACES)} last week?",
     lambda r: f"The ticket cost {r.randint(3, 95)} dollars and {r.randint(10, 99)} cents.",
-    lambda r: f"We counted {r.randint(12, 980)} birds near {r.choice(_PLACES)} on {r.choice(_MONTHS)} {r.randint(1, 28)}.",
-    lambda r: f"In {r.randint(1890, 2024)}, a {r.choice(_ADJ)} engineer named {r.choice(_NAMES)} "
-              f"{r.choice(_VERBS)} {r.choice(_THINGS)}, and nobody in {r.choice(_PLACES)} could believe it.",
+    lambda r: (
+        f"We counted {r.randint(12, 980)} birds near {r.choice(_PLACES)} on {r.choice(_MONTHS)} {r.randint(1, 28)}."
+    ),
+    lambda r: (
+        f"In {r.randint(1890, 2024)}, a {r.choice(_ADJ)} engineer named {r.choice(_NAMES)} "
+        f"{r.choice(_VERBS)} {r.choice(_THINGS)}, and nobody in {r.choice(_PLACES)} could believe it."
+    ),
     lambda r: f"Why would anyone leave {r.choice(_THINGS)} outside in the rain?",
     lambda r: f"Please call {r.choice(_FIRST)} before {r.randint(1, 11)} o'clock.",
-    lambda r: f"It was a {r.choice(_ADJ)} afternoon, the kind of day when {r.choice(_FIRST)} liked to walk "
-              f"slowly along {r.choice(_PLACES)} and think about nothing in particular.",
+    lambda r: (
+        f"It was a {r.choice(_ADJ)} afternoon, the kind of day when {r.choice(_FIRST)} liked to walk "
+        f"slowly along {r.choice(_PLACES)} and think about nothing in particular."
+    ),
     lambda r: f"How many people were waiting at {r.choice(_PLACES)}?",
     lambda r: f"About {r.randint(2, 9)} out of {r.randint(10, 20)} visitors said the tour was too short.",
     lambda r: "Absolutely not.",
-    lambda r: f"{r.choice(_FIRST)} said that {r.choice(_THINGS)} would be ready by {r.choice(_MONTHS)}, "
-              f"but the work took {r.randint(2, 14)} weeks longer than planned.",
+    lambda r: (
+        f"{r.choice(_FIRST)} said that {r.choice(_THINGS)} would be ready by {r.choice(_MONTHS)}, "
+        f"but the work took {r.randint(2, 14)} weeks longer than planned."
+    ),
     lambda r: f"The temperature dropped to {r.randint(2, 19)} degrees overnight.",
     lambda r: f"Could you describe {r.choice(_THINGS)} to {r.choice(_FIRST)}, please?",
     lambda r: f"My friend {r.choice(_NAMES)} lives {r.randint(2, 60)} kilometres from {r.choice(_PLACES)}.",
     lambda r: "That is a very good question.",
-    lambda r: f"After the meeting, {r.choice(_FIRST)} and {r.choice(_FIRST)} {r.choice(_VERBS)} "
-              f"{r.choice(_THINGS)} together, then went home.",
+    lambda r: (
+        f"After the meeting, {r.choice(_FIRST)} and {r.choice(_FIRST)} {r.choice(_VERBS)} "
+        f"{r.choice(_THINGS)} together, then went home."
+    ),
 ]
 
 
@@ -75,8 +117,9 @@ def synthesize(text: str, voice: str, seed: int = 0, speed: float = 1.0) -> np.n
         exe = shutil.which("espeak-ng")
         if not exe:
             raise UserError("voice 'espeak' needs espeak-ng: apt-get install espeak-ng (or run `make install`)")
-        wav = subprocess.run([exe, "-v", "en-us+m3", "-s", str(int(165 * speed)), "--stdout", text],
-                             check=True, capture_output=True).stdout
+        wav = subprocess.run(
+            [exe, "-v", "en-us+m3", "-s", str(int(165 * speed)), "--stdout", text], check=True, capture_output=True
+        ).stdout
         audio, rate = read_wav_bytes(wav)
         return resample(audio * 0.8, rate, DATASET_SAMPLE_RATE)
     raise UserError(f"unknown voice {voice!r}; choose one of {', '.join(VOICES)}")

@@ -39,10 +39,14 @@ FINETUNE = ("loss_drop", "final_loss", "eval_loss_drop", "steps")
 REPORT = ("missing", "audio_elements")
 _TERM = r"([A-Za-z_*]+)\.([A-Za-z_0-9]+)"
 _NUM = r"(-?[0-9.]+(?:e-?[0-9]+)?)"
-_HUMAN = re.compile(rf"^\s*human\.(?:(prefer|prefer_natural)\(\s*(\w+)\s*,\s*(\w+)\s*\)|(mos|smos)\.(\w+))"
-                    rf"\s*(<=|>=|<|>)\s*{_NUM}\s*$")
-_GATE = re.compile(rf"^\s*{_TERM}\s*(?:-\s*{_TERM}\s*)?(<=|>=|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*"
-                   rf"(?:\(\s*p\s*<\s*([0-9.]+(?:e-?[0-9]+)?)\s*\))?\s*$")
+_HUMAN = re.compile(
+    rf"^\s*human\.(?:(prefer|prefer_natural)\(\s*(\w+)\s*,\s*(\w+)\s*\)|(mos|smos)\.(\w+))"
+    rf"\s*(<=|>=|<|>)\s*{_NUM}\s*$"
+)
+_GATE = re.compile(
+    rf"^\s*{_TERM}\s*(?:-\s*{_TERM}\s*)?(<=|>=|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*"
+    rf"(?:\(\s*p\s*<\s*([0-9.]+(?:e-?[0-9]+)?)\s*\))?\s*$"
+)
 
 
 class GateError(UserError, ValueError):
@@ -76,16 +80,28 @@ def parse_gate(text: str, suite: Suite, where: str = "") -> Gate:
         named = [a, b] if kind else [row]
         unknown = [r for r in named if r not in rows]
         if unknown or (kind and a == b):
-            raise GateError(f"{where}: gate {text!r} names {', '.join(unknown) or a + ' twice'}; "
-                            f"name rows of this suite: {', '.join(rows)}")
+            raise GateError(
+                f"{where}: gate {text!r} names {', '.join(unknown) or a + ' twice'}; "
+                f"name rows of this suite: {', '.join(rows)}"
+            )
         return Gate(str(text), "human", kind or scale, a or row, b, op, float(threshold), None)
     m = _GATE.match(str(text))
     if not m:
-        raise GateError(f"{where}: gate {text!r} is not of the form 'variant.metric [- variant.metric] "
-                        "<=|>=|<|> number [(p < alpha)]'")
+        raise GateError(
+            f"{where}: gate {text!r} is not of the form 'variant.metric [- variant.metric] "
+            "<=|>=|<|> number [(p < alpha)]'"
+        )
     row, metric, minus_row, minus_metric, op, threshold, p_below = m.groups()
-    gate = Gate(str(text), row, metric, minus_row, minus_metric, op, float(threshold),
-                None if p_below is None else float(p_below))
+    gate = Gate(
+        str(text),
+        row,
+        metric,
+        minus_row,
+        minus_metric,
+        op,
+        float(threshold),
+        None if p_below is None else float(p_below),
+    )
     known = list(declared(suite.scorers)) + list(COUNTS)
     for r, mt in ((row, metric), (minus_row, minus_metric)):
         if r is None:
@@ -97,12 +113,15 @@ def parse_gate(text: str, suite: Suite, where: str = "") -> Gate:
         elif r == "*" or r in rows:
             allowed = known
         else:
-            raise GateError(f"{where}: gate {text!r} names {r!r}, which is not a row of this suite "
-                            f"(rows: {', '.join(rows)}; also *, finetune, report)")
+            raise GateError(
+                f"{where}: gate {text!r} names {r!r}, which is not a row of this suite "
+                f"(rows: {', '.join(rows)}; also *, finetune, report)"
+            )
         if mt not in allowed:
             raise GateError(f"{where}: gate {text!r} names unknown metric {r}.{mt}; known: {', '.join(allowed)}")
-    if minus_row is not None and (minus_metric != metric or "*" in (row, minus_row)
-                                  or {row, minus_row} & {"finetune", "report"}):
+    if minus_row is not None and (
+        minus_metric != metric or "*" in (row, minus_row) or {row, minus_row} & {"finetune", "report"}
+    ):
         raise GateError(f"{where}: gate {text!r}: a difference compares one metric between two named rows")
     return gate
 
@@ -124,7 +143,9 @@ def check(gate: Gate, run_dir: Path, suite: Suite) -> Outcome:
         passed &= ok
         ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci and None not in ci else ""
         shown = "no value" if value is None else f"{value:.4g}{ci_text}"
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {row}.{gate.metric} = {shown}; needs {want}" + (f" ({note})" if note else ""))
+        lines.append(
+            f"{'ok  ' if ok else 'FAIL'} {row}.{gate.metric} = {shown}; needs {want}" + (f" ({note})" if note else "")
+        )
     if not targets:
         return Outcome(False, f"FAIL {gate.text}: the run has no model variants")
     return Outcome(passed, "\n".join(lines))
@@ -136,14 +157,22 @@ def _difference(gate: Gate, summary: RunSummary, op, want: str) -> Outcome:
     if found is None or not finite(found.difference):
         return Outcome(False, f"FAIL {name} = no value (no prompts scored in both); needs {want}")
     if found.ci_low is None:
-        return Outcome(False, f"FAIL {name} = {found.difference:.4g} without an interval (a row has fewer than "
-                              f"2 scored prompts or clips); needs {want}")
+        return Outcome(
+            False,
+            f"FAIL {name} = {found.difference:.4g} without an interval (a row has fewer than "
+            f"2 scored prompts or clips); needs {want}",
+        )
     d, p = found.difference, found.p_value
     ok = op(d, gate.threshold) and (gate.p_below is None or (p is not None and p < gate.p_below))
     p_text = "p n/a" if p is None else f"p = {p:.3g}"
-    return Outcome(ok, f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found.ci_low:.4g}, {found.ci_high:.4g}], "
-                       f"{p_text}, " + (f"{found.n_pairs} prompts" if found.paired else "unpaired")
-                       + f"; needs {want}" + power_note(found, gate.threshold))
+    return Outcome(
+        ok,
+        f"{'ok  ' if ok else 'FAIL'} {name} = {d:.4g} [{found.ci_low:.4g}, {found.ci_high:.4g}], "
+        f"{p_text}, "
+        + (f"{found.n_pairs} prompts" if found.paired else "unpaired")
+        + f"; needs {want}"
+        + power_note(found, gate.threshold),
+    )
 
 
 def _human(gate: Gate, op, want: str, store: RunStore, summary: RunSummary) -> Outcome:
@@ -161,9 +190,14 @@ def _human(gate: Gate, op, want: str, store: RunStore, summary: RunSummary) -> O
         item = found.opinion(gate.metric, gate.minus_row) if found else None
         value = item.mean if item else None
     if item is None:
-        why = ("no listening test yet" if not store.ratings_path.exists() else "no answers on it yet")
-        return Outcome(False, f"FAIL {name} = no value ({why}: `ttsbench listen {store.dir}`"
-                              + (" --mode " + gate.metric if gate.metric in ("mos", "smos") else "") + "); needs " + want)
+        why = "no listening test yet" if not store.ratings_path.exists() else "no answers on it yet"
+        return Outcome(
+            False,
+            f"FAIL {name} = no value ({why}: `ttsbench listen {store.dir}`"
+            + (" --mode " + gate.metric if gate.metric in ("mos", "smos") else "")
+            + "); needs "
+            + want,
+        )
     ok = finite(value) and op(value, gate.threshold)
     ci = f" [{item.ci_low:.3g}, {item.ci_high:.3g}]" if item.ci_low is not None else ""
     flagged = sum(1 for r in found.raters if r.flagged)
@@ -172,14 +206,16 @@ def _human(gate: Gate, op, want: str, store: RunStore, summary: RunSummary) -> O
 
 
 def power_note(found, threshold: float) -> str:
-    """"" when the comparison can tell `threshold` apart from no difference, else a sentence saying it cannot."""
+    """ "" when the comparison can tell `threshold` apart from no difference, else a sentence saying it cannot."""
     if not threshold or found.detectable is None or abs(threshold) >= found.detectable:
         return ""
     needed = prompts_needed(found.spread, threshold, found.groups)
     n = found.n_pairs if found.paired else "these"
-    return (f"\n     power: this gate cannot reliably pass or fail with {n} prompts — they detect differences of "
-            f"{found.detectable:.3g} or more (80 % power, α 0.05), the threshold is {abs(threshold):g}; "
-            + (f"about {needed} prompts are needed" if needed else "no practical number of prompts reaches it"))
+    return (
+        f"\n     power: this gate cannot reliably pass or fail with {n} prompts — they detect differences of "
+        f"{found.detectable:.3g} or more (80 % power, α 0.05), the threshold is {abs(threshold):g}; "
+        + (f"about {needed} prompts are needed" if needed else "no practical number of prompts reaches it")
+    )
 
 
 def finite(value) -> bool:
@@ -214,8 +250,12 @@ def _finetune_value(metric: str, store: RunStore):
         d = record.diverged
         return None, None, f"the fine-tune diverged at step {d['step']} ({d['what']} {d['value']})"
     evals = record.eval_losses
-    values = {"loss_drop": record.loss_drop, "final_loss": record.losses[-1] if record.losses else None,
-              "eval_loss_drop": evals[0] - evals[-1] if len(evals) > 1 else None, "steps": record.steps}
+    values = {
+        "loss_drop": record.loss_drop,
+        "final_loss": record.losses[-1] if record.losses else None,
+        "eval_loss_drop": evals[0] - evals[-1] if len(evals) > 1 else None,
+        "steps": record.steps,
+    }
     return values[metric], None, f"{len(record.losses)} logged steps" if metric == "loss_drop" else ""
 
 

@@ -55,8 +55,10 @@ class GateItem(pytest.Item):
                 run_suite(self.suite, run_dir, progress=False)
                 done.add(str(self.path))
         elif not (run_dir / "run.json").is_file():
-            message = (f"no run of {self.path.name} at {run_dir}; run `ttsbench bench {self.path} --out {run_dir}` "
-                       "or pass --run")
+            message = (
+                f"no run of {self.path.name} at {run_dir}; run `ttsbench bench {self.path} --out {run_dir}` "
+                "or pass --run"
+            )
             if given:
                 pytest.fail(message, pytrace=False)
             pytest.skip(message)

@@ -47,8 +47,10 @@ class PromptPlan:
                 continue
             now = "?" if p.detectable_now is None else f"{p.detectable_now:.3g}"
             need = "more than 100000" if p.prompts_needed is None else p.prompts_needed
-            lines.append(f"{p.what}\n    spread of per-prompt differences {p.spread:.3g}; {p.prompts_now} prompts "
-                         f"detect {now}; {p.difference:g} needs about {need} prompts (at {self.seeds} seeds each)")
+            lines.append(
+                f"{p.what}\n    spread of per-prompt differences {p.spread:.3g}; {p.prompts_now} prompts "
+                f"detect {now}; {p.difference:g} needs about {need} prompts (at {self.seeds} seeds each)"
+            )
         return "\n".join(lines)
 
 
@@ -58,8 +60,10 @@ def plan_prompts(suite: Suite, run_dir: str | Path, targets: dict[str, float] | 
     store = RunStore(run_dir)
     run = store.run()
     if run is None:
-        raise UserError(f"--plan: {run_dir} holds no earlier run to estimate from; run `ttsbench bench` once "
-                        "(a few prompts are enough) or pass --out to an earlier run of this suite")
+        raise UserError(
+            f"--plan: {run_dir} holds no earlier run to estimate from; run `ttsbench bench` once "
+            "(a few prompts are enough) or pass --out to an earlier run of this suite"
+        )
     summary = current_summary(store)
     asks = []
     for text in suite.gates:
@@ -77,6 +81,17 @@ def plan_prompts(suite: Suite, run_dir: str | Path, targets: dict[str, float] | 
             out.append(PromptsNeeded(text, a, b, metric, difference, None, None, None, None))
             continue
         n = c.n_pairs if c.paired else len(run.plan.prompts.prompts)
-        out.append(PromptsNeeded(text, a, b, metric, difference, c.spread, n, detectable(c.spread, n or 0, c.groups),
-                                 prompts_needed(c.spread, difference, c.groups)))
+        out.append(
+            PromptsNeeded(
+                text,
+                a,
+                b,
+                metric,
+                difference,
+                c.spread,
+                n,
+                detectable(c.spread, n or 0, c.groups),
+                prompts_needed(c.spread, difference, c.groups),
+            )
+        )
     return PromptPlan(Path(run_dir), len(run.plan.prompts.prompts), len(run.plan.seeds), tuple(out))

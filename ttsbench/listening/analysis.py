@@ -24,8 +24,18 @@ from itertools import combinations
 import numpy as np
 
 from ttsbench.benchmark.plan import anchor_rows
-from ttsbench.benchmark.records import (LISTEN_MODES, Agreement, ListenerSummary, MetricAgreement, Opinion, Preference,
-                                    Ranked, RaterCheck, Rating, RunSummary)
+from ttsbench.benchmark.records import (
+    LISTEN_MODES,
+    Agreement,
+    ListenerSummary,
+    MetricAgreement,
+    Opinion,
+    Preference,
+    Ranked,
+    RaterCheck,
+    Rating,
+    RunSummary,
+)
 from ttsbench.benchmark.store import RunStore
 
 RESAMPLES = 2000
@@ -47,17 +57,33 @@ def analyse(ratings: list[Rating], scores: list, metrics: dict, rows: list[str],
     """The listeners' figures (see the module doc); rows in `rows` order first."""
     order = list(rows) + sorted({k[0] for r in ratings for k in r.keys} - set(rows))
     rng = np.random.default_rng(seed)
-    opinions = {mode: tuple(opinion(ratings, mode, question, row, rng) for row in order
-                            if any(r.mode == mode and not r.check and r.keys[0][0] == row for r in ratings))
-                for mode, question in (("mos", "natural"), ("smos", "similar"))}
+    opinions = {
+        mode: tuple(
+            opinion(ratings, mode, question, row, rng)
+            for row in order
+            if any(r.mode == mode and not r.check and r.keys[0][0] == row for r in ratings)
+        )
+        for mode, question in (("mos", "natural"), ("smos", "similar"))
+    }
     return ListenerSummary(
-        n_ratings=len(ratings), mos=opinions["mos"], smos=opinions["smos"],
+        n_ratings=len(ratings),
+        mos=opinions["mos"],
+        smos=opinions["smos"],
         preferences=tuple(preferences(ratings, order, rng)),
-        ranking={q: tuple(bradley_terry(ratings, q, order)) for q in LISTEN_MODES["ab"]
-                 if any(r.mode == "ab" and q in r.answer for r in ratings)},
-        agreement={f"{mode}.{q}": krippendorff(_units(ratings, mode, q), mode != "ab")
-                   for mode, qs in LISTEN_MODES.items() for q in qs if any(r.mode == mode for r in ratings)},
-        metric_agreement=tuple(metric_agreement(ratings, scores, metrics)), raters=tuple(rater_checks(ratings)))
+        ranking={
+            q: tuple(bradley_terry(ratings, q, order))
+            for q in LISTEN_MODES["ab"]
+            if any(r.mode == "ab" and q in r.answer for r in ratings)
+        },
+        agreement={
+            f"{mode}.{q}": krippendorff(_units(ratings, mode, q), mode != "ab")
+            for mode, qs in LISTEN_MODES.items()
+            for q in qs
+            if any(r.mode == mode for r in ratings)
+        },
+        metric_agreement=tuple(metric_agreement(ratings, scores, metrics)),
+        raters=tuple(rater_checks(ratings)),
+    )
 
 
 def _clean(ratings: list[Rating], mode: str, question: str) -> list[Rating]:
@@ -145,7 +171,7 @@ def bradley_terry(ratings: list[Rating], question: str, order: list[str], iterat
         p = w.sum(axis=1) / np.where(denom > 0, denom, 1)
         p = p / np.exp(np.mean(np.log(p)))
     strength = np.log(p)
-    ranked = sorted(zip(names, strength), key=lambda t: -t[1])
+    ranked = sorted(zip(names, strength, strict=False), key=lambda t: -t[1])
     # rows of equal strength share a rank (all answers "no preference": everyone is first)
     return [Ranked(n, float(s), 1 + sum(1 for _, t in ranked if t > s + 1e-6)) for n, s in ranked]
 
@@ -157,8 +183,11 @@ def _units(ratings: list[Rating], mode: str, question: str) -> list[list]:
         if mode == "ab":
             first, second = sorted([r.keys[0], r.keys[1]])
             answer = r.answer[question]
-            value = "same" if answer == "same" else ("first" if (r.keys[0] if answer == "a" else r.keys[1]) == first
-                                                     else "second")
+            value = (
+                "same"
+                if answer == "same"
+                else ("first" if (r.keys[0] if answer == "a" else r.keys[1]) == first else "second")
+            )
             units.setdefault((first, second), {})[r.rater] = value
         else:
             units.setdefault(tuple(r.keys[0]), {})[r.rater] = float(r.answer[question])
@@ -176,14 +205,16 @@ def krippendorff(units: list[list], interval: bool) -> Agreement:
     def delta(x, y):
         return (x - y) ** 2 if interval else float(x != y)
 
-    observed = sum(sum(delta(x, y) for i, x in enumerate(u) for j, y in enumerate(u) if i != j) / (len(u) - 1)
-                   for u in units) / n
+    observed = (
+        sum(sum(delta(x, y) for i, x in enumerate(u) for j, y in enumerate(u) if i != j) / (len(u) - 1) for u in units)
+        / n
+    )
     if interval:
         v = np.array(values, float)
         expected = float(((v[:, None] - v[None, :]) ** 2).sum()) / (n * (n - 1))
     else:
         counts = np.unique(np.array(values, object).astype(str), return_counts=True)[1]
-        expected = float(n * n - (counts ** 2).sum()) / (n * (n - 1))
+        expected = float(n * n - (counts**2).sum()) / (n * (n - 1))
     return Agreement(None if expected == 0 else float(1 - observed / expected), len(units))
 
 

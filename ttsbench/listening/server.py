@@ -62,8 +62,9 @@ def plan(keys: list[tuple[str, str, int]], mode: str, trials: int, seed: int, ra
     for u in units:
         common = sorted(set.intersection(*(set(prompts[r]) for r in u)))
         n = max(len(prompts[r]) for r in u)
-        slots[u] = [(p,) * len(u) for p in common] or [tuple(prompts[r][i % len(prompts[r])] for r in u)
-                                                       for i in range(n)]
+        slots[u] = [(p,) * len(u) for p in common] or [
+            tuple(prompts[r][i % len(prompts[r])] for r in u) for i in range(n)
+        ]
     used = {u: [0] * len(slots[u]) for u in units}
     opinions: list[tuple] = []
     while len(opinions) < trials:
@@ -71,7 +72,7 @@ def plan(keys: list[tuple[str, str, int]], mode: str, trials: int, seed: int, ra
             least = min(used[u])
             k = int(rng.choice([i for i, n in enumerate(used[u]) if n == least]))
             used[u][k] += 1
-            picked = [(r, p, int(rng.choice(seeds[(r, p)]))) for r, p in zip(u, slots[u][k])]
+            picked = [(r, p, int(rng.choice(seeds[(r, p)]))) for r, p in zip(u, slots[u][k], strict=False)]
             opinions.append(tuple(picked[i] for i in rng.permutation(len(picked))))
             if len(opinions) == trials:
                 break
@@ -83,8 +84,10 @@ def plan(keys: list[tuple[str, str, int]], mode: str, trials: int, seed: int, ra
         if i in at:
             kind = kinds[len([t for t in out if t.check]) % len(kinds)]
             if kind == "anchors":
-                pair = [next(k for k in (keys[j] for j in rng.permutation(len(keys))) if k[0] == row)
-                        for row in (ceiling, floor)]
+                pair = [
+                    next(k for k in (keys[j] for j in rng.permutation(len(keys))) if k[0] == row)
+                    for row in (ceiling, floor)
+                ]
                 out.append(Trial(len(out), tuple(pair[j] for j in rng.permutation(2)), "anchors"))
             else:
                 earlier = [t for t in out if not t.check] or [Trial(0, samples)]
@@ -114,25 +117,33 @@ class ListenTest:
         self.run_dir = Path(self.run_dir)
         self.store = RunStore(self.run_dir)
         if not (self.run_dir / "samples.jsonl").is_file():
-            raise UserError(f"{self.run_dir}: not a run directory (no samples.jsonl); run `ttsbench bench SUITE.yaml` "
-                            "first and pass its --out folder")
+            raise UserError(
+                f"{self.run_dir}: not a run directory (no samples.jsonl); run `ttsbench bench SUITE.yaml` "
+                "first and pass its --out folder"
+            )
         samples = self.store.samples()
         playable = [s for s in samples if s.audio_path and (self.run_dir / s.audio_path).is_file()]
         if not playable:
-            raise UserError(f"{self.run_dir}: the run has no audio to listen to ({len(samples)} samples, none with "
-                            "a file); let `ttsbench bench` finish generating first")
+            raise UserError(
+                f"{self.run_dir}: the run has no audio to listen to ({len(samples)} samples, none with "
+                "a file); let `ttsbench bench` finish generating first"
+            )
         self.samples = {s.key: s for s in playable}
         self.references = sorted((self.run_dir / "audio" / "reference").glob("*.wav"))[:3]
         if self.mode in ("ab", "smos") and not self.references:
-            raise UserError(f"{self.run_dir}: no reference clips in audio/reference/ to compare voices with; "
-                            "use --mode mos, or re-run the bench with a dataset that has reference clips")
+            raise UserError(
+                f"{self.run_dir}: no reference clips in audio/reference/ to compare voices with; "
+                "use --mode mos, or re-run the bench with a dataset that has reference clips"
+            )
         salt = secrets.token_hex(8)  # tokens change with every start: nothing to guess, nothing to learn
-        self.tokens = {hashlib.sha256(f"{salt}{k}".encode()).hexdigest()[:20]: self.run_dir / s.audio_path
-                       for k, s in self.samples.items()}
-        self.token_of = {k: t for t, k in zip(self.tokens, self.samples)}
+        self.tokens = {
+            hashlib.sha256(f"{salt}{k}".encode()).hexdigest()[:20]: self.run_dir / s.audio_path
+            for k, s in self.samples.items()
+        }
+        self.token_of = {k: t for t, k in zip(self.tokens, self.samples, strict=False)}
         for i, path in enumerate(self.references):
             self.tokens[hashlib.sha256(f"{salt}ref{i}".encode()).hexdigest()[:20]] = path
-        self.reference_tokens = list(self.tokens)[len(self.samples):]
+        self.reference_tokens = list(self.tokens)[len(self.samples) :]
         self.plans: dict[str, list[Trial]] = {}
         self.done: dict[str, set[int]] = {}
         for r in self.store.ratings():
@@ -148,13 +159,23 @@ class ListenTest:
         trials = self.plan_of(rater)
         done = self.done.get(rater, set())
         todo = [t for t in trials if t.index not in done]
-        out = {"version": PAGE_VERSION, "mode": self.mode, "questions": list(LISTEN_MODES[self.mode]),
-               "total": len(trials), "done": len(trials) - len(todo), "finished": not todo,
-               "reference": self.reference_tokens, "trial": None}
+        out = {
+            "version": PAGE_VERSION,
+            "mode": self.mode,
+            "questions": list(LISTEN_MODES[self.mode]),
+            "total": len(trials),
+            "done": len(trials) - len(todo),
+            "finished": not todo,
+            "reference": self.reference_tokens,
+            "trial": None,
+        }
         if todo:
             t = todo[0]
-            out["trial"] = {"index": t.index, "prompts": [self.samples[k].text for k in t.samples],
-                            "audio": [self.token_of[k] for k in t.samples]}
+            out["trial"] = {
+                "index": t.index,
+                "prompts": [self.samples[k].text for k in t.samples],
+                "audio": [self.token_of[k] for k in t.samples],
+            }
         return out
 
     def answer(self, body: dict) -> dict:
@@ -172,17 +193,30 @@ class ListenTest:
         if not isinstance(answer, dict) or set(answer) != set(questions):
             raise ValueError(f"answer: an object with exactly {', '.join(questions)}")
         for q, v in answer.items():
-            ok = v in AB_ANSWERS if self.mode == "ab" else (isinstance(v, int) and not isinstance(v, bool)
-                                                            and 1 <= v <= 5)
+            ok = (
+                v in AB_ANSWERS
+                if self.mode == "ab"
+                else (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5)
+            )
             if not ok:
                 raise ValueError(f"answer.{q}: " + ("a, b or same" if self.mode == "ab" else "an integer 1 to 5"))
         trial = trials[index]
         with self.lock:
             if index in self.done.get(rater, set()):
                 raise FileExistsError(f"trial {index} of {rater} is already answered")
-            self.store.add_rating(Rating(rater, self.mode, index, [list(k) for k in trial.samples], answer,
-                                         trial.check, round(time.time(), 3), str(body.get("page_version", "")),
-                                         self.seed))
+            self.store.add_rating(
+                Rating(
+                    rater,
+                    self.mode,
+                    index,
+                    [list(k) for k in trial.samples],
+                    answer,
+                    trial.check,
+                    round(time.time(), 3),
+                    str(body.get("page_version", "")),
+                    self.seed,
+                )
+            )
             self.done.setdefault(rater, set()).add(index)
         return self.state(rater)
 
@@ -246,8 +280,9 @@ def serve(test: ListenTest, host: str = "127.0.0.1", port: int = 8765) -> Thread
         server = ThreadingHTTPServer((host, port), make_handler(test))
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
-            raise UserError(f"port {port} on {host} is in use (another `ttsbench listen`?); "
-                            f"stop it or pass --port {port + 1}") from None
+            raise UserError(
+                f"port {port} on {host} is in use (another `ttsbench listen`?); stop it or pass --port {port + 1}"
+            ) from None
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror}; pass --host/--port") from None
     server.daemon_threads = True
     server.test = test

@@ -39,21 +39,19 @@ class FinetuneOptions:
     seed: int = 3407  # training and the --rows subset
     rows: int | None = None  # a nested subset of the train split
     max_audio_seconds: float = MAX_CLIP_SECONDS  # longer clips are filtered and counted
-    depth_decoder_frames: float = 1.0  # fraction of frames the depth decoder trains on (Sesame: 1/16)
     eval_steps: int = 10
     save_steps: int = 50  # checkpoints for resuming a killed run
     backend: str = "auto"  # auto, unsloth or peft
     gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
     device: str = "auto"
     family: str = "auto"  # csm, orpheus, or auto: from the base checkpoint's config.json
-    duplicate_frames: str = "keep"  # Orpheus: `drop` removes frames whose first code repeats (the notebook's)
+    family_settings: dict = field(default_factory=dict, hash=False)  # the family's own (Family.training_settings)
 
     def __post_init__(self):
         for name in ("per_device_batch_size", "gradient_accumulation_steps", "eval_steps", "save_steps"):
             check_number(self, name, 1, integer=True)
         check_number(self, "r", 1, integer=True, optional=True)
         check_number(self, "lora_alpha", 0, low_open=True, optional=True)
-        check_choice(self, "duplicate_frames", ("keep", "drop"))
         check_choice(self, "family", ("auto", *FAMILIES))
         check_number(self, "lora_dropout", 0, 0.99)
         check_number(self, "learning_rate", 0, low_open=True)
@@ -64,7 +62,6 @@ class FinetuneOptions:
         check_number(self, "seed", integer=True)
         check_number(self, "rows", 1, integer=True, optional=True)
         check_number(self, "max_audio_seconds", 0, low_open=True)
-        check_number(self, "depth_decoder_frames", 0, 1, low_open=True)
         check_choice(self, "backend", ("auto", "unsloth", "peft"))
         check_choice(self, "gradient_checkpointing", (True, False))
         check_choice(self, "use_rslora", (True, False))
@@ -79,17 +76,35 @@ class FinetuneOptions:
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "finetune settings") -> FinetuneOptions:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        """Settings as a suite or YAML writes them: one flat mapping, where a key that is not a shared setting
+        must be some model family's own (which family's is checked once the family is known)."""
+        from .families import family_settings
+
+        shared = {f.name for f in dataclasses.fields(cls)} - {"family_settings"}
+        own = family_settings("training")
+        unknown = set(data) - shared - set(own)
         if unknown:
-            raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise UserError(
+                f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                f"{', '.join(sorted(shared | set(own)))}"
+            )
+        data = dict(data)
         if "target_modules" in data:
             modules = data["target_modules"]
-            data = {**data, "target_modules": tuple(modules) if isinstance(modules, (list, tuple)) else (modules,)}
+            data["target_modules"] = tuple(modules) if isinstance(modules, (list, tuple)) else (modules,)
+        settings = {k: data.pop(k) for k in list(data) if k in own and data[k] is not None}
+        data = {k: v for k, v in data.items() if k in shared}
         try:
-            return cls(**data)
+            for key, value in settings.items():  # checked here too, by the first family that declares it
+                own[key][0][1].check(value)
+            return cls(**data, family_settings=settings)
         except OptionError as e:
             raise e.where(f"{where}: key '{e.key}' =") from None
+
+    def to_dict(self) -> dict:
+        """Every setting as one flat mapping (the family's own among the shared), as finetune.json keeps them."""
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "family_settings"}
+        return {**shared, **self.family_settings}
 
 
 @dataclass(frozen=True)

@@ -12,24 +12,26 @@ date and trains nothing; a killed run resumes from its last checkpoint.
 
 from __future__ import annotations
 
+import logging
 import dataclasses
 import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ttsbench.dataprep.constants import MAX_CLIP_SECONDS
-from ttsbench.core.errors import OptionError, UserError, check_choice, check_number, read_yaml_mapping
+from ttsbench.core.errors import UserError
 from ttsbench.core.versions import package_versions
 from ttsbench.dataprep.dataset import DatasetError, decode_rows, load_splits, subset
 
 from .families import Family, family, family_claiming, family_of
 from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
 from .records import TARGETS, FinetuneOptions, FinetuneRecord  # noqa: F401  (FinetuneOptions: this stage's options)
+
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class FinetuneResult:
@@ -51,12 +53,17 @@ def choose_backend(requested: str, device: str) -> str:
     return "unsloth" if usable else "peft"
 
 
+#: a setting every fine-tune's key held before families declared their own (its value then for all): kept, so
+#: that a fine-tune made earlier is still found up to date
+KEYED_BEFORE = {"depth_decoder_frames": 1.0}
+
+
 def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
     """Hash of what a fine-tune depends on (options resolved: the family is implied by the base)."""
-    data = {"base": base, "dataset": fingerprint, **dataclasses.asdict(options)}
+    data = {"base": base, "dataset": fingerprint, **KEYED_BEFORE, **options.to_dict()}
     data.pop("device")
     data.pop("family")
-    if data["duplicate_frames"] == "keep":  # the default, and all there was before the option: same keys
+    if data.get("duplicate_frames") == "keep":  # the default, and all there was before the option: same keys
         data.pop("duplicate_frames")
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -74,9 +81,18 @@ class FinetuneError(UserError, ValueError):
     """A fine-tune that cannot start, or that diverged; the message says where and what to change."""
 
 
-def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneOptions = FinetuneOptions(),
-             merge: bool = False, push_to_hub: str | None = None, public: bool = False,
-             progress: bool = True, callbacks: list | None = None, overwrite: bool = False) -> FinetuneResult:
+def finetune(
+    dataset: str | Path,
+    base: str,
+    out: str | Path,
+    options: FinetuneOptions | None = None,
+    merge: bool = False,
+    push_to_hub: str | None = None,
+    public: bool = False,
+    progress: bool = True,
+    callbacks: list | None = None,
+    overwrite: bool = False,
+) -> FinetuneResult:
     """Train LoRA adapters for `base` on the dataset's train split; see the module docstring.
 
     `callbacks`: extra transformers `TrainerCallback`s (early stopping, your own logging …).
@@ -85,9 +101,9 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     `finetune.json` says where it diverged, and FinetuneError is raised.
     """
     out = Path(out)
-    say = (lambda m: print(m, file=sys.stderr)) if progress else (lambda m: None)
+    say = log.info if progress else log.debug
     base = check_checkpoint(base)
-    options, fam = resolve(options, base)
+    options, fam = resolve(options or FinetuneOptions(), base)
     splits = load_splits(dataset)
     if not splits.train:
         raise DatasetError(f"dataset {dataset}: the train split is empty")
@@ -98,9 +114,11 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
             say(f"finetune: {out} is up to date (same dataset, base and settings)")
             return FinetuneResult(out, old, False)
         if old.key != key and not overwrite:
-            raise FinetuneError(f"--out {out}: holds a fine-tune of other data, base or settings "
-                                f"({_what_differs(old, base, splits.fingerprint, options)}); pass a new --out, "
-                                "or --overwrite to replace it")
+            raise FinetuneError(
+                f"--out {out}: holds a fine-tune of other data, base or settings "
+                f"({_what_differs(old, base, splits.fingerprint, options)}); pass a new --out, "
+                "or --overwrite to replace it"
+            )
 
     device = resolve_device(options.device)
     backend = choose_backend(options.backend, device)
@@ -117,14 +135,29 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     eval_rows, filtered_eval, _ = fam.fit_rows(eval_rows, processor, options.max_audio_seconds, positions)
     filtered, filtered_eval = bad + filtered, bad_eval + filtered_eval
     if not train_rows:
-        raise UserError(f"dataset {dataset}: no train clip fits ({len(filtered)} filtered, e.g. "
-                        f"{filtered[0]['reason'] if filtered else 'none'}); raise --max-audio-seconds or re-cut clips")
-    say(f"finetune: {len(train_rows)} train clips ({len(filtered)} filtered), {len(eval_rows)} eval clips; "
-        f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens")
+        raise UserError(
+            f"dataset {dataset}: no train clip fits ({len(filtered)} filtered, e.g. "
+            f"{filtered[0]['reason'] if filtered else 'none'}); raise --max-audio-seconds or re-cut clips"
+        )
+    say(
+        f"finetune: {len(train_rows)} train clips ({len(filtered)} filtered), {len(eval_rows)} eval clips; "
+        f"longest {lengths['max_audio_seconds']} s, {lengths['max_text_tokens']} text tokens"
+    )
 
     watch = divergence_watch()
-    trainer = _trainer(model, processor, fam, train_rows, eval_rows, out, options, device, backend, progress,
-                       [watch, *(callbacks or [])])
+    trainer = _trainer(
+        model,
+        processor,
+        fam,
+        train_rows,
+        eval_rows,
+        out,
+        options,
+        device,
+        backend,
+        progress,
+        [watch, *(callbacks or [])],
+    )
     if device.startswith("cuda"):
         import torch
 
@@ -151,20 +184,36 @@ def finetune(dataset: str | Path, base: str, out: str | Path, options: FinetuneO
     if label:
         (out / MARKER).write_text(json.dumps({"label": label}) + "\n")
     record = FinetuneRecord(
-        key=key, base=base, label=label, backend=backend, device=device,
-        dataset=str(dataset), dataset_fingerprint=splits.fingerprint,
-        settings=json.loads(json.dumps(dataclasses.asdict(options))),
-        rows={"train_split": len(splits.train), "chosen": len(chosen), "used": len(train_rows),
-              "eval": len(eval_rows), "clip_ids": [r.clip_id for r in train_rows]},
-        filtered=filtered, filtered_eval=filtered_eval, lengths=lengths,
+        key=key,
+        base=base,
+        label=label,
+        backend=backend,
+        device=device,
+        dataset=str(dataset),
+        dataset_fingerprint=splits.fingerprint,
+        settings=json.loads(json.dumps(options.to_dict())),
+        rows={
+            "train_split": len(splits.train),
+            "chosen": len(chosen),
+            "used": len(train_rows),
+            "eval": len(eval_rows),
+            "clip_ids": [r.clip_id for r in train_rows],
+        },
+        filtered=filtered,
+        filtered_eval=filtered_eval,
+        lengths=lengths,
         trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
-        steps=trainer.state.global_step, loss_history=history,
+        steps=trainer.state.global_step,
+        loss_history=history,
         resumed_from=checkpoints[-1].name if resume else None,
-        wall_seconds=round(wall, 2), seconds_per_step=round(wall / max(1, trainer.state.global_step), 4),
+        wall_seconds=round(wall, 2),
+        seconds_per_step=round(wall / max(1, trainer.state.global_step), 4),
         peak_memory=_peak_memory(device),
-        versions=package_versions("ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl",
-                                  "bitsandbytes", "datasets"),
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        versions=package_versions(
+            "ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl", "bitsandbytes", "datasets"
+        ),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     if push_to_hub:  # the adapter, before a merge folds it away; the token stays in the environment
         model.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
         processor.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
@@ -206,22 +255,33 @@ def _bad_weights(model, step: int) -> dict | None:
 
 def _diverged(out: Path, diverged: dict, key: str, base: str, options: FinetuneOptions, trainer, fingerprint):
     """Record where training diverged, keep no adapter or checkpoint of it, and raise."""
-    record = FinetuneRecord(key="", diverged=diverged, base=base, dataset_fingerprint=fingerprint,
-                            settings=json.loads(json.dumps(dataclasses.asdict(options))),
-                            steps=trainer.state.global_step, loss_history=loss_history(trainer.state.log_history),
-                            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    record = FinetuneRecord(
+        key="",
+        diverged=diverged,
+        base=base,
+        dataset_fingerprint=fingerprint,
+        settings=json.loads(json.dumps(options.to_dict())),
+        steps=trainer.state.global_step,
+        loss_history=loss_history(trainer.state.log_history),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         (out / name).unlink(missing_ok=True)  # a stale adapter must not pass for this run's
     record.write(out)
-    raise FinetuneError(f"finetune: training diverged at step {diverged['step']} ({diverged['what']} "
-                        f"{diverged['value']}) with learning rate {options.learning_rate:g}; lower --learning-rate "
-                        f"or check the data; no adapter was saved (see {out / 'finetune.json'})")
+    raise FinetuneError(
+        f"finetune: training diverged at step {diverged['step']} ({diverged['what']} "
+        f"{diverged['value']}) with learning rate {options.learning_rate:g}; lower --learning-rate "
+        f"or check the data; no adapter was saved (see {out / 'finetune.json'})"
+    )
 
 
 def _what_differs(old: FinetuneRecord, base: str, fingerprint: str, options: FinetuneOptions) -> str:
-    diffs = [k for k, v in dataclasses.asdict(options).items()
-             if k != "device" and old.settings.get(k, v) != (list(v) if isinstance(v, tuple) else v)]
+    diffs = [
+        k
+        for k, v in options.to_dict().items()
+        if k != "device" and old.settings.get(k, v) != (list(v) if isinstance(v, tuple) else v)
+    ]
     if old.base != base:
         diffs.insert(0, "base")
     if old.dataset_fingerprint != fingerprint:
@@ -248,18 +308,30 @@ def load_model(backend: str, base: str, device: str, options: FinetuneOptions):
 
         model, processor = fam.unsloth_load(base, max_seq_length=2048)
         model = FastModel.get_peft_model(
-            model, r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-            target_modules=fam.lora_targets(model, tuple(options.target_modules)), use_rslora=options.use_rslora,
-            bias="none", use_gradient_checkpointing="unsloth", random_state=options.seed)
+            model,
+            r=options.r,
+            lora_alpha=options.lora_alpha,
+            lora_dropout=options.lora_dropout,
+            target_modules=fam.lora_targets(model, tuple(options.target_modules)),
+            use_rslora=options.use_rslora,
+            bias="none",
+            use_gradient_checkpointing="unsloth",
+            random_state=options.seed,
+        )
         fam.after_lora(model)
         return model, processor
     from peft import LoraConfig, get_peft_model
 
     model, processor = fam.load(base, device, default_dtype(device))
     model.train()
-    config = LoraConfig(r=options.r, lora_alpha=options.lora_alpha, lora_dropout=options.lora_dropout,
-                        target_modules=fam.lora_targets(model, tuple(options.target_modules)),
-                        use_rslora=options.use_rslora, bias="none")
+    config = LoraConfig(
+        r=options.r,
+        lora_alpha=options.lora_alpha,
+        lora_dropout=options.lora_dropout,
+        target_modules=fam.lora_targets(model, tuple(options.target_modules)),
+        use_rslora=options.use_rslora,
+        bias="none",
+    )
     model = get_peft_model(model, config)
     if options.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -271,8 +343,11 @@ def loss_history(logs: list[dict]) -> list[dict]:
     """Trainer logs as a list of {step, loss, grad_norm, learning_rate, eval_loss?}, one row per step."""
     rows: dict[int, dict] = {}
     for entry in logs:
-        values = {k: round(float(entry[k]), 6) for k in ("loss", "grad_norm", "eval_loss", "learning_rate")
-                  if entry.get(k) is not None}
+        values = {
+            k: round(float(entry[k]), 6)
+            for k in ("loss", "grad_norm", "eval_loss", "learning_rate")
+            if entry.get(k) is not None
+        }
         if values:
             rows.setdefault(int(entry["step"]), {"step": int(entry["step"])}).update(values)
     return [rows[k] for k in sorted(rows)]
@@ -293,22 +368,44 @@ def _trainer(model, processor, fam, train_rows, eval_rows, out, options, device,
     bf16 = amp and torch.cuda.is_bf16_supported()
     optim = options.optim if options.optim != "auto" else ("adamw_8bit" if cuda else "adamw_torch")
     args = TrainingArguments(
-        output_dir=str(out / "checkpoints"), per_device_train_batch_size=options.per_device_batch_size,
+        output_dir=str(out / "checkpoints"),
+        per_device_train_batch_size=options.per_device_batch_size,
         per_device_eval_batch_size=options.per_device_batch_size,
-        gradient_accumulation_steps=options.gradient_accumulation_steps, warmup_steps=options.warmup_steps,
-        num_train_epochs=options.epochs, max_steps=options.max_steps, learning_rate=options.learning_rate,
-        weight_decay=options.weight_decay, lr_scheduler_type=options.lr_scheduler, optim=optim,
-        seed=options.seed, data_seed=options.seed, bf16=bf16, fp16=amp and not bf16,
-        logging_steps=1, logging_nan_inf_filter=False, eval_strategy="steps" if eval_rows else "no", eval_steps=options.eval_steps,
-        save_strategy="steps", save_steps=options.save_steps, save_total_limit=1,
-        report_to="none", remove_unused_columns=False, label_names=["labels"], disable_tqdm=not progress,
-        dataloader_num_workers=0, use_cpu=not cuda)
+        gradient_accumulation_steps=options.gradient_accumulation_steps,
+        warmup_steps=options.warmup_steps,
+        num_train_epochs=options.epochs,
+        max_steps=options.max_steps,
+        learning_rate=options.learning_rate,
+        weight_decay=options.weight_decay,
+        lr_scheduler_type=options.lr_scheduler,
+        optim=optim,
+        seed=options.seed,
+        data_seed=options.seed,
+        bf16=bf16,
+        fp16=amp and not bf16,
+        logging_steps=1,
+        logging_nan_inf_filter=False,
+        eval_strategy="steps" if eval_rows else "no",
+        eval_steps=options.eval_steps,
+        save_strategy="steps",
+        save_steps=options.save_steps,
+        save_total_limit=1,
+        report_to="none",
+        remove_unused_columns=False,
+        label_names=["labels"],
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
     writer = SummaryWriter(str(out / "tensorboard"))
-    trainer = Trainer(model=model, args=args,
-                      train_dataset=fam.train_dataset(train_rows, processor, options),
-                      eval_dataset=fam.eval_dataset(eval_rows, processor, options) if eval_rows else None,
-                      data_collator=lambda f: fam.collate(f, processor, model.dtype),
-                      callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks])
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=fam.train_dataset(train_rows, processor, options),
+        eval_dataset=fam.eval_dataset(eval_rows, processor, options) if eval_rows else None,
+        data_collator=lambda f: fam.collate(f, processor, model.dtype),
+        callbacks=[TensorBoardCallback(tb_writer=writer), *callbacks],
+    )
     # CSM's loss is the backbone's (codebook 0) plus the depth decoder's (the other codebooks), each a mean
     # over its tokens. Handed `num_items_in_batch` (the frame count), transformers' CSM divides the depth
     # decoder's *sum over frames × codebooks* by the frame count: that term weighs 31× on CSM-1B, the loss
@@ -338,8 +435,9 @@ def _merge(model, processor, path: Path, device: str, label: str) -> Path:
     import torch
 
     merged = model.merge_and_unload()
-    merged = merged.to(torch.bfloat16 if not device.startswith("cuda") or torch.cuda.is_bf16_supported()
-                       else torch.float16)
+    merged = merged.to(
+        torch.bfloat16 if not device.startswith("cuda") or torch.cuda.is_bf16_supported() else torch.float16
+    )
     merged.save_pretrained(path)
     processor.save_pretrained(path)
     if label:
@@ -355,4 +453,3 @@ def _peak_memory(device: str) -> dict:
     import resource
 
     return {"process_peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
-

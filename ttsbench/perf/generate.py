@@ -34,8 +34,12 @@ def batch_sizes(text: str) -> list[int]:
 
 #: engine name → GenerationOptions; the baseline first. On CUDA `fast` replays a captured graph per frame and
 #: `eager` launches the same step's kernels one by one; off CUDA the two are the same, and `compiled` is Inductor.
-ENGINES = {"transformers": {"engine": "transformers"}, "eager": {"engine": "fast", "cuda_graphs": False},
-           "fast": {"engine": "fast"}, "compiled": {"engine": "fast", "compile": True}}
+ENGINES = {
+    "transformers": {"engine": "transformers"},
+    "eager": {"engine": "fast", "cuda_graphs": False},
+    "fast": {"engine": "fast"},
+    "compiled": {"engine": "fast", "compile": True},
+}
 
 
 def default_engines(device: str) -> list[str]:
@@ -72,8 +76,9 @@ def copy_bandwidth(device: str, megabytes: int | None = None) -> float:
     return 2 * n / best
 
 
-def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, device: str,
-                  engines: list[str] | None = None) -> int:
+def perf_generate(
+    base: str | None, batch_sizes: list[int], seconds: float, device: str, engines: list[str] | None = None
+) -> int:
     """Frames and audio-seconds per wall-second of each engine at each batch size, each ÷ transformers and
     against the bandwidth limit (see the module doc).
 
@@ -81,7 +86,8 @@ def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, devi
     small batch. Each shape's first batch runs untimed: its seconds (capturing a graph, compiling) are shown.
     """
     from ttsbench.models.device import resolve_device
-    from ttsbench.models.model import build_tiny_csm, checkpoint_label
+    from ttsbench.models.families.csm import build_tiny_csm
+    from ttsbench.models.model import checkpoint_label
 
     device = resolve_device(device)
     engines = engines or default_engines(device)
@@ -92,40 +98,63 @@ def perf_generate(base: str | None, batch_sizes: list[int], seconds: float, devi
     bandwidth = copy_bandwidth(device)
     first = rates[engines[0]][0]
     per_frame = first["weight_bytes_per_frame"]
-    print(f"perf generate — {base}" + (f" [{label}]" if label else "") + f"; device {first['device']}; "
-          f"every row to its {seconds:g} s cap (a random model never ends by itself)")
-    print(f"bandwidth limit: {per_frame / 1e9:.3g} GB of weights read per frame ({first['dtype']}) over "
-          f"{bandwidth / 1e12:.3g} TB/s measured (device-to-device copy) = {bandwidth / per_frame:.1f} frames/s "
-          "per batch step (× batch rows, while reading weights is all the time)")
-    print("frames/s: the decode loop alone; audio-s/s: the whole request; first s: the untimed first batch (capture, "
-          "compile); codec %: decoding's share of a request; limit %: frames/s over the bandwidth limit")
-    print(f"{'batch':>5} {'engine':<13} {'frames/s':>9} {'audio-s/s':>10} {'wall s':>8} {'first s':>8} "
-          f"{'capture s':>9} {'codec %':>8} {'limit %':>8} {'peak GiB':>9}")
+    print(
+        f"perf generate — {base}" + (f" [{label}]" if label else "") + f"; device {first['device']}; "
+        f"every row to its {seconds:g} s cap (a random model never ends by itself)"
+    )
+    print(
+        f"bandwidth limit: {per_frame / 1e9:.3g} GB of weights read per frame ({first['dtype']}) over "
+        f"{bandwidth / 1e12:.3g} TB/s measured (device-to-device copy) = {bandwidth / per_frame:.1f} frames/s "
+        "per batch step (× batch rows, while reading weights is all the time)"
+    )
+    print(
+        "frames/s: the decode loop alone; audio-s/s: the whole request; first s: the untimed first batch (capture, "
+        "compile); codec %: decoding's share of a request; limit %: frames/s over the bandwidth limit"
+    )
+    print(
+        f"{'batch':>5} {'engine':<13} {'frames/s':>9} {'audio-s/s':>10} {'wall s':>8} {'first s':>8} "
+        f"{'capture s':>9} {'codec %':>8} {'limit %':>8} {'peak GiB':>9}"
+    )
     for k, b in enumerate(batch_sizes):
         for engine in engines:
             r = rates[engine][k]
             limit = b * bandwidth / per_frame
-            print(f"{b:>5} {engine:<13} {r['frames_per_second']:>9.1f} {r['audio_seconds_per_second']:>10.2f} "
-                  f"{r['wall_seconds']:>8.2f} {r['first_seconds']:>8.2f} {r['capture_seconds']:>9.2f} "
-                  f"{100 * r['decode_share']:>8.1f} {100 * r['frames_per_second'] / limit:>8.3g} "
-                  f"{r['peak_gib'] if r['peak_gib'] is not None else '—':>9}")
+            print(
+                f"{b:>5} {engine:<13} {r['frames_per_second']:>9.1f} {r['audio_seconds_per_second']:>10.2f} "
+                f"{r['wall_seconds']:>8.2f} {r['first_seconds']:>8.2f} {r['capture_seconds']:>9.2f} "
+                f"{100 * r['decode_share']:>8.1f} {100 * r['frames_per_second'] / limit:>8.3g} "
+                f"{r['peak_gib'] if r['peak_gib'] is not None else '—':>9}"
+            )
         if "transformers" not in rates:
             continue
         slow = rates["transformers"][k]
         for engine in engines[1:]:
             r = rates[engine][k]
-            print(f"{b:>5} {engine} ÷ transformers: loop {r['frames_per_second'] / slow['frames_per_second']:.1f}×, "
-                  f"whole request {r['audio_seconds_per_second'] / slow['audio_seconds_per_second']:.1f}×")
-    best = max((r for e in engines if e != "transformers" for r in rates[e]), key=lambda r: r["audio_seconds_per_second"])
+            print(
+                f"{b:>5} {engine} ÷ transformers: loop {r['frames_per_second'] / slow['frames_per_second']:.1f}×, "
+                f"whole request {r['audio_seconds_per_second'] / slow['audio_seconds_per_second']:.1f}×"
+            )
+    best = max(
+        (r for e in engines if e != "transformers" for r in rates[e]), key=lambda r: r["audio_seconds_per_second"]
+    )
     total = BENCH_SAMPLES * BENCH_SECONDS
-    print(f"a csm1b.yaml-sized bench ({BENCH_SAMPLES} samples of ~{BENCH_SECONDS:g} s = {total / 60:.0f} min of audio) "
-          f"would generate in about {total / best['audio_seconds_per_second']:.0f} s at batch {best['batch']} "
-          f"({best['engine']}; estimated from the rates above)")
+    print(
+        f"a csm1b.yaml-sized bench ({BENCH_SAMPLES} samples of ~{BENCH_SECONDS:g} s = {total / 60:.0f} min of audio) "
+        f"would generate in about {total / best['audio_seconds_per_second']:.0f} s at batch {best['batch']} "
+        f"({best['engine']}; estimated from the rates above)"
+    )
     return 0
 
 
-def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: str, engine: str = "fast",
-                     compile: bool = False, cuda_graphs: bool = True) -> list[dict]:
+def generation_rates(
+    base: str,
+    batch_sizes: list[int],
+    seconds: float,
+    device: str,
+    engine: str = "fast",
+    compile: bool = False,
+    cuda_graphs: bool = True,
+) -> list[dict]:
     """Each batch size's rates, each row capped at `seconds` (see `perf_generate`).
 
     A random model never emits the end-of-audio frame, so every row runs to the cap: the timing
@@ -164,15 +193,26 @@ def generation_rates(base: str, batch_sizes: list[int], seconds: float, device: 
         audio = sum(len(g.audio) for g in out if g.audio is not None) / synth.sample_rate
         timing, synth.family.timing = synth.family.timing, None
         codes_s = timing.get("codes", wall)
-        rates.append({"batch": b, "engine": options.engine_id, "audio_seconds": round(audio, 2),
-                      "wall_seconds": round(wall, 3), "first_seconds": round(first, 2),
-                      "capture_seconds": round(capture, 2), "decode_share": round(timing.get("decode", 0.0) / wall, 3),
-                      "audio_seconds_per_second": round(audio / wall, 3), "codes_seconds": round(codes_s, 3),
-                      "frames_per_second": round(audio * fam.frame_rate / codes_s, 1),
-                      "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
-                      "weight_bytes_per_frame": weights * dtype.itemsize, "dtype": str(dtype).removeprefix("torch."),
-                      "ran_to_cap": sum(not g.stopped for g in out),
-                      "failed": sum(g.error is not None for g in out), "device": str(synth.device)})
+        rates.append(
+            {
+                "batch": b,
+                "engine": options.engine_id,
+                "audio_seconds": round(audio, 2),
+                "wall_seconds": round(wall, 3),
+                "first_seconds": round(first, 2),
+                "capture_seconds": round(capture, 2),
+                "decode_share": round(timing.get("decode", 0.0) / wall, 3),
+                "audio_seconds_per_second": round(audio / wall, 3),
+                "codes_seconds": round(codes_s, 3),
+                "frames_per_second": round(audio * fam.frame_rate / codes_s, 1),
+                "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+                "weight_bytes_per_frame": weights * dtype.itemsize,
+                "dtype": str(dtype).removeprefix("torch."),
+                "ran_to_cap": sum(not g.stopped for g in out),
+                "failed": sum(g.error is not None for g in out),
+                "device": str(synth.device),
+            }
+        )
     return rates
 
 
@@ -186,7 +226,8 @@ def perf_exact(base: str | None, device: str, frames: int = 40) -> int:
     from ttsbench.models.device import resolve_device
     from ttsbench.models.families import Context, Request, family_of
     from ttsbench.models.families.csm import Csm, conversation_for, fast_generate
-    from ttsbench.models.model import build_tiny_csm, checkpoint_label
+    from ttsbench.models.families.csm import build_tiny_csm
+    from ttsbench.models.model import checkpoint_label
 
     device = resolve_device(device)
     cuda = device.startswith("cuda")
@@ -197,32 +238,45 @@ def perf_exact(base: str | None, device: str, frames: int = 40) -> int:
             print(f"perf exact: {fam.name} has no engine of its own to check against transformers; nothing to do")
             return 0
         model, processor = fam.load(base, device)
-    print(f"perf exact — {base} [{checkpoint_label(base) or 'real weights'}]; device {device}; "
-          f"{next(model.parameters()).dtype}; greedy, {frames} frames")
+    print(
+        f"perf exact — {base} [{checkpoint_label(base) or 'real weights'}]; device {device}; "
+        f"{next(model.parameters()).dtype}; greedy, {frames} frames"
+    )
     context = (Context(np.random.default_rng(0).normal(0, 0.1, 24000).astype(np.float32), "reference words"),)
-    cases = {"batch 1": [Request("The quick brown fox jumps over the lazy dog.", 0, 4)],
-             "left-padded batch 4, cloning": [Request("Hello there.", 0, 4),
-                                              Request("A much longer sentence to say, with a comma.", 0, 4, context=context),
-                                              Request("Hi.", 0, 4), Request("Numbers: one two three four.", 0, 4)]}
+    cases = {
+        "batch 1": [Request("The quick brown fox jumps over the lazy dog.", 0, 4)],
+        "left-padded batch 4, cloning": [
+            Request("Hello there.", 0, 4),
+            Request("A much longer sentence to say, with a comma.", 0, 4, context=context),
+            Request("Hi.", 0, 4),
+            Request("Numbers: one two three four.", 0, 4),
+        ],
+    }
     ok = True
     for name, requests in cases.items():
         inputs = processor.apply_chat_template([conversation_for(r) for r in requests], tokenize=True, return_dict=True)
         inputs = {k: v.to(device) for k, v in inputs.items()}
         caps = [frames] * len(requests)
         with torch.inference_mode():
-            found = {"transformers": model.generate(**inputs, max_new_tokens=frames, do_sample=False)[:, :frames],
-                     "eager": fast_generate(model, inputs, caps, {}, sample=False, graphs=False)}
+            found = {
+                "transformers": model.generate(**inputs, max_new_tokens=frames, do_sample=False)[:, :frames],
+                "eager": fast_generate(model, inputs, caps, {}, sample=False, graphs=False),
+            }
             if cuda:
                 found["captured"] = fast_generate(model, inputs, caps, {}, sample=False, graphs=True)
         for engine, codes in found.items():
             if engine == "transformers":
                 continue
             same = torch.equal(codes, found["transformers"])
-            first = "" if same else f" (first differing frame {int((codes != found['transformers']).any(-1).any(0).nonzero()[0, 0])})"
+            first = (
+                ""
+                if same
+                else f" (first differing frame {int((codes != found['transformers']).any(-1).any(0).nonzero()[0, 0])})"
+            )
             ok &= same
             print(f"{name}: {engine} vs transformers: {'identical' if same else 'DIFFERENT'}{first}")
     if cuda:
-        inputs = processor.apply_chat_template([conversation_for(cases['batch 1'][0])], tokenize=True, return_dict=True)
+        inputs = processor.apply_chat_template([conversation_for(cases["batch 1"][0])], tokenize=True, return_dict=True)
         inputs = {k: v.to(device) for k, v in inputs.items()}
 
         def sampled(seed):
@@ -232,7 +286,9 @@ def perf_exact(base: str | None, device: str, frames: int = 40) -> int:
 
         again, other = torch.equal(sampled(1), sampled(1)), not torch.equal(sampled(1), sampled(2))
         ok &= again and other
-        print(f"sampled, captured: seed 1 twice {'the same' if again else 'DIFFERENT'}; seeds 1 and 2 "
-              f"{'differ' if other else 'THE SAME'}")
+        print(
+            f"sampled, captured: seed 1 twice {'the same' if again else 'DIFFERENT'}; seeds 1 and 2 "
+            f"{'differ' if other else 'THE SAME'}"
+        )
     print("all identical" if ok else "DIFFERENCES FOUND")
     return 0 if ok else 1

@@ -13,6 +13,7 @@ import numpy as np
 
 from ttsbench.dataprep.audio import speech_from_folder
 
+
 def perf_prepare(data: Path, seconds: float, threads: int) -> int:
     """Ours (word timestamps, sentence-aware chunking, dataset) vs the notebook's way (segment
     stacking without word timings, same Whisper model), on the same audio, model loaded once."""
@@ -50,16 +51,24 @@ def perf_prepare(data: Path, seconds: float, threads: int) -> int:
         rerun_s = time.perf_counter() - t
 
     clips = result.manifest.clips
-    print(f"perf prepare — {length:.0f} s of real speech from {data}, Whisper {asr_options.model_id} "
-          f"(model load {load_s:.1f} s, not counted), {threads or os.cpu_count()} CPU threads, best of 2")
+    print(
+        f"perf prepare — {length:.0f} s of real speech from {data}, Whisper {asr_options.model_id} "
+        f"(model load {load_s:.1f} s, not counted), {threads or os.cpu_count()} CPU threads, best of 2"
+    )
     print(f"{'pipeline':<44} {'wall s':>7} {'× real time':>12} {'clips':>6} {'lost':>6}")
-    print(f"{'notebook: segments stacked, no word timings':<44} {naive_s:>7.2f} {length / naive_s:>12.1f} "
-          f"{naive['clips']:>6} {naive['lost']:>6}")
-    print(f"{'ttsbench prepare: words, sentence ends':<44} {ours_s:>7.2f} {length / ours_s:>12.1f} "
-          f"{clips:>6} {len(result.manifest.dropped):>6}")
+    print(
+        f"{'notebook: segments stacked, no word timings':<44} {naive_s:>7.2f} {length / naive_s:>12.1f} "
+        f"{naive['clips']:>6} {naive['lost']:>6}"
+    )
+    print(
+        f"{'ttsbench prepare: words, sentence ends':<44} {ours_s:>7.2f} {length / ours_s:>12.1f} "
+        f"{clips:>6} {len(result.manifest.dropped):>6}"
+    )
     print(f"{'ttsbench prepare, re-run (cached)':<44} {rerun_s:>7.2f} {length / rerun_s:>12.1f}")
-    print(f"ours / notebook speed: {naive_s / ours_s:.2f}×   goal: ≥ 10× real time → "
-          f"{'met' if length / ours_s >= 10 else 'MISSED'} ({length / ours_s:.1f}×)")
+    print(
+        f"ours / notebook speed: {naive_s / ours_s:.2f}×   goal: ≥ 10× real time → "
+        f"{'met' if length / ours_s >= 10 else 'MISSED'} ({length / ours_s:.1f}×)"
+    )
     print("'lost' = speech not in any clip: the notebook drops segments silently; ttsbench lists each dropped piece")
     return 0
 
@@ -76,8 +85,10 @@ def perf_prepare_long(data: Path, hours: float, threads: int) -> int:
 
     rate, speech = 44100, speech_from_folder(data, 300, 44100)  # five minutes of real speech, repeated
     t = np.arange(30 * rate) / rate
-    noise = (0.05 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.5 * t)  # a hum that swells and fades …
-             + 0.01 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)  # … over hiss
+    noise = (
+        0.05 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.5 * t)  # a hum that swells and fades …
+        + 0.01 * np.random.default_rng(0).standard_normal(len(t))
+    ).astype(np.float32)  # … over hiss
     with tempfile.TemporaryDirectory() as tmp:
         wav, quiet = Path(tmp) / "long.wav", []
         with sf.SoundFile(wav, "w", rate, 2, subtype="PCM_16") as f:  # written in blocks: this process stays small
@@ -87,8 +98,10 @@ def perf_prepare_long(data: Path, hours: float, threads: int) -> int:
                 quiet.append((written + len(speech) / rate, written + (len(speech) + len(noise)) / rate))
                 f.write(np.stack([noise, noise], axis=1))
                 written += (len(speech) + len(noise)) / rate
-        print(f"perf prepare --hours {hours:g}: {written / 3600:.2f} h of 44.1 kHz stereo WAV "
-              f"({wav.stat().st_size / 2**30:.2f} GiB), real speech from {data} with 30 s of hum every 5 min")
+        print(
+            f"perf prepare --hours {hours:g}: {written / 3600:.2f} h of 44.1 kHz stereo WAV "
+            f"({wav.stat().st_size / 2**30:.2f} GiB), real speech from {data} with 30 s of hum every 5 min"
+        )
 
         def peak_of(code: str) -> tuple[float, float]:
             """(peak resident GiB, wall s) of `code` in a fresh process, as that process reports it."""
@@ -107,24 +120,34 @@ def perf_prepare_long(data: Path, hours: float, threads: int) -> int:
             "    s = c.streams.audio[0]; r = av.AudioResampler(format='fltp', rate=s.rate)\n"
             "    chunks = [o.to_ndarray() for f in c.decode(s) for o in r.resample(f)]\n"
             "a = np.concatenate(chunks, axis=1).astype(np.float32).mean(axis=0)\n"
-            f"resample(a, s.rate, {ASR_SAMPLE_RATE})")
+            f"resample(a, s.rate, {ASR_SAMPLE_RATE})"
+        )
         out = Path(tmp) / "voice"
         ours_gib, ours_s = peak_of(
             "from ttsbench.cli import main\n"
-            f"assert main(['prepare', {str(wav)!r}, '--out', {str(out)!r}, '--quiet']) == 0")
+            f"assert main(['prepare', {str(wav)!r}, '--out', {str(out)!r}, '--quiet']) == 0"
+        )
         transcript = json.loads(next((out / "transcripts").glob("*.json")).read_text())
-        over = [w["word"] for s in transcript["segments"] for w in s["words"]
-                if any(a + 0.5 < (w["start"] + w["end"]) / 2 < b - 0.5 for a, b in quiet)]
+        over = [
+            w["word"]
+            for s in transcript["segments"]
+            for w in s["words"]
+            if any(a + 0.5 < (w["start"] + w["end"]) / 2 < b - 0.5 for a, b in quiet)
+        ]
         from ttsbench.dataprep.records import PrepareManifest
 
         manifest = PrepareManifest.read(out)
     print(f"{'':<46} {'peak GiB':>9} {'wall s':>8}")
     print(f"{'decode whole + resample (prepare until now)':<46} {whole_gib:>9.2f} {whole_s:>8.1f}")
     print(f"{'ttsbench prepare, streamed (all of it)':<46} {ours_gib:>9.2f} {ours_s:>8.1f}")
-    print(f"clips {manifest.clips}, words recognised over the "
-          f"{len(quiet)} non-speech stretches: {len(over)} {over[:5] if over else ''} (VAD on)")
-    print(f"goal: a {hours:g}-hour file under 2 GB peak → {'met' if ours_gib * 2**30 < 2e9 else 'MISSED'} "
-          f"({ours_gib:.2f} GiB); the old way needed {whole_gib:.2f} GiB just to decode it")
+    print(
+        f"clips {manifest.clips}, words recognised over the "
+        f"{len(quiet)} non-speech stretches: {len(over)} {over[:5] if over else ''} (VAD on)"
+    )
+    print(
+        f"goal: a {hours:g}-hour file under 2 GB peak → {'met' if ours_gib * 2**30 < 2e9 else 'MISSED'} "
+        f"({ours_gib:.2f} GiB); the old way needed {whole_gib:.2f} GiB just to decode it"
+    )
     return 0
 
 
@@ -152,9 +175,11 @@ def _notebook_prepare(wav: Path, asr, out: Path) -> dict:
         clips.append(current)
     rows = {"audio": [], "text": []}
     for c in clips:
-        piece = audio[int(c[0].start * DATASET_SAMPLE_RATE):int(c[-1].end * DATASET_SAMPLE_RATE)]
+        piece = audio[int(c[0].start * DATASET_SAMPLE_RATE) : int(c[-1].end * DATASET_SAMPLE_RATE)]
         rows["audio"].append({"bytes": wav_bytes(piece, DATASET_SAMPLE_RATE), "path": None})
         rows["text"].append("".join(s.text for s in c).strip())
-    features = datasets.Features({"audio": datasets.Audio(sampling_rate=DATASET_SAMPLE_RATE), "text": datasets.Value("string")})
+    features = datasets.Features(
+        {"audio": datasets.Audio(sampling_rate=DATASET_SAMPLE_RATE), "text": datasets.Value("string")}
+    )
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(out))
     return {"clips": len(clips), "lost": lost}

@@ -29,12 +29,47 @@ def steps(out: Path, device: str) -> list[tuple[str, int, list[str]]]:
     return [
         ("build-csm", 150, ["tiny-model", "--family", "csm", "--size", "1b" if gpu else "tiny", "--out", str(csm)]),
         ("csm-exact", 90, ["perf", "exact", "--base", str(csm), "--device", device]),
-        ("csm-speed", 150, ["perf", "generate", "--base", str(csm), "--engines", "transformers,eager,fast",
-                            "--batch-sizes", sizes, "--seconds", seconds, "--device", device]),
-        ("build-orpheus", 150, ["tiny-model", "--family", "orpheus", "--size", "3b" if gpu else "tiny",
-                                "--out", str(orpheus)]),
-        ("orpheus-speed", 120, ["perf", "generate", "--base", str(orpheus), "--engines", "transformers,eager,fast",
-                                "--batch-sizes", sizes, "--seconds", seconds, "--device", device]),
+        (
+            "csm-speed",
+            150,
+            [
+                "perf",
+                "generate",
+                "--base",
+                str(csm),
+                "--engines",
+                "transformers,eager,fast",
+                "--batch-sizes",
+                sizes,
+                "--seconds",
+                seconds,
+                "--device",
+                device,
+            ],
+        ),
+        (
+            "build-orpheus",
+            150,
+            ["tiny-model", "--family", "orpheus", "--size", "3b" if gpu else "tiny", "--out", str(orpheus)],
+        ),
+        (
+            "orpheus-speed",
+            120,
+            [
+                "perf",
+                "generate",
+                "--base",
+                str(orpheus),
+                "--engines",
+                "transformers,eager,fast",
+                "--batch-sizes",
+                sizes,
+                "--seconds",
+                seconds,
+                "--device",
+                device,
+            ],
+        ),
     ]
 
 
@@ -51,8 +86,13 @@ def session(out: str | Path, device: str = "cuda") -> int:
         print(f"== {name} (at most {limit} s): ttsbench {' '.join(args)}", flush=True)
         with open(log, "w") as f:
             try:
-                code = subprocess.run([sys.executable, "-m", "ttsbench.cli", *args], stdout=f, stderr=subprocess.STDOUT,
-                                      env=env, timeout=limit).returncode
+                code = subprocess.run(
+                    [sys.executable, "-m", "ttsbench.cli", *args],
+                    stdout=f,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    timeout=limit,
+                ).returncode
             except subprocess.TimeoutExpired:
                 code = "timed out"
         took = time.perf_counter() - started
@@ -60,7 +100,14 @@ def session(out: str | Path, device: str = "cuda") -> int:
         text = log.read_text()
         print(text, flush=True)
         print(f"== {name}: exit {code} after {took:.0f} s", flush=True)
-        report += [f"## {name}: exit {code}, {took:.0f} s", "", "```", f"$ ttsbench {' '.join(args)}", text.rstrip(),
-                   "```", ""]
+        report += [
+            f"## {name}: exit {code}, {took:.0f} s",
+            "",
+            "```",
+            f"$ ttsbench {' '.join(args)}",
+            text.rstrip(),
+            "```",
+            "",
+        ]
         (out / "session.md").write_text("\n".join(report) + "\n")
     return 1 if failed else 0

@@ -61,12 +61,16 @@ def _cell(c: Comparison | None, m: Metric) -> AnswerCell:
         return AnswerCell(m.name, None, None, None, None, "", False, "—")
     sure = c.ci_low is not None and c.ci_high is not None and (c.ci_low > 0 or c.ci_high < 0)
     sign = (c.difference > 0) - (c.difference < 0)
-    direction = "" if not sign or m.better not in ("higher", "lower") else \
-        ("better" if (sign > 0) == (m.better == "higher") else "worse")
+    direction = (
+        ""
+        if not sign or m.better not in ("higher", "lower")
+        else ("better" if (sign > 0) == (m.better == "higher") else "worse")
+    )
     digits = min(m.digits, 3)
     ci = f" [{c.ci_low:.{digits}f}, {c.ci_high:.{digits}f}]" if c.ci_low is not None else ""
-    return AnswerCell(m.name, c.difference, c.ci_low, c.ci_high, c.p_value, direction, sure,
-                      f"{c.difference:+.{digits}f}{ci}")
+    return AnswerCell(
+        m.name, c.difference, c.ci_low, c.ci_high, c.p_value, direction, sure, f"{c.difference:+.{digits}f}{ci}"
+    )
 
 
 def verdict(summary: RunSummary, model_rows: list[str]) -> str:
@@ -100,9 +104,13 @@ def verdict(summary: RunSummary, model_rows: list[str]) -> str:
             amount = f"{w.difference * scale:+.3g}{unit} [{w.ci_low * scale:.3g}, {w.ci_high * scale:.3g}]"
             worse = (w.ci_low > 0) if words.better == "lower" else (w.ci_high < 0)
             better = (w.ci_high < 0) if words.better == "lower" else (w.ci_low > 0)
-            line += (f", but it is less intelligible ({amount})" if worse else
-                     f", and more intelligible ({amount})" if better else
-                     f", with no clear change in intelligibility ({amount})")
+            line += (
+                f", but it is less intelligible ({amount})"
+                if worse
+                else f", and more intelligible ({amount})"
+                if better
+                else f", with no clear change in intelligibility ({amount})"
+            )
     return label + line + f" — {c.n_pairs} prompts."
 
 
@@ -123,17 +131,22 @@ def answer_html(answer: Answer) -> str:
         cells = []
         for c in row.cells:
             sure = "clear" if c.excludes_zero else "unclear"
-            words = (f"{c.direction} than {row.against}" if c.direction else "no direction") + \
-                (", the interval excludes no difference" if c.excludes_zero else ", the interval includes no difference")
+            words = (f"{c.direction} than {row.against}" if c.direction else "no direction") + (
+                ", the interval excludes no difference" if c.excludes_zero else ", the interval includes no difference"
+            )
             cells.append(f'<td class="{c.direction or "neutral"} {sure}" title="{escape(words)}">{escape(c.text)}</td>')
         lines.append(f"<tr><td>{escape(row.variant)}</td><td>{escape(row.against)}</td>{''.join(cells)}</tr>")
-    style = ("<style>.answer td.better{background:#e3f4e1}.answer td.worse{background:#fbe3e1}"
-             ".answer td.clear{font-weight:600}.answer td.unclear{color:#666}.answer td,.answer th"
-             "{border:1px solid #ddd;padding:4px 8px;white-space:nowrap}.answer{border-collapse:collapse}"
-             ".verdict{font-size:15px;font-weight:600}</style>")
-    return (f'{style}<p class="verdict">{escape(answer.verdict)}</p>'
-            f'<div class="gridbox"><table class="answer"><tr><th>variant</th><th>against</th>{head}</tr>'
-            f'{"".join(lines)}</table></div>'
-            '<p class="small">Each cell: the row minus the other on the same prompts and seeds, with its 95 % '
-            'interval; green better, red worse (↑ higher is better, ↓ lower is better), bold where the interval '
-            'excludes no difference.</p>')
+    style = (
+        "<style>.answer td.better{background:#e3f4e1}.answer td.worse{background:#fbe3e1}"
+        ".answer td.clear{font-weight:600}.answer td.unclear{color:#666}.answer td,.answer th"
+        "{border:1px solid #ddd;padding:4px 8px;white-space:nowrap}.answer{border-collapse:collapse}"
+        ".verdict{font-size:15px;font-weight:600}</style>"
+    )
+    return (
+        f'{style}<p class="verdict">{escape(answer.verdict)}</p>'
+        f'<div class="gridbox"><table class="answer"><tr><th>variant</th><th>against</th>{head}</tr>'
+        f"{''.join(lines)}</table></div>"
+        '<p class="small">Each cell: the row minus the other on the same prompts and seeds, with its 95 % '
+        "interval; green better, red worse (↑ higher is better, ↓ lower is better), bold where the interval "
+        "excludes no difference.</p>"
+    )

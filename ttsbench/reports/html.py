@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ttsbench.benchmark.plan import VARIANTS
-from ttsbench.benchmark.records import (Comparison, ListenerSummary, Metric, ReportRecord, RunRecord, RunSummary, Sample,
-                                    SweepRecord, to_dict)
+from ttsbench.benchmark.records import (
+    Comparison,
+    ListenerSummary,
+    Metric,
+    ReportRecord,
+    RunRecord,
+    RunSummary,
+    Sample,
+    SweepRecord,
+    to_dict,
+)
 from ttsbench.benchmark.results import current_summary
 from ttsbench.benchmark.store import RunStore
 from ttsbench.listening.analysis import summary_of
@@ -129,14 +138,18 @@ def word_marks(detail: dict) -> list[tuple[str, str, str]]:
     marks = []
     for chunk in out.alignments[0]:
         if chunk.type == "equal":
-            marks += [("ok", w, "") for w in h[chunk.hyp_start_idx:chunk.hyp_end_idx]]
+            marks += [("ok", w, "") for w in h[chunk.hyp_start_idx : chunk.hyp_end_idx]]
         elif chunk.type == "substitute":
-            marks += [("sub", w, f"should be “{rw}”") for w, rw in
-                      zip(h[chunk.hyp_start_idx:chunk.hyp_end_idx], r[chunk.ref_start_idx:chunk.ref_end_idx])]
+            marks += [
+                ("sub", w, f"should be “{rw}”")
+                for w, rw in zip(
+                    h[chunk.hyp_start_idx : chunk.hyp_end_idx], r[chunk.ref_start_idx : chunk.ref_end_idx], strict=False
+                )
+            ]
         elif chunk.type == "insert":
-            marks += [("ins", w, "extra word") for w in h[chunk.hyp_start_idx:chunk.hyp_end_idx]]
+            marks += [("ins", w, "extra word") for w in h[chunk.hyp_start_idx : chunk.hyp_end_idx]]
         else:
-            marks += [("del", w, "missed") for w in r[chunk.ref_start_idx:chunk.ref_end_idx]]
+            marks += [("del", w, "missed") for w in r[chunk.ref_start_idx : chunk.ref_end_idx]]
     return marks
 
 
@@ -160,30 +173,47 @@ def sentence(c: Comparison, metric: Metric | None = None) -> str:
     if a and b and a.weights == "merged" and b.weights == "adapter" and metric.merge_words:  # a merge vs its adapter
         gain, cost, scale, unit = metric.merge_words
         lo, hi = sorted((sign * c.ci_low * scale + 0.0, sign * c.ci_high * scale + 0.0))
-        return (f"{c.a} vs {c.b}: {gain if d > 0 else cost} {abs(d) * scale:.3g}{unit} [{lo:.3g}, {hi:.3g}], "
-                f"{ptext} ({basis}){tail}{_detectable(c, scale, unit)}")
-    return (f"{c.a} {more if d > 0 else less} than {c.b} by {abs(d) * scale:.3g}{unit} "
-            f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}{_detectable(c, scale, unit)}")
+        return (
+            f"{c.a} vs {c.b}: {gain if d > 0 else cost} {abs(d) * scale:.3g}{unit} [{lo:.3g}, {hi:.3g}], "
+            f"{ptext} ({basis}){tail}{_detectable(c, scale, unit)}"
+        )
+    return (
+        f"{c.a} {more if d > 0 else less} than {c.b} by {abs(d) * scale:.3g}{unit} "
+        f"[{lo:.3g}, {hi:.3g}], {ptext} ({basis}){tail}{_detectable(c, scale, unit)}"
+    )
 
 
 def _detectable(c: Comparison, scale: float, unit: str) -> str:
-    return (f"; these prompts detect {c.detectable * scale:.3g}{unit} or more (80 % power)"
-            if c.detectable is not None else "")
+    return (
+        f"; these prompts detect {c.detectable * scale:.3g}{unit} or more (80 % power)"
+        if c.detectable is not None
+        else ""
+    )
 
 
 def _comparisons(summary: RunSummary) -> list[dict]:
     """Every comparison of a compared metric in words: those users ask about first (`lead`), then the rest."""
     lead = summary.lead_pairs()
     order = {row: k for k, row in enumerate(summary.rows)}
-    pairs = lead + [(a, b) for a in summary.rows for b in summary.rows
-                    if order[a] < order[b] and (a, b) not in lead and (b, a) not in lead]
+    pairs = lead + [
+        (a, b)
+        for a in summary.rows
+        for b in summary.rows
+        if order[a] < order[b] and (a, b) not in lead and (b, a) not in lead
+    ]
     out = []
     for metric in [m for m in summary.metrics.values() if m.compared and m.words]:
         for a, b in pairs:
             c = summary.comparison(a, b, (metric.name,))
             if c is not None and c.difference is not None and c.ci_low is not None:
-                out.append({**to_dict(c), "text": sentence(c, metric), "lead": (a, b) in lead,
-                            "significant": c.p_value is not None and c.p_value < 0.05})
+                out.append(
+                    {
+                        **to_dict(c),
+                        "text": sentence(c, metric),
+                        "lead": (a, b) in lead,
+                        "significant": c.p_value is not None and c.p_value < 0.05,
+                    }
+                )
     return sorted(out, key=lambda c: not c["lead"])
 
 
@@ -208,41 +238,83 @@ def _listeners(summary: RunSummary, found: ListenerSummary | None) -> dict | Non
         a, b = (p.a, p.b) if (p.a, p.b) in lead or (p.b, p.a) not in lead else (p.b, p.a)
         shown = found.preference(a, b, p.question)
         ci = f" [{shown.ci_low:.0%}, {shown.ci_high:.0%}]" if shown.ci_low is not None else ""
-        prefs.append({"lead": (a, b) in lead, "decided": shown.decided,
-                      "text": f"{a} was preferred over {b} {QUESTIONS[p.question]} in {shown.rate:.0%}{ci} of "
-                              f"{p.n} answer{'s' if p.n != 1 else ''} ({p.ties} no preference)"})
+        prefs.append(
+            {
+                "lead": (a, b) in lead,
+                "decided": shown.decided,
+                "text": f"{a} was preferred over {b} {QUESTIONS[p.question]} in {shown.rate:.0%}{ci} of "
+                f"{p.n} answer{'s' if p.n != 1 else ''} ({p.ties} no preference)",
+            }
+        )
     opinions = {(k, o.row): o for k in ("mos", "smos") for o in getattr(found, k)}
     rated = sorted({row for _, row in opinions}, key=lambda r: order.get(r, 99))
-    return {"opinions": [{"row": r, "mos": opinions.get(("mos", r)), "smos": opinions.get(("smos", r))} for r in rated],
-            "preferences": sorted(prefs, key=lambda p: not p["lead"]), "ranking": found.ranking,
-            "agreement": found.agreement, "metrics": _metric_agreement(summary, found),
-            "raters": found.raters, "n": found.n_ratings, "questions": QUESTIONS}
+    return {
+        "opinions": [{"row": r, "mos": opinions.get(("mos", r)), "smos": opinions.get(("smos", r))} for r in rated],
+        "preferences": sorted(prefs, key=lambda p: not p["lead"]),
+        "ranking": found.ranking,
+        "agreement": found.agreement,
+        "metrics": _metric_agreement(summary, found),
+        "raters": found.raters,
+        "n": found.n_ratings,
+        "questions": QUESTIONS,
+    }
 
 
 def _headline(summary: RunSummary) -> tuple[list[str], list[dict]]:
     cols, rows = summary.headline()
     anchors = {a.name for a in VARIANTS.values() if a.anchor}
-    return cols, [{"variant": v, "anchor": v in anchors, "cells": cells, **to_dict(summary.samples[v])}
-                  for v, cells in rows]
+    return cols, [
+        {"variant": v, "anchor": v in anchors, "cells": cells, **to_dict(summary.samples[v])} for v, cells in rows
+    ]
 
 
-def _charts(summary: RunSummary) -> list[str]:
-    charts = []
+def metric_charts(summary: RunSummary, note: str = "") -> dict[str, str]:
+    """metric → its dot chart (each row's mean and 95 % interval), for every metric that declares a chart:
+    the report's and the Python API's (`Run.figures`). `note` is added to each title (a stand-in's label)."""
+    charts = {}
     for metric, (title, xlabel) in [(m.name, m.chart) for m in summary.metrics.values() if m.chart]:
         found = {v: summary.summary(v, metric) for v in summary.rows}
         if any(found.values()):
-            charts.append(svg.dots([(v, *((s.mean, s.ci_low, s.ci_high) if s else (None, None, None)))
-                                    for v, s in found.items()], title, xlabel))
+            charts[metric] = svg.dots(
+                [(v, *((s.mean, s.ci_low, s.ci_high) if s else (None, None, None))) for v, s in found.items()],
+                title + (f" [{note}]" if note else ""),
+                xlabel,
+            )
     return charts
 
 
-def _loss_chart(finetune) -> str | None:
+def loss_chart(finetune, note: str = "") -> str | None:
+    """The fine-tune's train and eval loss per optimiser step (None without a fine-tune)."""
     if not finetune:
         return None
     history = finetune.loss_history
-    series = {"train loss": [(h["step"], h["loss"]) for h in history if "loss" in h],
-              "eval loss": [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]}
-    return svg.lines({k: v for k, v in series.items() if v}, "Fine-tuning loss", "optimiser step", "loss")
+    series = {
+        "train loss": [(h["step"], h["loss"]) for h in history if "loss" in h],
+        "eval loss": [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h],
+    }
+    title = "Fine-tuning loss" + (f" [{note}]" if note else "")
+    return svg.lines({k: v for k, v in series.items() if v}, title, "optimiser step", "loss")
+
+
+def curve_chart(rows: list[dict], metric: str, title: str) -> str | None:
+    """A sweep's learning curve of `metric`: per tuned row and seed its mean (with interval) against training rows
+    (log scale); an untuned row as a flat line. `rows` are curve.csv's (rows, seed, variant, metric, mean, ci_low,
+    ci_high); None when no point has a value."""
+    series: dict[str, list] = {}
+    sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
+    for r in rows:
+        if r["metric"] != metric or r["mean"] is None or VARIANTS.get(r["variant"], VARIANTS["base"]).anchor:
+            continue
+        point = (r["mean"], r["ci_low"], r["ci_high"])
+        if int(r["rows"]) == 0 and sizes:  # not fine-tuned: a flat line across the sizes
+            series[f"{r['variant']} (no fine-tune)"] = [(sizes[0], *point), (sizes[-1], point[0])]
+        elif int(r["rows"]) > 0:
+            series.setdefault(f"{r['variant']} seed {r['seed']}", []).append((int(r["rows"]), *point))
+    if not series:
+        return None
+    return svg.lines(
+        {k: sorted(v) for k, v in series.items()}, title, "training rows (log scale)", metric, width=640, log_x=True
+    )
 
 
 def _grid(view: RunView, src) -> tuple[list[dict], list[str], int]:
@@ -274,9 +346,16 @@ def _cell(view: RunView, s: Sample, src, shown: list[Metric]) -> dict:
         values.append(f"{m.label or m.name} {score.value:.{min(m.digits, 2)}f}{m.unit}")
         if m.cell == "transcript":
             marks, transcript = word_marks(score.detail), score.detail.get("transcript")
-    return {"seed": s.seed, "error": s.error, "stopped": s.stopped, "seconds": s.seconds, "values": values,
-            "src": src(view.dir / s.audio_path) if s.audio_path and (view.dir / s.audio_path).is_file() else None,
-            "marks": marks, "transcript": transcript}
+    return {
+        "seed": s.seed,
+        "error": s.error,
+        "stopped": s.stopped,
+        "seconds": s.seconds,
+        "values": values,
+        "src": src(view.dir / s.audio_path) if s.audio_path and (view.dir / s.audio_path).is_file() else None,
+        "marks": marks,
+        "transcript": transcript,
+    }
 
 
 def _references(view: RunView, src) -> list[dict]:
@@ -287,24 +366,35 @@ def _references(view: RunView, src) -> list[dict]:
 def _metadata(view: RunView) -> list[tuple[str, str]]:
     run, plan = view.run, view.run.plan
     model = plan.model
-    items = [("suite", f"{run.suite} ({run.suite_path})"),
-             ("model", f"{model.backend} {model.checkpoint}, device {model.device}, speaker {model.speaker_id}"
-                       + (f", {json.dumps(model.options)}" if model.options else "")),
-             ("adapter", run.adapter or "none"),
-             ("dataset", f"{run.dataset} (key {run.dataset_key[:12]})"),
-             ("prompts", f"{plan.prompts.name} v{plan.prompts.version}, {len(plan.prompts.prompts)} prompts"),
-             ("seeds", ", ".join(map(str, plan.seeds))),
-             ("generation", json.dumps(plan.generation.sampling())),
-             ("scorers", json.dumps(plan.scorers)),
-             ("scorer ids", ", ".join(view.summary.scorers)),
-             ("reference clips", ", ".join(run.reference_clips)),
-             ("versions", ", ".join(f"{k} {v}" for k, v in run.versions.items())),
-             ("machine", ", ".join(f"{k}: {v}" for k, v in run.machine.items())),
-             ("git", run.git_sha), ("created", run.created)]
+    items = [
+        ("suite", f"{run.suite} ({run.suite_path})"),
+        (
+            "model",
+            f"{model.backend} {model.checkpoint}, device {model.device}, speaker {model.speaker_id}"
+            + (f", {json.dumps(model.options)}" if model.options else ""),
+        ),
+        ("adapter", run.adapter or "none"),
+        ("dataset", f"{run.dataset} (key {run.dataset_key[:12]})"),
+        ("prompts", f"{plan.prompts.name} v{plan.prompts.version}, {len(plan.prompts.prompts)} prompts"),
+        ("seeds", ", ".join(map(str, plan.seeds))),
+        ("generation", json.dumps(plan.generation.sampling())),
+        ("scorers", json.dumps(plan.scorers)),
+        ("scorer ids", ", ".join(view.summary.scorers)),
+        ("reference clips", ", ".join(run.reference_clips)),
+        ("versions", ", ".join(f"{k} {v}" for k, v in run.versions.items())),
+        ("machine", ", ".join(f"{k}: {v}" for k, v in run.machine.items())),
+        ("git", run.git_sha),
+        ("created", run.created),
+    ]
     if view.finetune:
         f = view.finetune
-        items.append(("fine-tune", f"backend {f.backend} on {f.device}, {f.steps} steps, "
-                                   f"{f.rows.get('used')} rows, settings {json.dumps(f.settings)}"))
+        items.append(
+            (
+                "fine-tune",
+                f"backend {f.backend} on {f.device}, {f.steps} steps, "
+                f"{f.rows.get('used')} rows, settings {json.dumps(f.settings)}",
+            )
+        )
     return items
 
 
@@ -317,8 +407,10 @@ def comparable(views: list[RunView]) -> str | None:
         if set(v.summary.scorers) != set(first.summary.scorers):
             a = json.dumps(first.run.plan.scorers)
             b = json.dumps(v.run.plan.scorers)
-            return (f"{first.dir} and {v.dir} are not compared: they were scored with different ASR or speaker "
-                    f"models or settings ({a} vs {b}), so their numbers are on different scales")
+            return (
+                f"{first.dir} and {v.dir} are not compared: they were scored with different ASR or speaker "
+                f"models or settings ({a} vs {b}), so their numbers are on different scales"
+            )
     return None
 
 
@@ -330,25 +422,17 @@ def load_sweep(sweep_dir: Path) -> dict | None:
     rows = []
     if (Path(sweep_dir) / "curve.csv").is_file():
         with open(Path(sweep_dir) / "curve.csv") as f:
-            rows = [{**r, **{k: float(r[k]) if r[k] else None for k in ("mean", "ci_low", "ci_high")}}
-                    for r in csv.DictReader(f)]
+            rows = [
+                {**r, **{k: float(r[k]) if r[k] else None for k in ("mean", "ci_low", "ci_high")}}
+                for r in csv.DictReader(f)
+            ]
     charts = []
     points = [Path(d) if Path(d).is_dir() else Path(sweep_dir) / name for name, d in sweep.points.items()]
     table = next((current_summary(RunStore(d)).metrics for d in points if (d / "run.json").is_file()), {})
     for metric, title in [(m.name, f"{m.label or m.name} vs training rows") for m in table.values() if m.curve]:
-        series: dict[str, list] = {}
-        sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
-        for r in rows:
-            if r["metric"] != metric or r["mean"] is None or VARIANTS.get(r["variant"], VARIANTS["base"]).anchor:
-                continue
-            point = (r["mean"], r["ci_low"], r["ci_high"])
-            if int(r["rows"]) == 0 and sizes:  # not fine-tuned: a flat line across the sizes
-                series[f"{r['variant']} (no fine-tune)"] = [(sizes[0], *point), (sizes[-1], point[0])]
-            elif int(r["rows"]) > 0:
-                series.setdefault(f"{r['variant']} seed {r['seed']}", []).append((int(r["rows"]), *point))
-        if series:
-            charts.append(svg.lines({k: sorted(v) for k, v in series.items()}, title, "training rows (log scale)",
-                                    metric, width=640, log_x=True))
+        chart = curve_chart(rows, metric, title)
+        if chart:
+            charts.append(chart)
     return {"dir": str(sweep_dir), "sweep": sweep, "charts": charts, "rows": rows}
 
 
@@ -360,8 +444,10 @@ def _is_ceiling(view: RunView, row: str) -> bool:
 def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, overwrite: bool) -> None:
     """Refuse to write over what the report reads, or over a file that is not a report, before any work."""
     if out.suffix.lower() not in (".html", ".htm"):
-        raise ReportError(f"-o {out}: a report is an .html file (its record goes beside it as .json); "
-                          f"pass e.g. {out.with_suffix('.html')}")
+        raise ReportError(
+            f"-o {out}: a report is an .html file (its record goes beside it as .json); "
+            f"pass e.g. {out.with_suffix('.html')}"
+        )
     sidecar = out.with_suffix(".json")
     ours = sidecar.is_file() and _sidecar_of(sidecar) == out.name
     for path in (out, sidecar):
@@ -369,17 +455,23 @@ def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, over
             continue
         inside = next((d for d in read_dirs if d.resolve() in path.resolve().parents), None)
         if inside is not None:
-            raise ReportError(f"-o {out}: would write over {path}, a file of the run {inside} this report reads; "
-                              f"pass another name, e.g. {inside / 'report.html'}")
+            raise ReportError(
+                f"-o {out}: would write over {path}, a file of the run {inside} this report reads; "
+                f"pass another name, e.g. {inside / 'report.html'}"
+            )
         if not overwrite:
-            raise ReportError(f"-o {out}: {path} exists and is not a ttsbench report; pass another name, "
-                              "or --overwrite to replace it")
+            raise ReportError(
+                f"-o {out}: {path} exists and is not a ttsbench report; pass another name, or --overwrite to replace it"
+            )
     if audio_dir is not None:
-        inside = next((d for d in read_dirs if d.resolve() == audio_dir.resolve()
-                       or d.resolve() in audio_dir.resolve().parents), None)
+        inside = next(
+            (d for d in read_dirs if d.resolve() == audio_dir.resolve() or d.resolve() in audio_dir.resolve().parents),
+            None,
+        )
         if inside is not None:
-            raise ReportError(f"--audio-dir {audio_dir}: is inside the run {inside} this report reads; "
-                              "pass a folder outside it")
+            raise ReportError(
+                f"--audio-dir {audio_dir}: is inside the run {inside} this report reads; pass a folder outside it"
+            )
 
 
 def _sidecar_of(path: Path) -> str | None:
@@ -391,8 +483,14 @@ def _sidecar_of(path: Path) -> str | None:
     return record.report if record is not None and record.kind == ReportRecord.kind else None
 
 
-def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path | None = None,
-                 audio_format: str = "ogg", title: str | None = None, overwrite: bool = False) -> ReportResult:
+def build_report(
+    paths: list[str | Path],
+    out: str | Path,
+    audio_dir: str | Path | None = None,
+    audio_format: str = "ogg",
+    title: str | None = None,
+    overwrite: bool = False,
+) -> ReportResult:
     """Write one HTML page for the runs (and sweeps) in `paths`; see the module docstring.
 
     `out` is an .html file; `out` with .json beside it records what the report holds (the
@@ -414,19 +512,24 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         sweep = load_sweep(p)
         if sweep is not None:
             sweeps.append(sweep)
-            views += [load_run(Path(d)) for d in sweep["sweep"].points.values()
-                      if (Path(d) / "run.json").is_file()]
+            views += [load_run(Path(d)) for d in sweep["sweep"].points.values() if (Path(d) / "run.json").is_file()]
         else:
             views.append(load_run(p))
 
     _check_output(out, [Path(p) for p in paths] + [v.dir for v in views], audio_dir, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     show_grid = not sweeps  # a sweep's many points: headline tables and the curve, no players
-    needed = [v.dir / s.audio_path for v in views for s in v.samples
-              if show_grid and s.audio_path and not _is_ceiling(v, s.variant) and (v.dir / s.audio_path).is_file()]
+    needed = [
+        v.dir / s.audio_path
+        for v in views
+        for s in v.samples
+        if show_grid and s.audio_path and not _is_ceiling(v, s.variant) and (v.dir / s.audio_path).is_file()
+    ]
     needed += [p for v in views for p in sorted((v.dir / "audio" / "reference").glob("*.wav")) if show_grid]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the codec releases the GIL
-        encoded = dict(zip(needed, pool.map(lambda p: _audio_src(p, audio_dir, out, audio_format), needed)))
+        encoded = dict(
+            zip(needed, pool.map(lambda p: _audio_src(p, audio_dir, out, audio_format), needed), strict=False)
+        )
 
     def src(path: Path) -> str:
         return encoded.get(path) or _audio_src(path, audio_dir, out, audio_format)
@@ -437,28 +540,53 @@ def build_report(paths: list[str | Path], out: str | Path, audio_dir: str | Path
         refs = _references(v, src) if show_grid else []
         audio_elements += n + len(refs)
         cols, table = _headline(v.summary)
-        runs.append({"dir": str(v.dir), "name": v.run.suite or v.dir.name, "label": v.summary.label,
-                     "answer": answer_html(answer_table(v.summary)),
-                     "missing": v.missing, "headline_cols": cols, "headline": table,
-                     "comparisons": _comparisons(v.summary), "charts": _charts(v.summary),
-                     "listeners": _listeners(v.summary, v.listeners),
-                     "loss_chart": _loss_chart(v.finetune), "grid": grid, "columns": columns, "references": refs,
-                     "metadata": _metadata(v)})
+        runs.append(
+            {
+                "dir": str(v.dir),
+                "name": v.run.suite or v.dir.name,
+                "label": v.summary.label,
+                "answer": answer_html(answer_table(v.summary)),
+                "missing": v.missing,
+                "headline_cols": cols,
+                "headline": table,
+                "comparisons": _comparisons(v.summary),
+                "charts": list(metric_charts(v.summary).values()),
+                "listeners": _listeners(v.summary, v.listeners),
+                "loss_chart": loss_chart(v.finetune),
+                "grid": grid,
+                "columns": columns,
+                "references": refs,
+                "metadata": _metadata(v),
+            }
+        )
         missing += [f"{v.dir}: {m}" for m in v.missing]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["num"] = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
     labels = sorted({r["label"] for r in runs if r["label"]})
     html = env.get_template("report.html.j2").render(
-        title=title or ("ttsbench sweep: " + ", ".join(sw["sweep"].suite for sw in sweeps) if sweeps else
-                        "ttsbench report: " + ", ".join(r["name"] for r in runs)), runs=runs, sweeps=sweeps,
-        labels=labels, not_compared=comparable(views), fold=FOLD_WORDS,
-        created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        title=title
+        or (
+            "ttsbench sweep: " + ", ".join(sw["sweep"].suite for sw in sweeps)
+            if sweeps
+            else "ttsbench report: " + ", ".join(r["name"] for r in runs)
+        ),
+        runs=runs,
+        sweeps=sweeps,
+        labels=labels,
+        not_compared=comparable(views),
+        fold=FOLD_WORDS,
+        created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    )
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html)
     tmp.replace(out)
     seconds = time.time() - start
-    ReportRecord(report=out.name, runs=[str(v.dir) for v in views], audio_elements=audio_elements,
-                 samples=sum(len(v.samples) for v in views), missing=missing,
-                 seconds=round(seconds, 2)).write_file(out.with_suffix(".json"))
+    ReportRecord(
+        report=out.name,
+        runs=[str(v.dir) for v in views],
+        audio_elements=audio_elements,
+        samples=sum(len(v.samples) for v in views),
+        missing=missing,
+        seconds=round(seconds, 2),
+    ).write_file(out.with_suffix(".json"))
     return ReportResult(out, seconds, audio_elements, missing)
-

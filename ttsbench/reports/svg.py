@@ -29,13 +29,16 @@ def _fmt(v: float) -> str:
 
 
 def _frame(width: int, height: int, title: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
-            f'role="img" aria-label="{escape(title)}">',
-            f'<text x="{width / 2}" y="16" text-anchor="middle" class="title">{escape(title)}</text>']
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="{width / 2}" y="16" text-anchor="middle" class="title">{escape(title)}</text>',
+    ]
 
 
-def dots(rows: list[tuple[str, float | None, float | None, float | None]], title: str, xlabel: str,
-         width: int = 520) -> str:
+def dots(
+    rows: list[tuple[str, float | None, float | None, float | None]], title: str, xlabel: str, width: int = 520
+) -> str:
     """Horizontal dot plot: per label a point at the mean and a whisker over [low, high]."""
     have = [r for r in rows if r[1] is not None]
     values = [v for r in have for v in r[1:] if v is not None]
@@ -50,8 +53,10 @@ def dots(rows: list[tuple[str, float | None, float | None, float | None]], title
 
     parts = _frame(width, height, title)
     for t in _ticks(low, high):
-        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{height - 36}" class="grid"/>'
-                     f'<text x="{x(t):.1f}" y="{height - 22}" text-anchor="middle">{_fmt(t)}</text>')
+        parts.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{height - 36}" class="grid"/>'
+            f'<text x="{x(t):.1f}" y="{height - 22}" text-anchor="middle">{_fmt(t)}</text>'
+        )
     for k, (label, mean, lo, hi) in enumerate(rows):
         y = top + row_h * k + row_h / 2
         parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
@@ -60,14 +65,25 @@ def dots(rows: list[tuple[str, float | None, float | None, float | None]], title
             continue
         if lo is not None and hi is not None:
             parts.append(f'<line x1="{x(lo):.1f}" x2="{x(hi):.1f}" y1="{y:.1f}" y2="{y:.1f}" class="whisker"/>')
-        parts.append(f'<circle cx="{x(mean):.1f}" cy="{y:.1f}" r="4" fill="{COLOURS[k % len(COLOURS)]}">'
-                     f'<title>{escape(label)}: {_fmt(mean)}</title></circle>')
-    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>')
+        parts.append(
+            f'<circle cx="{x(mean):.1f}" cy="{y:.1f}" r="4" fill="{COLOURS[k % len(COLOURS)]}">'
+            f"<title>{escape(label)}: {_fmt(mean)}</title></circle>"
+        )
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>'
+    )
     return "".join(parts) + "</svg>"
 
 
-def lines(series: dict[str, list[tuple]], title: str, xlabel: str, ylabel: str, width: int = 520,
-          height: int = 260, log_x: bool = False) -> str:
+def lines(
+    series: dict[str, list[tuple]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    width: int = 520,
+    height: int = 260,
+    log_x: bool = False,
+) -> str:
     """Line chart; a point given as (x, y, low, high) gets a whisker."""
     pts = [p for s in series.values() for p in s if p[1] is not None]
     if not pts:
@@ -89,10 +105,11 @@ def lines(series: dict[str, list[tuple]], title: str, xlabel: str, ylabel: str, 
 
     parts = _frame(width, height, title)
     for t in _ticks(y0, y1):
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
-    x_ticks = sorted({p[0] for p in pts}) if log_x or len({p[0] for p in pts}) <= 8 else \
-        [t for t in _ticks(x0, x1)]
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{_fmt(t)}</text>'
+        )
+    x_ticks = sorted({p[0] for p in pts}) if log_x or len({p[0] for p in pts}) <= 8 else [t for t in _ticks(x0, x1)]
     for t in x_ticks:
         parts.append(f'<text x="{px(t):.1f}" y="{height - bottom + 16}" text-anchor="middle">{_fmt(t)}</text>')
     for k, (name, points) in enumerate(series.items()):
@@ -103,13 +120,19 @@ def lines(series: dict[str, list[tuple]], title: str, xlabel: str, ylabel: str, 
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
         for p in good:
             if len(p) >= 4 and p[2] is not None and p[3] is not None:
-                parts.append(f'<line x1="{px(p[0]):.1f}" x2="{px(p[0]):.1f}" y1="{py(p[2]):.1f}" '
-                             f'y2="{py(p[3]):.1f}" stroke="{colour}" stroke-width="1.5" opacity="0.6"/>')
+                parts.append(
+                    f'<line x1="{px(p[0]):.1f}" x2="{px(p[0]):.1f}" y1="{py(p[2]):.1f}" '
+                    f'y2="{py(p[3]):.1f}" stroke="{colour}" stroke-width="1.5" opacity="0.6"/>'
+                )
             if len(good) <= 40:
-                parts.append(f'<circle cx="{px(p[0]):.1f}" cy="{py(p[1]):.1f}" r="3" fill="{colour}">'
-                             f'<title>{escape(name)} at {_fmt(p[0])}: {_fmt(p[1])}</title></circle>')
+                parts.append(
+                    f'<circle cx="{px(p[0]):.1f}" cy="{py(p[1]):.1f}" r="3" fill="{colour}">'
+                    f"<title>{escape(name)} at {_fmt(p[0])}: {_fmt(p[1])}</title></circle>"
+                )
         parts.append(f'<text x="{width - right + 8}" y="{top + 14 + 16 * k}" fill="{colour}">{escape(name)}</text>')
-    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>'
-                 f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">'
-                 f'{escape(ylabel)}</text>')
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>'
+        f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">'
+        f"{escape(ylabel)}</text>"
+    )
     return "".join(parts) + "</svg>"

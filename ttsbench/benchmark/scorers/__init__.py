@@ -2,7 +2,8 @@
 
 A scorer is loaded once per run, scores batches, and records its model ids and settings in
 every score (its `id` includes a hash of them: scores from different settings never mix).
-To add one: a file here with a `Scorer` subclass, and one line in SCORERS.
+To add one: a file here with a `Scorer` subclass, and one line in SCORERS; or, from a package of its own,
+an entry point in the `ttsbench.scorers` group (see `ttsbench.core.registry` and docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -13,18 +14,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ttsbench.core.errors import UserError
 from ttsbench.core.registry import Registry
 
 from ..records import Metric
-
-SCORERS = Registry("scorer", {
-    "wer": "ttsbench.benchmark.scorers.wer:WerScorer",
-    "speaker_sim": "ttsbench.benchmark.scorers.speaker_sim:SpeakerSimScorer",
-    "signal": "ttsbench.benchmark.scorers.signal:SignalScorer",
-    "quality": "ttsbench.benchmark.scorers.quality:QualityScorer",
-    "prosody": "ttsbench.benchmark.scorers.prosody:ProsodyScorer",
-    "runaway": "ttsbench.benchmark.scorers.runaway:RunawayScorer",
-})
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,21 @@ class Scorer:
         raise NotImplementedError
 
 
+SCORERS: Registry[Scorer] = Registry(
+    "scorer",
+    Scorer,
+    {
+        "wer": "ttsbench.benchmark.scorers.wer:WerScorer",
+        "speaker_sim": "ttsbench.benchmark.scorers.speaker_sim:SpeakerSimScorer",
+        "signal": "ttsbench.benchmark.scorers.signal:SignalScorer",
+        "quality": "ttsbench.benchmark.scorers.quality:QualityScorer",
+        "prosody": "ttsbench.benchmark.scorers.prosody:ProsodyScorer",
+        "runaway": "ttsbench.benchmark.scorers.runaway:RunawayScorer",
+    },
+    group="ttsbench.scorers",
+)
+
+
 def scorer_class(name: str) -> type[Scorer]:
     return SCORERS.get(name)
 
@@ -96,7 +104,10 @@ def scorer_class(name: str) -> type[Scorer]:
 def scorer_id(name: str, settings: dict, references_sha: str = "") -> str:
     """`name:hash` of the resolved settings (and the reference clips, where they matter)."""
     cls = scorer_class(name)
-    key = {"settings": cls.resolve(settings or {}), "references": references_sha if cls.uses_references else ""}
+    key: dict[str, object] = {
+        "settings": cls.resolve(settings or {}),
+        "references": references_sha if cls.uses_references else "",
+    }
     if cls.revision != 1:  # (revision 1 is left out: the ids of scores made before revisions existed stay)
         key["revision"] = cls.revision
     return f"{name}:{hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]}"
@@ -105,6 +116,33 @@ def scorer_id(name: str, settings: dict, references_sha: str = "") -> str:
 def load_scorer(name: str, settings: dict, references=None) -> Scorer:
     cls = scorer_class(name)
     return cls(cls.resolve(settings or {}), references)
+
+
+def in_order(names) -> list[str]:
+    """`names` ordered so that each scorer comes after the scorers whose evidence it reads (`needs`)."""
+    names = list(names)
+    out: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in out:
+            return
+        if name in path:
+            raise UserError(f"scorers {' → '.join(path + (name,))}: each reads what the next found, round a circle")
+        for need in scorer_class(name).needs:
+            if need in names:
+                visit(need, path + (name,))
+        out.append(name)
+
+    for name in names:
+        visit(name, ())
+    return out
+
+
+def hand_on(evidence: dict, name: str, values) -> dict:
+    """Add what scorer `name` found for one sample (its Values) to that sample's `evidence` (scorer name →
+    {metric: detail}: what the scorers that need it read, as `Item.evidence`); returns `evidence`."""
+    evidence.setdefault(name, {}).update({v.metric: v.detail for v in values})
+    return evidence
 
 
 def declared(scorers) -> dict[str, Metric]:

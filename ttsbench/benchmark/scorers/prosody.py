@@ -11,9 +11,9 @@ are `pause_ratio`'s) to the reference clips' median — signed and scale-free: a
 faster than the speaker, below zero slower (ln 1.25 = +0.22: a quarter faster). An unsigned
 distance from the references' rate cannot tell a slowed sample from a clean one: the speaker's own
 clips already differ from their references by as much as the effect (calibrate --effects: VCTK's
-clean clips 0.70 syllables/s from their references, a 1.25 × slowdown 0.12). Syllables are counted as voiced intensity peaks with a
-dip of 2 dB or more between them, above 25 dB under the clip's loudest (the syllable-nuclei method
-of de Jong & Wempe, 2009): an estimate that needs no transcript (the references have none), and
+clean clips 0.70 syllables/s from their references, a 1.25 × slowdown 0.12). Syllables are counted as
+voiced intensity peaks with a dip of 2 dB or more between them, above 25 dB under the clip's loudest (the
+syllable-nuclei method of de Jong & Wempe, 2009): an estimate that needs no transcript (the references have none), and
 counts fewer than a dictionary would (see the test), so compare rates rather than read counts. Praat's autocorrelation
 pitch tracker between `pitch_floor` and `pitch_ceiling` (default 60–500 Hz, for any adult voice);
 chosen over CREPE for speed (about 5 ms per second of audio on one core against hundreds) and
@@ -37,19 +37,48 @@ class ProsodyScorer(Scorer):
     uses_references = True
     revision = 2  # 2: tempo_log_ratio (signed, articulation rate) instead of syllable_rate_diff
     declares = (
-        Metric("pitch_offset_st", better="lower", **_ST, headline=True, compared=True, label="Pitch offset",
-               words=("is further from the speaker's pitch", "is closer to the speaker's pitch", 1.0, " semitones"),
-               merge_words=("merging moved the pitch away by", "merging moved the pitch closer by", 1.0,
-                            " semitones")),
-        Metric("pitch_range_diff_st", better="lower", **_ST, compared=True,
-               words=("strays further from the speaker's pitch range", "keeps closer to the speaker's pitch range",
-                      1.0, " semitones")),
-        Metric("pause_ratio_diff", better="lower", compared=True,
-               words=("pauses less like the speaker", "pauses more like the speaker", 100.0, " points")),
-        Metric("tempo_log_ratio", better="", digits=2, compared=True, label="Tempo (log ratio)",
-               words=("speaks faster, against the speaker's pace, than", "speaks slower, against the speaker's pace, "
-                      "than", 1.0, " (log ratio of syllable rates)"),
-               merge_words=("merging sped it up by", "merging slowed it down by", 1.0, " (log ratio)")),
+        Metric(
+            "pitch_offset_st",
+            better="lower",
+            **_ST,
+            headline=True,
+            compared=True,
+            label="Pitch offset",
+            words=("is further from the speaker's pitch", "is closer to the speaker's pitch", 1.0, " semitones"),
+            merge_words=("merging moved the pitch away by", "merging moved the pitch closer by", 1.0, " semitones"),
+        ),
+        Metric(
+            "pitch_range_diff_st",
+            better="lower",
+            **_ST,
+            compared=True,
+            words=(
+                "strays further from the speaker's pitch range",
+                "keeps closer to the speaker's pitch range",
+                1.0,
+                " semitones",
+            ),
+        ),
+        Metric(
+            "pause_ratio_diff",
+            better="lower",
+            compared=True,
+            words=("pauses less like the speaker", "pauses more like the speaker", 100.0, " points"),
+        ),
+        Metric(
+            "tempo_log_ratio",
+            better="",
+            digits=2,
+            compared=True,
+            label="Tempo (log ratio)",
+            words=(
+                "speaks faster, against the speaker's pace, than",
+                "speaks slower, against the speaker's pace, than",
+                1.0,
+                " (log ratio of syllable rates)",
+            ),
+            merge_words=("merging sped it up by", "merging slowed it down by", 1.0, " (log ratio)"),
+        ),
         Metric("f0_median", better="", unit="Hz", digits=1),
         Metric("f0_range_st", better="", **_ST),
         Metric("pause_ratio", better=""),
@@ -60,17 +89,26 @@ class ProsodyScorer(Scorer):
     def resolve(cls, settings):
         floor, ceiling = float(settings.get("pitch_floor", 60)), float(settings.get("pitch_ceiling", 500))
         if not 20 <= floor < ceiling <= 2000:
-            raise UserError(f"scorer prosody: pitch_floor {floor:g} and pitch_ceiling {ceiling:g}: need "
-                            "20 ≤ floor < ceiling ≤ 2000 Hz")
+            raise UserError(
+                f"scorer prosody: pitch_floor {floor:g} and pitch_ceiling {ceiling:g}: need "
+                "20 ≤ floor < ceiling ≤ 2000 Hz"
+            )
         from importlib.metadata import PackageNotFoundError, version
 
         try:
             praat = version("praat-parselmouth")
         except PackageNotFoundError:
             praat = None
-        return {"pitch_floor": floor, "pitch_ceiling": ceiling, "silence_db": 30.0, "min_pause_s": 0.15,
-                "syllable_below_peak_db": 25.0, "syllable_min_dip_db": 2.0,
-                "min_voiced_seconds": float(settings.get("min_voiced_seconds", 0.3)), "praat_parselmouth": praat}
+        return {
+            "pitch_floor": floor,
+            "pitch_ceiling": ceiling,
+            "silence_db": 30.0,
+            "min_pause_s": 0.15,
+            "syllable_below_peak_db": 25.0,
+            "syllable_min_dip_db": 2.0,
+            "min_voiced_seconds": float(settings.get("min_voiced_seconds", 0.3)),
+            "praat_parselmouth": praat,
+        }
 
     @classmethod
     def availability(cls, settings):
@@ -85,8 +123,9 @@ class ProsodyScorer(Scorer):
         try:
             import parselmouth
         except ImportError:
-            raise UserError("scorer prosody: praat-parselmouth is missing: pip install praat-parselmouth "
-                            "(or run `make install`)") from None
+            raise UserError(
+                "scorer prosody: praat-parselmouth is missing: pip install praat-parselmouth (or run `make install`)"
+            ) from None
         self._praat = parselmouth
         found = [self._measure(a, r) for a, r in (references or [])]
         found = [f for f in found if isinstance(f, dict)]
@@ -112,10 +151,15 @@ class ProsodyScorer(Scorer):
         low, median, high = np.percentile(voiced, [5, 50, 95])
         pause = _pause_ratio(audio, rate, s)
         syllables = _syllable_rate(sound, pitch, s["syllable_below_peak_db"], s["syllable_min_dip_db"])
-        return {"f0_median": float(median), "median_st": float(12 * np.log2(median)),
-                "range_st": float(12 * np.log2(high / low)), "pause": pause, "rate": syllables,
-                "articulation": syllables / max(1e-6, 1.0 - pause),  # per second of sound: the pauses left out
-                "voiced_seconds": round(len(voiced) * 0.01, 2)}
+        return {
+            "f0_median": float(median),
+            "median_st": float(12 * np.log2(median)),
+            "range_st": float(12 * np.log2(high / low)),
+            "pause": pause,
+            "rate": syllables,
+            "articulation": syllables / max(1e-6, 1.0 - pause),  # per second of sound: the pauses left out
+            "voiced_seconds": round(len(voiced) * 0.01, 2),
+        }
 
     def score(self, items):
         out = []
@@ -126,20 +170,37 @@ class ProsodyScorer(Scorer):
                 continue
             ref = self.reference
             detail = {"voiced_seconds": found["voiced_seconds"]}
-            values = [Value("f0_median", found["f0_median"], detail), Value("f0_range_st", found["range_st"], {}),
-                      Value("pause_ratio", found["pause"], {}), Value("syllable_rate", found["rate"], {})]
+            values = [
+                Value("f0_median", found["f0_median"], detail),
+                Value("f0_range_st", found["range_st"], {}),
+                Value("pause_ratio", found["pause"], {}),
+                Value("syllable_rate", found["rate"], {}),
+            ]
             if ref is None:
                 why = {"error": "no reference clip with enough voiced speech"}
-                values += [Value(m, None, why) for m in ("pitch_offset_st", "pitch_range_diff_st", "pause_ratio_diff",
-                                                         "tempo_log_ratio")]
+                values += [
+                    Value(m, None, why)
+                    for m in ("pitch_offset_st", "pitch_range_diff_st", "pause_ratio_diff", "tempo_log_ratio")
+                ]
             else:
-                values += [Value("pitch_offset_st", abs(found["median_st"] - ref["median_st"]),
-                                 {"reference_f0_median": round(2 ** (ref["median_st"] / 12), 1)}),
-                           Value("pitch_range_diff_st", abs(found["range_st"] - ref["range_st"]),
-                                 {"reference_range_st": round(ref["range_st"], 2)}),
-                           Value("pause_ratio_diff", abs(found["pause"] - ref["pause"]),
-                                 {"reference_pause_ratio": round(ref["pause"], 3)}),
-                           tempo(found["articulation"], ref["articulation"])]
+                values += [
+                    Value(
+                        "pitch_offset_st",
+                        abs(found["median_st"] - ref["median_st"]),
+                        {"reference_f0_median": round(2 ** (ref["median_st"] / 12), 1)},
+                    ),
+                    Value(
+                        "pitch_range_diff_st",
+                        abs(found["range_st"] - ref["range_st"]),
+                        {"reference_range_st": round(ref["range_st"], 2)},
+                    ),
+                    Value(
+                        "pause_ratio_diff",
+                        abs(found["pause"] - ref["pause"]),
+                        {"reference_pause_ratio": round(ref["pause"], 3)},
+                    ),
+                    tempo(found["articulation"], ref["articulation"]),
+                ]
             out.append(values)
         return out
 
@@ -149,8 +210,11 @@ def tempo(rate: float, reference: float) -> Value:
     syllable."""
     detail = {"articulation_rate": round(rate, 2), "reference_articulation_rate": round(reference, 2)}
     if rate <= 0 or reference <= 0:
-        return Value("tempo_log_ratio", None, {**detail, "error": "no syllable found" if rate <= 0 else
-                                               "no syllable found in the reference clips"})
+        return Value(
+            "tempo_log_ratio",
+            None,
+            {**detail, "error": "no syllable found" if rate <= 0 else "no syllable found in the reference clips"},
+        )
     return Value("tempo_log_ratio", float(np.log(rate / reference)), detail)
 
 
@@ -158,11 +222,11 @@ def _pause_ratio(audio: np.ndarray, rate: int, settings: dict) -> float:
     """Share of the first-to-last-sound span in silences of at least `min_pause_s`."""
     n = max(1, int(0.01 * rate))
     frames = audio[: len(audio) // n * n].reshape(-1, n)
-    db = 20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-10)
+    db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-10)
     sound = np.flatnonzero(db > db.max() - settings["silence_db"])
     if len(sound) < 2:
         return 0.0
-    quiet = db[sound[0]:sound[-1] + 1] <= db.max() - settings["silence_db"]
+    quiet = db[sound[0] : sound[-1] + 1] <= db.max() - settings["silence_db"]
     paused, run = 0, 0
     for q in np.append(quiet, False):
         if q:
@@ -183,7 +247,7 @@ def _syllable_rate(sound, pitch, below_peak_db: float, min_dip_db: float) -> flo
     for k in range(1, len(db) - 1):
         if not (db[k] > floor and db[k] >= db[k - 1] and db[k] > db[k + 1]):
             continue
-        if kept and db[kept[-1]:k + 1].min() > min(db[k], db[kept[-1]]) - min_dip_db:
+        if kept and db[kept[-1] : k + 1].min() > min(db[k], db[kept[-1]]) - min_dip_db:
             if db[k] > db[kept[-1]]:  # no dip between them: one nucleus, at the louder peak
                 kept[-1] = k
             continue

@@ -42,19 +42,32 @@ class QualityScorer(Scorer):
     name = "quality"
     path_settings = ("utmos_source",)  # UTMOS's TorchScript file in a folder
     declares = (
-        Metric("dnsmos_ovrl", **_MOS, headline=True, compared=True,
-               chart=("Predicted quality (DNSMOS overall)", "MOS, as predicted (higher = more natural)"),
-               words=("is predicted more natural (DNSMOS)", "is predicted less natural (DNSMOS)", 1.0, " MOS"),
-               merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by", 1.0, " MOS")),
+        Metric(
+            "dnsmos_ovrl",
+            **_MOS,
+            headline=True,
+            compared=True,
+            chart=("Predicted quality (DNSMOS overall)", "MOS, as predicted (higher = more natural)"),
+            words=("is predicted more natural (DNSMOS)", "is predicted less natural (DNSMOS)", 1.0, " MOS"),
+            merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by", 1.0, " MOS"),
+        ),
         Metric("dnsmos_sig", **_MOS),
         Metric("dnsmos_bak", **_MOS),
         Metric("dnsmos_p808", **_MOS),
-        Metric("distill_mos", **_MOS, headline=True, compared=True,
-               words=("is predicted more natural (Distill-MOS)", "is predicted less natural (Distill-MOS)", 1.0,
-                      " MOS"),
-               merge_words=("merging raised Distill-MOS by", "merging lowered Distill-MOS by", 1.0, " MOS")),
-        Metric("utmos", **_MOS, compared=True,
-               words=("is predicted more natural (UTMOS)", "is predicted less natural (UTMOS)", 1.0, " MOS")),
+        Metric(
+            "distill_mos",
+            **_MOS,
+            headline=True,
+            compared=True,
+            words=("is predicted more natural (Distill-MOS)", "is predicted less natural (Distill-MOS)", 1.0, " MOS"),
+            merge_words=("merging raised Distill-MOS by", "merging lowered Distill-MOS by", 1.0, " MOS"),
+        ),
+        Metric(
+            "utmos",
+            **_MOS,
+            compared=True,
+            words=("is predicted more natural (UTMOS)", "is predicted less natural (UTMOS)", 1.0, " MOS"),
+        ),
     )
 
     @classmethod
@@ -62,10 +75,15 @@ class QualityScorer(Scorer):
         predictors = settings.get("predictors", list(DEFAULT))
         if not isinstance(predictors, list) or not predictors or any(p not in PREDICTORS for p in predictors):
             raise UserError(f"scorer quality: predictors {predictors!r}: a list of {', '.join(PREDICTORS)}")
-        versions = {p: _version({"dnsmos": "speechmos", "distillmos": "distillmos"}[p])
-                    for p in predictors if p != "utmos"}
-        out = {"predictors": predictors, "versions": versions,
-               "min_seconds": float(settings.get("min_seconds", 1.0)), "device": settings.get("device", "cpu")}
+        versions = {
+            p: _version({"dnsmos": "speechmos", "distillmos": "distillmos"}[p]) for p in predictors if p != "utmos"
+        }
+        out = {
+            "predictors": predictors,
+            "versions": versions,
+            "min_seconds": float(settings.get("min_seconds", 1.0)),
+            "device": settings.get("device", "cpu"),
+        }
         if "utmos" in predictors:
             out["utmos_source"] = settings.get("utmos_source") or UTMOS
         return out
@@ -78,8 +96,9 @@ class QualityScorer(Scorer):
     @classmethod
     def availability(cls, settings):
         chosen = settings.get("predictors", DEFAULT)
-        missing = [w for p, w in (("dnsmos", "speechmos"), ("distillmos", "distillmos"))
-                   if p in chosen and _version(w) is None]
+        missing = [
+            w for p, w in (("dnsmos", "speechmos"), ("distillmos", "distillmos")) if p in chosen and _version(w) is None
+        ]
         if missing:
             return False, f"{', '.join(missing)} not installed", f"pip install {' '.join(missing)}"
         if "utmos" in chosen:
@@ -87,8 +106,11 @@ class QualityScorer(Scorer):
 
             source = settings.get("utmos_source") or UTMOS
             if model_file(source, "utmos.jit") is None:
-                return False, f"UTMOS: {source} has no utmos.jit (here or in the Hugging Face cache)", \
-                    f"hf download {UTMOS} utmos.jit (or --local-dir DIR and `utmos_source: DIR`)"
+                return (
+                    False,
+                    f"UTMOS: {source} has no utmos.jit (here or in the Hugging Face cache)",
+                    f"hf download {UTMOS} utmos.jit (or --local-dir DIR and `utmos_source: DIR`)",
+                )
         return True, "DNSMOS (speechmos ONNX) and Distill-MOS, embedded" + (", UTMOS" if "utmos" in chosen else ""), ""
 
     @classmethod
@@ -117,24 +139,35 @@ class QualityScorer(Scorer):
                 with contextlib.redirect_stdout(io.StringIO()):  # it prints where its weights are
                     self.distill = distillmos.ConvTransformerSQAModel().eval()
         except ImportError as e:
-            raise UserError(f"scorer quality: {e.name} is missing (its weights ship inside the wheel): "
-                            f"pip install {e.name} (or run `make install`)") from None
+            raise UserError(
+                f"scorer quality: {e.name} is missing (its weights ship inside the wheel): "
+                f"pip install {e.name} (or run `make install`)"
+            ) from None
 
     def score(self, items):
         out = []
         for item in items:
             audio = resample(item.audio, item.sample_rate, ASR_SAMPLE_RATE).astype(np.float32)
             seconds = len(audio) / ASR_SAMPLE_RATE
-            problem = (f"shorter than {self.settings['min_seconds']:g} s ({seconds:.2f} s)"
-                       if seconds < self.settings["min_seconds"] else
-                       "non-finite audio" if not np.isfinite(audio).all() else
-                       "silent: no signal to judge" if not np.abs(audio).max() > 0 else None)
+            problem = (
+                f"shorter than {self.settings['min_seconds']:g} s ({seconds:.2f} s)"
+                if seconds < self.settings["min_seconds"]
+                else "non-finite audio"
+                if not np.isfinite(audio).all()
+                else "silent: no signal to judge"
+                if not np.abs(audio).max() > 0
+                else None
+            )
             values = []
             if self.dnsmos is not None:
                 found = None if problem else self.dnsmos.run(np.clip(audio, -1.0, 1.0), sr=ASR_SAMPLE_RATE)
                 detail = {"error": problem} if problem else {"seconds": round(seconds, 2), "looped": seconds < 9.01}
-                for metric, key in (("dnsmos_ovrl", "ovrl_mos"), ("dnsmos_sig", "sig_mos"), ("dnsmos_bak", "bak_mos"),
-                                    ("dnsmos_p808", "p808_mos")):
+                for metric, key in (
+                    ("dnsmos_ovrl", "ovrl_mos"),
+                    ("dnsmos_sig", "sig_mos"),
+                    ("dnsmos_bak", "bak_mos"),
+                    ("dnsmos_p808", "p808_mos"),
+                ):
                     values.append(Value(metric, None if found is None else float(found[key]), detail))
             if self.distill is not None:
                 if problem:
@@ -165,16 +198,20 @@ def _load_utmos(source: str, device: str):
 
     path = model_file(source, "utmos.jit")
     if path is None:
-        raise UserError(f"scorer quality: UTMOS weights not found: {source} has no utmos.jit here or in the Hugging "
-                        f"Face cache; download them where there is network (hf download {UTMOS} utmos.jit, or "
-                        "--local-dir DIR and `utmos_source: DIR`), or drop utmos from `predictors:`")
+        raise UserError(
+            f"scorer quality: UTMOS weights not found: {source} has no utmos.jit here or in the Hugging "
+            f"Face cache; download them where there is network (hf download {UTMOS} utmos.jit, or "
+            "--local-dir DIR and `utmos_source: DIR`), or drop utmos from `predictors:`"
+        )
     import torch
 
     try:
         return torch.jit.load(str(path), map_location=device).eval()
     except Exception as e:  # a file exported for CUDA on a CPU machine, a damaged download
-        raise UserError(f"scorer quality: {path} could not be loaded on {device} ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0][:160]}); try `device: cuda`") from None
+        raise UserError(
+            f"scorer quality: {path} could not be loaded on {device} ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:160]}); try `device: cuda`"
+        ) from None
 
 
 def _version(package: str) -> str | None:

@@ -33,10 +33,21 @@ class RunawayScorer(Scorer):
     name = "runaway"
     needs = ("wer",)
     declares = (
-        Metric("runaway", better="lower", headline=True, compared=True, curve=True, label="Runaway rate",
-               words=("runs on after its words more often", "runs on after its words less often", 100.0,
-                      " points of runaway samples"),
-               merge_words=("merging added", "merging removed", 100.0, " points of runaway samples")),
+        Metric(
+            "runaway",
+            better="lower",
+            headline=True,
+            compared=True,
+            curve=True,
+            label="Runaway rate",
+            words=(
+                "runs on after its words more often",
+                "runs on after its words less often",
+                100.0,
+                " points of runaway samples",
+            ),
+            merge_words=("merging added", "merging removed", 100.0, " points of runaway samples"),
+        ),
         Metric("tail_seconds", better="lower", unit="s", digits=2),
         Metric("unrecognised_seconds", better="lower", unit="s", digits=2),
         Metric("ngram_repeats", better="lower", digits=1),
@@ -45,42 +56,59 @@ class RunawayScorer(Scorer):
 
     @classmethod
     def resolve(cls, settings):
-        return {"max_tail_seconds": float(settings.get("max_tail_seconds", 1.0)),
-                "max_unrecognised_seconds": float(settings.get("max_unrecognised_seconds", 2.0)),
-                "max_repeats": int(settings.get("max_repeats", 2)),
-                "max_length_ratio": float(settings.get("max_length_ratio", 1.5)),
-                "max_trailing_words": int(settings.get("max_trailing_words", 3)), "silence_below_peak_db": 40.0,
-                "uses": settings.get("uses", {})}
+        return {
+            "max_tail_seconds": float(settings.get("max_tail_seconds", 1.0)),
+            "max_unrecognised_seconds": float(settings.get("max_unrecognised_seconds", 2.0)),
+            "max_repeats": int(settings.get("max_repeats", 2)),
+            "max_length_ratio": float(settings.get("max_length_ratio", 1.5)),
+            "max_trailing_words": int(settings.get("max_trailing_words", 3)),
+            "silence_below_peak_db": 40.0,
+            "uses": settings.get("uses", {}),
+        }
 
     def score(self, items):
         out = []
         for item in items:
             wer = ((item.evidence or {}).get("wer") or {}).get("wer")  # wer's evidence of this sample
             if wer is None or "segments" not in wer:
-                why = ("no wer transcript for this sample" if wer is None else
-                       "its wer score has no segment timings (scored before they were kept); score wer again")
+                why = (
+                    "no wer transcript for this sample"
+                    if wer is None
+                    else "its wer score has no segment timings (scored before they were kept); score wer again"
+                )
                 out.append([Value(m, None, {"error": why}) for m in self.metrics])
                 continue
             segments = [(float(a), float(b)) for a, b, _ in wer["segments"]]
             sound = _sound(item.audio, item.sample_rate, self.settings["silence_below_peak_db"])
             last = max((b for _, b in segments), default=0.0)
-            tail = float(sound[int(last * 100):].sum()) * 0.01
-            gaps = [(b, a2) for (_, b), (a2, _) in zip(segments, segments[1:]) if a2 > b]
-            gap = max((float(sound[int(b * 100):int(a * 100)].sum()) * 0.01 for b, a in gaps), default=0.0)
+            tail = float(sound[int(last * 100) :].sum()) * 0.01
+            gaps = [(b, a2) for (_, b), (a2, _) in zip(segments, segments[1:], strict=False) if a2 > b]
+            gap = max((float(sound[int(b * 100) : int(a * 100)].sum()) * 0.01 for b, a in gaps), default=0.0)
             repeats = max(0, _most_repeated(wer.get("transcript", "")) - _most_repeated(item.text))
             s = self.settings
             said, asked = len(wer.get("transcript", "").split()), len(item.text.split())
             trailing = _trailing_words(wer.get("ref_norm", ""), wer.get("hyp_norm", ""))
-            reasons = [why for why, hit in (
-                (f"{trailing} words recognised after the prompt's last word", trailing > s["max_trailing_words"]),
-                (f"{said} words recognised for a prompt of {asked}", said > s["max_length_ratio"] * asked + 2),
-                (f"{tail:.1f} s of sound after the last recognised words", tail > s["max_tail_seconds"]),
-                (f"{gap:.1f} s of sound with no recognised words", gap > s["max_unrecognised_seconds"]),
-                (f"a 3-gram repeated {repeats} times more than the prompt does", repeats > s["max_repeats"])) if hit]
+            reasons = [
+                why
+                for why, hit in (
+                    (f"{trailing} words recognised after the prompt's last word", trailing > s["max_trailing_words"]),
+                    (f"{said} words recognised for a prompt of {asked}", said > s["max_length_ratio"] * asked + 2),
+                    (f"{tail:.1f} s of sound after the last recognised words", tail > s["max_tail_seconds"]),
+                    (f"{gap:.1f} s of sound with no recognised words", gap > s["max_unrecognised_seconds"]),
+                    (f"a 3-gram repeated {repeats} times more than the prompt does", repeats > s["max_repeats"]),
+                )
+                if hit
+            ]
             detail = {"reasons": reasons, "last_segment_end": round(last, 2)}
-            out.append([Value("runaway", 1.0 if reasons else 0.0, detail), Value("tail_seconds", tail, {}),
-                        Value("unrecognised_seconds", gap, {}), Value("ngram_repeats", float(repeats), {}),
-                        Value("trailing_words", float(trailing), {})])
+            out.append(
+                [
+                    Value("runaway", 1.0 if reasons else 0.0, detail),
+                    Value("tail_seconds", tail, {}),
+                    Value("unrecognised_seconds", gap, {}),
+                    Value("ngram_repeats", float(repeats), {}),
+                    Value("trailing_words", float(trailing), {}),
+                ]
+            )
         return out
 
 
@@ -90,7 +118,7 @@ def _sound(audio: np.ndarray, rate: int, below_peak_db: float) -> np.ndarray:
     frames = np.asarray(audio, np.float64)[: len(audio) // n * n].reshape(-1, n)
     if not len(frames):
         return np.zeros(0, bool)
-    db = 20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-10)
+    db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-10)
     return db > db.max() - below_peak_db
 
 
@@ -110,5 +138,5 @@ def _trailing_words(reference: str, hypothesis: str) -> int:
 
 def _most_repeated(text: str) -> int:
     words = [w.strip(".,!?;:\"'()").lower() for w in text.split()]
-    grams = Counter(zip(words, words[1:], words[2:]))
+    grams = Counter(zip(words, words[1:], words[2:], strict=False))
     return max(grams.values(), default=0)

@@ -34,8 +34,9 @@ ENCODERS = {"resemblyzer": None, "ecapa": "speechbrain/spkrec-ecapa-voxceleb", "
 class SpeakerEncoder:
     """Embeds 16 kHz speech as a unit vector; None when there is too little speech."""
 
-    def __init__(self, encoder: str = "resemblyzer", source: str | None = None, device: str = "cpu",
-                 min_seconds: float = 0.5):
+    def __init__(
+        self, encoder: str = "resemblyzer", source: str | None = None, device: str = "cpu", min_seconds: float = 0.5
+    ):
         if encoder not in ENCODERS:
             raise UserError(f"unknown speaker encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
         self.encoder, self.source, self.min_seconds = encoder, source or ENCODERS[encoder], min_seconds
@@ -46,9 +47,11 @@ class SpeakerEncoder:
             raise
         except Exception as e:  # hub and file errors come in many kinds when offline
             raise UserError(
-                f"weights for {self.model_id} could not be loaded ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
-                f"download {self.source} where there is network (huggingface-cli download {self.source} --local-dir DIR) "
-                "and set `source: DIR`, or use `encoder: resemblyzer` (offline)") from None
+                f"weights for {self.model_id} could not be loaded "
+                f"({type(e).__name__}: {str(e).splitlines()[0][:160]}); download {self.source} where there is "
+                f"network (huggingface-cli download {self.source} --local-dir DIR) and set `source: DIR`, "
+                "or use `encoder: resemblyzer` (offline)"
+            ) from None
 
     def _load_resemblyzer(self, device):
         import warnings
@@ -92,18 +95,23 @@ class SpeakerEncoder:
         order = sorted((k for k, a in enumerate(usable) if a is not None), key=lambda k: len(usable[k]))
         out: list[np.ndarray | None] = [None] * len(clips16)
         for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
+            chunk = order[start : start + batch_size]
             longest = max(len(usable[k]) for k in chunk)
             with torch.inference_mode():
                 if self.encoder == "ecapa":
                     wavs = torch.zeros(len(chunk), longest)
                     for row, k in enumerate(chunk):
-                        wavs[row, :len(usable[k])] = torch.from_numpy(usable[k])
+                        wavs[row, : len(usable[k])] = torch.from_numpy(usable[k])
                     lens = torch.tensor([len(usable[k]) / longest for k in chunk])
                     found = self._model.encode_batch(wavs, lens).reshape(len(chunk), -1).cpu().numpy()
                 else:
-                    inputs = self._features([usable[k] for k in chunk], sampling_rate=ASR_SAMPLE_RATE,
-                                            return_tensors="pt", padding=True, return_attention_mask=True)
+                    inputs = self._features(
+                        [usable[k] for k in chunk],
+                        sampling_rate=ASR_SAMPLE_RATE,
+                        return_tensors="pt",
+                        padding=True,
+                        return_attention_mask=True,
+                    )
                     found = self._model(**inputs.to(self._model.device)).embeddings.cpu().numpy()
             for row, k in enumerate(chunk):
                 out[k] = (found[row] / (np.linalg.norm(found[row]) + 1e-12)).astype(np.float32)
@@ -129,11 +137,20 @@ class SpeakerEncoder:
 
 class SpeakerSimScorer(Scorer):
     name = "speaker_sim"
-    declares = (Metric("speaker_sim", headline=True, compared=True, curve=True, role="voice", cell="value", label="Similarity",
-                       chart=("Speaker similarity to the reference clips", "cosine (higher = closer)"),
-                       words=("is more similar to the reference voice", "is less similar to the reference voice",
-                              1.0, ""),
-                       merge_words=("merging gained", "merging cost", 1.0, " similarity")),)
+    declares = (
+        Metric(
+            "speaker_sim",
+            headline=True,
+            compared=True,
+            curve=True,
+            role="voice",
+            cell="value",
+            label="Similarity",
+            chart=("Speaker similarity to the reference clips", "cosine (higher = closer)"),
+            words=("is more similar to the reference voice", "is less similar to the reference voice", 1.0, ""),
+            merge_words=("merging gained", "merging cost", 1.0, " similarity"),
+        ),
+    )
     uses_references = True
     path_settings = ("source",)  # ECAPA / WavLM weights in a folder
 
@@ -142,8 +159,12 @@ class SpeakerSimScorer(Scorer):
         encoder = settings.get("encoder", "resemblyzer")
         if encoder not in ENCODERS:
             raise UserError(f"scorer speaker_sim: unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
-        out = {"encoder": encoder, "source": settings.get("source") or ENCODERS[encoder],
-               "min_seconds": float(settings.get("min_seconds", 0.5)), "device": settings.get("device", "cpu")}
+        out = {
+            "encoder": encoder,
+            "source": settings.get("source") or ENCODERS[encoder],
+            "min_seconds": float(settings.get("min_seconds", 0.5)),
+            "device": settings.get("device", "cpu"),
+        }
         if encoder != "resemblyzer":  # batched embeddings differ slightly from one at a time: in the id
             out["batch_size"] = int(settings.get("batch_size", 8))
         return out
@@ -161,14 +182,19 @@ class SpeakerSimScorer(Scorer):
         if encoder == "ecapa" and importlib.util.find_spec("speechbrain") is None:
             return False, "ecapa: SpeechBrain is not installed", SPEECHBRAIN_EXTRA
         source = settings.get("source") or ENCODERS[encoder]
-        needed = {"ecapa": ("hyperparams.yaml", "embedding_model.ckpt"),
-                  "wavlm": ("config.json", "preprocessor_config.json")}[encoder]
+        needed = {
+            "ecapa": ("hyperparams.yaml", "embedding_model.ckpt"),
+            "wavlm": ("config.json", "preprocessor_config.json"),
+        }[encoder]
         missing = [f for f in needed if model_file(source, f) is None]
         if not missing:
             return True, f"{encoder} from {source}", ""
         where = "folder" if "/" not in source or source.startswith((".", "/")) else "Hugging Face cache entry"
-        return False, f"{encoder}: {source} ({where}) has no {', '.join(missing)}", \
-            f"hf download {ENCODERS[encoder]} (or --local-dir DIR and `source: DIR`)"
+        return (
+            False,
+            f"{encoder}: {source} ({where}) has no {', '.join(missing)}",
+            f"hf download {ENCODERS[encoder]} (or --local-dir DIR and `source: DIR`)",
+        )
 
     @classmethod
     def describe(cls, settings):
@@ -180,10 +206,13 @@ class SpeakerSimScorer(Scorer):
     def __init__(self, settings, references=None):
         super().__init__(settings)
         if not references:
-            raise UserError("scorer speaker_sim needs the dataset's reference clips, and there are none; "
-                            "re-run `ttsbench prepare` with --reference-clips 1 or more")
-        self.encoder = SpeakerEncoder(settings["encoder"], settings["source"], settings["device"],
-                                      settings["min_seconds"])
+            raise UserError(
+                "scorer speaker_sim needs the dataset's reference clips, and there are none; "
+                "re-run `ttsbench prepare` with --reference-clips 1 or more"
+            )
+        self.encoder = SpeakerEncoder(
+            settings["encoder"], settings["source"], settings["device"], settings["min_seconds"]
+        )
         embeddings = [self.encoder.embed(resample(a, r, ASR_SAMPLE_RATE)) for a, r in references]
         embeddings = [e for e in embeddings if e is not None]
         if not embeddings:
@@ -193,9 +222,10 @@ class SpeakerSimScorer(Scorer):
 
     def score(self, items):
         out = []
-        found = self.encoder.embed_many([resample(i.audio, i.sample_rate, ASR_SAMPLE_RATE) for i in items],
-                                        self.settings.get("batch_size", 1))
-        for item, e in zip(items, found):
+        found = self.encoder.embed_many(
+            [resample(i.audio, i.sample_rate, ASR_SAMPLE_RATE) for i in items], self.settings.get("batch_size", 1)
+        )
+        for e in found:
             detail = {"encoder": self.encoder.model_id}
             if e is None:
                 detail["error"] = f"too little speech for an embedding (under {self.encoder.min_seconds:g} s)"

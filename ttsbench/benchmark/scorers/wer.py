@@ -50,24 +50,50 @@ def error_counts(reference: str, hypothesis: str) -> dict:
     words = jiwer.process_words(reference, hypothesis or "")
     s, d, i = words.substitutions, words.deletions, words.insertions
     n = s + d + words.hits
-    return {"substitutions": s, "deletions": d, "insertions": i, "ref_words": n,
-            "wer": (s + d + i) / n, "cer": jiwer.cer(reference, hypothesis or ""),
-            "len_ratio": len(hypothesis.split()) / n}
+    return {
+        "substitutions": s,
+        "deletions": d,
+        "insertions": i,
+        "ref_words": n,
+        "wer": (s + d + i) / n,
+        "cer": jiwer.cer(reference, hypothesis or ""),
+        "len_ratio": len(hypothesis.split()) / n,
+    }
 
 
 class WerScorer(Scorer):
     name = "wer"
     path_settings = ("asr",)  # a Whisper .pt file or a CTranslate2 folder
     declares = (
-        Metric("wer", better="lower", compared=True, cell="transcript", label="WER", role="intelligibility",
-               words=("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
-               merge_words=("merging added", "merging removed", 100.0, " points of WER")),
-        Metric("wer_micro", better="lower", of="wer", summary="micro",
-               micro=(("substitutions", "deletions", "insertions"), "ref_words"), headline=True, curve=True,
-               label="WER", chart=("Word error rate (micro)", "WER (lower is better)")),
+        Metric(
+            "wer",
+            better="lower",
+            compared=True,
+            cell="transcript",
+            label="WER",
+            role="intelligibility",
+            words=("makes more word errors", "makes fewer word errors", 100.0, " points of WER"),
+            merge_words=("merging added", "merging removed", 100.0, " points of WER"),
+        ),
+        Metric(
+            "wer_micro",
+            better="lower",
+            of="wer",
+            summary="micro",
+            micro=(("substitutions", "deletions", "insertions"), "ref_words"),
+            headline=True,
+            curve=True,
+            label="WER",
+            chart=("Word error rate (micro)", "WER (lower is better)"),
+        ),
         Metric("wer_macro", better="lower", of="wer", headline=True),
-        Metric("cer", better="lower", headline=True, compared=True,
-               words=("makes more character errors", "makes fewer character errors", 100.0, " points of CER")),
+        Metric(
+            "cer",
+            better="lower",
+            headline=True,
+            compared=True,
+            words=("makes more character errors", "makes fewer character errors", 100.0, " points of CER"),
+        ),
         Metric("wer_over_50", better="lower", of="wer", summary="rate", threshold=0.5),
     )
 
@@ -80,9 +106,17 @@ class WerScorer(Scorer):
         batch = settings.get("batch_size", 8)
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 256:
             raise UserError(f"scorer wer: batch_size {batch!r}: an integer from 1 to 256 (clips per Whisper batch)")
-        return {"asr": asr.model_id, "beam_size": asr.beam_size, "language": asr.language, "temperature": 0.0,
-                "condition_on_previous_text": False, "normaliser": normaliser,
-                "device": settings.get("device", "auto"), "batch_size": batch, "keeps": "segments"}
+        return {
+            "asr": asr.model_id,
+            "beam_size": asr.beam_size,
+            "language": asr.language,
+            "temperature": 0.0,
+            "condition_on_previous_text": False,
+            "normaliser": normaliser,
+            "device": settings.get("device", "auto"),
+            "batch_size": batch,
+            "keeps": "segments",
+        }
 
     @classmethod
     def availability(cls, settings):
@@ -97,19 +131,28 @@ class WerScorer(Scorer):
     def __init__(self, settings, references=None):
         super().__init__(settings)
         self.normalise = make_normaliser(settings["normaliser"])
-        self.asr = load_asr(AsrOptions(model=settings["asr"].split(":", 1)[1], beam_size=settings["beam_size"],
-                                       device=settings["device"]))
+        self.asr = load_asr(
+            AsrOptions(
+                model=settings["asr"].split(":", 1)[1], beam_size=settings["beam_size"], device=settings["device"]
+            )
+        )
 
     def score(self, items):
         out = []
-        transcripts = self.asr.transcribe_many([resample(i.audio, i.sample_rate, ASR_SAMPLE_RATE) for i in items],
-                                               self.settings["batch_size"])
-        for item, segments in zip(items, transcripts):
+        transcripts = self.asr.transcribe_many(
+            [resample(i.audio, i.sample_rate, ASR_SAMPLE_RATE) for i in items], self.settings["batch_size"]
+        )
+        for item, segments in zip(items, transcripts, strict=False):
             hypothesis = "".join(s.text for s in segments).strip()
             ref, hyp = self.normalise(item.text), self.normalise(hypothesis)
-            detail = {"transcript": hypothesis, "ref_norm": ref, "hyp_norm": hyp, "model": self.settings["asr"],
-                      "normaliser": self.settings["normaliser"],
-                      "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in segments]}
+            detail = {
+                "transcript": hypothesis,
+                "ref_norm": ref,
+                "hyp_norm": hyp,
+                "model": self.settings["asr"],
+                "normaliser": self.settings["normaliser"],
+                "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in segments],
+            }
             try:
                 counts = error_counts(ref, hyp)
             except ValueError as e:

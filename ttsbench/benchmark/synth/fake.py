@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Generated, Synth
+from .base import Generated, Synth
 
 
 class FakeSynth(Synth):

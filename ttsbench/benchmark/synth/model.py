@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from . import Generated, Synth
+from .base import Generated, Synth
 
 
 class ModelSynth(Synth):
@@ -52,10 +52,13 @@ class ModelSynth(Synth):
             else:
                 from ttsbench.core.errors import UserError
 
-                raise UserError(f"adapter {adapter}: neither a PEFT adapter (adapter_config.json) nor a merged "
-                                "checkpoint (config.json); pass the folder `ttsbench finetune --out` wrote")
-        self.merged_net = (load_checkpoint(merged, self.device, expect=self.family.name)[0]
-                           if merged is not None else None)  # the merged rows
+                raise UserError(
+                    f"adapter {adapter}: neither a PEFT adapter (adapter_config.json) nor a merged "
+                    "checkpoint (config.json); pass the folder `ttsbench finetune --out` wrote"
+                )
+        self.merged_net = (
+            load_checkpoint(merged, self.device, expect=self.family.name)[0] if merged is not None else None
+        )  # the merged rows
 
     @classmethod
     def availability(cls, model: dict) -> tuple[bool, str, str]:
@@ -90,9 +93,10 @@ class ModelSynth(Synth):
             model, switch = self._model_for(which)
             self._torch.manual_seed(seed)
             with switch:
-                results = self.family.generate(model, self.processor, [requests[i] for i in idx],
-                                               self._sampling(), self.device)
-            for i, g in zip(idx, results):
+                results = self.family.generate(
+                    model, self.processor, [requests[i] for i in idx], self._sampling(), self.device
+                )
+            for i, g in zip(idx, results, strict=False):
                 out[i] = g
         return out
 

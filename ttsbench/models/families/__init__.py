@@ -15,18 +15,17 @@ else of it. Adding a family is one file here and one line in FAMILIES.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ttsbench.core.errors import UserError
+from ttsbench.core.errors import OptionError, UserError
+from ttsbench.core.options import Setting
 from ttsbench.core.registry import Registry
 
-FAMILIES = Registry("model family", {
-    "csm": "ttsbench.models.families.csm:Csm",
-    "orpheus": "ttsbench.models.families.orpheus:Orpheus",
-})
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(UserError, ValueError):
@@ -74,21 +73,42 @@ class Family:
     tiny_label = "tiny random model — pipeline check only"
     lora = {"r": 32, "lora_alpha": 16}  # LoRA defaults (FinetuneOptions fields left unset): the workshop's
     generation = {"temperature": 0.8, "top_k": 50}  # sampling defaults (GenerationOptions fields left unset)
+    generation_settings: tuple[Setting, ...] = ()  # sampling settings only this family has (CSM's depth decoder …)
+    training_settings: tuple[Setting, ...] = ()  # fine-tuning settings only this family has
     processor_files = (("tokenizer", ("tokenizer.json", "tokenizer_config.json")),)  # what must sit beside the weights
 
     def options(self, options):
-        """FinetuneOptions with this family named and its LoRA defaults in the settings left unset (None):
-        the one place where the family's defaults go under the user's settings."""
+        """FinetuneOptions with this family named, its LoRA defaults in the settings left unset (None) and its
+        own training settings checked and filled in: the one place where the family's defaults go under the
+        user's settings."""
         import dataclasses
 
         unset = {k: v for k, v in self.lora.items() if getattr(options, k) is None}
-        return dataclasses.replace(options, family=self.name, **unset)
+        own = self.own_settings(options.family_settings, self.training_settings, "fine-tuning")
+        return dataclasses.replace(options, family=self.name, family_settings=own, **unset)
+
+    def own_settings(self, given: dict, declared: tuple[Setting, ...], stage: str) -> dict:
+        """`given` (setting → value) checked against the family's `declared` settings, with the defaults of
+        those not given; OptionError naming a setting this family does not have."""
+        known = {s.name: s for s in declared}
+        for key in given:
+            if key not in known:
+                raise OptionError(
+                    key,
+                    f"{given[key]!r}: not a {stage} setting of the {self.name} family"
+                    + (f" (its own: {', '.join(known)})" if known else " (it has none of its own)"),
+                )
+        return {name: s.check(given[name]) if given.get(name) is not None else s.default for name, s in known.items()}
+
+    def training(self, options) -> dict:
+        """This family's own training settings in FinetuneOptions `options`, defaults filled in."""
+        return self.own_settings(options.family_settings, self.training_settings, "fine-tuning")
 
     def sampling(self, generation) -> dict:
         """The sampling settings a generation uses: the family's defaults under the ones set in
         `generation` (GenerationOptions, or None for all defaults)."""
         given = generation.sampling() if generation is not None else {}
-        return {**self.generation, **given}
+        return {**self.generation, **{s.name: s.default for s in self.generation_settings}, **given}
 
     def claims(self, config: dict) -> bool:
         """Whether a checkpoint's config.json is one of this family's."""
@@ -133,8 +153,10 @@ class Family:
         pattern = re.compile(rf"^{self.lora_scope}\.({'|'.join(modules)})$")
         names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and pattern.match(n)]
         if not names:
-            raise UserError(f"target_modules {list(modules)}: no such linear layers in {self.lora_scope_words}; use "
-                            "names like q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj")
+            raise UserError(
+                f"target_modules {list(modules)}: no such linear layers in {self.lora_scope_words}; use "
+                "names like q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj"
+            )
         return names
 
     def row_size(self, row, processor) -> tuple[int, int, int]:
@@ -147,18 +169,26 @@ class Family:
         for r in rows:
             seconds = round(len(r.audio) / self.sample_rate, 2)
             n_text, n_audio, n_frames = self.row_size(r, processor)
-            reason = (f"longer than max_audio_seconds {max_audio_seconds:g}" if len(r.audio) / self.sample_rate
-                      > max_audio_seconds else "empty text" if not r.text else
-                      f"{n_text + n_audio} tokens exceed the model's {max_positions} positions"
-                      if n_text + n_audio > max_positions else None)
+            reason = (
+                f"longer than max_audio_seconds {max_audio_seconds:g}"
+                if len(r.audio) / self.sample_rate > max_audio_seconds
+                else "empty text"
+                if not r.text
+                else f"{n_text + n_audio} tokens exceed the model's {max_positions} positions"
+                if n_text + n_audio > max_positions
+                else None
+            )
             if reason:
                 filtered.append({"clip_id": r.clip_id, "seconds": seconds, "reason": reason})
             else:
                 keep.append(r)
                 text_lengths.append(n_text)
                 frames.append(n_frames)
-        lengths = {"max_text_tokens": max(text_lengths, default=0), "max_audio_frames": max(frames, default=0),
-                   "max_audio_seconds": round(max((len(r.audio) for r in keep), default=0) / self.sample_rate, 2)}
+        lengths = {
+            "max_text_tokens": max(text_lengths, default=0),
+            "max_audio_frames": max(frames, default=0),
+            "max_audio_seconds": round(max((len(r.audio) for r in keep), default=0) / self.sample_rate, 2),
+        }
         return keep, filtered, lengths
 
     def train_dataset(self, rows, processor, options):
@@ -223,8 +253,34 @@ class _Timer:
             self.timing[self.phase] = self.timing.get(self.phase, 0.0) + time.perf_counter() - self.start
 
 
+FAMILIES: Registry[Family] = Registry(
+    "model family",
+    Family,
+    {"csm": "ttsbench.models.families.csm:Csm", "orpheus": "ttsbench.models.families.orpheus:Orpheus"},
+    group="ttsbench.families",
+)
+
+
 def family(name: str) -> Family:
     return FAMILIES.get(name)()
+
+
+def family_settings(stage: str) -> dict[str, list[tuple[str, Setting]]]:
+    """Setting name → [(family, its Setting)] over every registered family, for `stage` "generation" or
+    "training" (the command line's flags and the suite's keys); a family that fails to load is left out
+    (the registry says why)."""
+    out: dict[str, list[tuple[str, Setting]]] = {}
+    for name in FAMILIES:
+        try:
+            fam = FAMILIES.get(name)
+        except UserError as e:  # a broken plug-in: one line, logged; the built-in families go on
+            if str(e) not in FAMILIES.problems:
+                FAMILIES.problems.append(str(e))
+                log.warning(str(e))
+            continue
+        for s in fam.generation_settings if stage == "generation" else fam.training_settings:
+            out.setdefault(s.name, []).append((name, s))
+    return out
 
 
 def family_of(name: str) -> Family:
@@ -240,8 +296,10 @@ def family_of(name: str) -> Family:
         except Exception:  # offline, gated, unknown id: said below
             path = None
     if path is None:
-        raise CheckpointError(f"base model {name}: no config.json (not a saved model, or not in the Hugging Face "
-                              f"cache); pass a checkpoint folder or a cached Hub id")
+        raise CheckpointError(
+            f"base model {name}: no config.json (not a saved model, or not in the Hugging Face "
+            f"cache); pass a checkpoint folder or a cached Hub id"
+        )
     return family_claiming(json.loads(path.read_text()), f"base model {name}")
 
 
@@ -251,5 +309,7 @@ def family_claiming(config: dict, what: str) -> Family:
         fam = family(key)
         if fam.claims(config):
             return fam
-    raise CheckpointError(f"{what}: config.json says model_type {config.get('model_type')!r}, which no model family "
-                          f"claims (known: {', '.join(sorted(FAMILIES))}); pass a checkpoint of one of them")
+    raise CheckpointError(
+        f"{what}: config.json says model_type {config.get('model_type')!r}, which no model family "
+        f"claims (known: {', '.join(sorted(FAMILIES))}); pass a checkpoint of one of them"
+    )

@@ -16,6 +16,7 @@ import numpy as np
 
 from ttsbench.core.errors import UserError
 from ttsbench.core.hub import MARKER
+from ttsbench.core.options import Setting
 
 from . import Family, Generated
 from .decode import StepLoop
@@ -42,17 +43,31 @@ CHAT_TEMPLATE = (
 )
 
 
-
-
 class Csm(Family):
     name = "csm"
     model_types = ("csm",)
     sample_rate = CSM_SAMPLE_RATE
     frame_rate = CSM_FRAME_RATE
     default_checkpoint = "sesame/csm-1b"
-    generation = {"temperature": 0.8, "top_k": 50, "depth_decoder_temperature": 0.6, "depth_decoder_top_p": 0.9}
-    processor_files = (("tokenizer", ("tokenizer.json", "tokenizer_config.json")),
-                       ("processor", ("processor_config.json", "preprocessor_config.json")))
+    generation = {"temperature": 0.8, "top_k": 50}  # the workshop's
+    generation_settings = (
+        Setting("depth_decoder_temperature", 0.6, "the depth decoder's sampling temperature", 0, 10),
+        Setting("depth_decoder_top_p", 0.9, "the depth decoder's nucleus (top-p) sampling", 0, 1, low_open=True),
+    )
+    training_settings = (
+        Setting(
+            "depth_decoder_frames",
+            1.0,
+            "fraction of frames the depth decoder trains on (Sesame: 1/16)",
+            0,
+            1,
+            low_open=True,
+        ),
+    )
+    processor_files = (
+        ("tokenizer", ("tokenizer.json", "tokenizer_config.json")),
+        ("processor", ("processor_config.json", "preprocessor_config.json")),
+    )
     lora_scope = r"(backbone_model|depth_decoder)\..*"  # never Mimi: its layers would get no gradient
     lora_scope_words = "the backbone or depth decoder"
 
@@ -70,7 +85,7 @@ class Csm(Family):
         return n_text, frames, frames
 
     def train_dataset(self, rows, processor, options):
-        return TurnDataset(rows, processor, options.depth_decoder_frames)
+        return TurnDataset(rows, processor, self.training(options)["depth_decoder_frames"])
 
     def eval_dataset(self, rows, processor, options):
         return TurnDataset(rows, processor)
@@ -85,8 +100,13 @@ class Csm(Family):
         from transformers import CsmForConditionalGeneration
         from unsloth import FastModel
 
-        model, processor = FastModel.from_pretrained(model_name=name, auto_model=CsmForConditionalGeneration,
-                                                     dtype=None, load_in_4bit=False, max_seq_length=max_seq_length)
+        model, processor = FastModel.from_pretrained(
+            model_name=name,
+            auto_model=CsmForConditionalGeneration,
+            dtype=None,
+            load_in_4bit=False,
+            max_seq_length=max_seq_length,
+        )
         if not hasattr(processor, "feature_extractor"):  # some Unsloth versions hand back only the tokenizer
             from transformers import AutoProcessor
 
@@ -120,12 +140,20 @@ class Csm(Family):
         with torch.inference_mode():
             with self.timed("codes", device):
                 if g.get("engine", "fast") == "fast":
-                    codes = fast_generate(model, inputs, caps, sampling, check_every=1 if device == "cpu" else 8,
-                                          compile=bool(g.get("compile")), graphs=bool(g.get("cuda_graphs", True)),
-                                          stats=self.timing)
+                    codes = fast_generate(
+                        model,
+                        inputs,
+                        caps,
+                        sampling,
+                        check_every=1 if device == "cpu" else 8,
+                        compile=bool(g.get("compile")),
+                        graphs=bool(g.get("cuda_graphs", True)),
+                        stats=self.timing,
+                    )
                 else:
-                    codes = model.generate(**inputs, max_new_tokens=max(caps), do_sample=True,
-                                           depth_decoder_do_sample=True, **sampling)
+                    codes = model.generate(
+                        **inputs, max_new_tokens=max(caps), do_sample=True, depth_decoder_do_sample=True, **sampling
+                    )
             with self.timed("decode", device):
                 return decode_rows(model, codes, caps)
 
@@ -142,12 +170,20 @@ def processors_for(net, sampling: dict, sample: bool):
     from .decode import processors
 
     config, _ = net._prepare_generation_config(None, do_sample=sample, depth_decoder_do_sample=sample, **sampling)
-    return [processors(net, config),
-            processors(net.depth_decoder, net.depth_decoder.generation_config)]
+    return [processors(net, config), processors(net.depth_decoder, net.depth_decoder.generation_config)]
 
 
-def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: bool = True, check_every: int = 1,
-                  compile: bool = False, graphs: bool = True, stats: dict | None = None):
+def fast_generate(
+    model,
+    inputs: dict,
+    caps: list[int],
+    sampling: dict,
+    sample: bool = True,
+    check_every: int = 1,
+    compile: bool = False,
+    graphs: bool = True,
+    stats: dict | None = None,
+):
     """CSM's decode loop on transformers' modules: codes (B, T, codebooks), T up to the largest cap.
 
     The same computation as `CsmForConditionalGeneration.generate` (left-padded rows, RoPE positions
@@ -162,10 +198,12 @@ def fast_generate(model, inputs: dict, caps: list[int], sampling: dict, sample: 
     """
     net = model.get_base_model() if hasattr(model, "get_base_model") else model
     ids = inputs["input_ids"]
-    embeds = net._merge_input_ids_with_input_values(ids, inputs.get("input_values"),
-                                                    inputs.get("input_values_cutoffs"))["inputs_embeds"]
-    loop = FastLoop.get(net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample,
-                        compile, graphs)
+    embeds = net._merge_input_ids_with_input_values(
+        ids, inputs.get("input_values"), inputs.get("input_values_cutoffs")
+    )["inputs_embeds"]
+    loop = FastLoop.get(
+        net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample, compile, graphs
+    )
     captured = sum(loop.capture_seconds.values())
     codes = loop.run(embeds, inputs["attention_mask"], caps, check_every)
     if stats is not None:
@@ -183,8 +221,18 @@ class FastLoop(StepLoop):
     each, the frame written into the codes, the validity mask and positions advanced, one backbone step.
     """
 
-    def __init__(self, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool,
-                 graphs: bool = True):
+    def __init__(
+        self,
+        net,
+        batch: int,
+        length: int,
+        dtype,
+        device,
+        sampling: dict,
+        sample: bool,
+        compile: bool,
+        graphs: bool = True,
+    ):
         import torch
 
         from .decode import Rotary, Stack, StaticKV
@@ -203,11 +251,18 @@ class FastLoop(StepLoop):
         # per depth-decoder step: (cache slots, RoPE, mask) of positions first…last-1 — 0…1 (the hidden
         # state and codebook 0), then i + 1 for codebook i
         spans = [(0, 2)] + [(i, i + 1) for i in range(2, self.books)]
-        self.depth_steps = {a: (self.depth_slots[a:b], self.depth_rotary.at(self.depth_slots[None, a:b]),
-                                causal[:, :, a:b]) for a, b in spans}
+        self.depth_steps = {
+            a: (self.depth_slots[a:b], self.depth_rotary.at(self.depth_slots[None, a:b]), causal[:, :, a:b])
+            for a, b in spans
+        }
         self.head_processors, self.depth_processors = processors_for(net, sampling, sample)
-        self.setup(net, device, compile, graphs, buffers + [self.depth_slots, self.depth_rotary.cos,
-                                                            self.depth_rotary.sin, causal, self.codes])
+        self.setup(
+            net,
+            device,
+            compile,
+            graphs,
+            buffers + [self.depth_slots, self.depth_rotary.cos, self.depth_rotary.sin, causal, self.codes],
+        )
 
     def refresh(self) -> None:
         """The modules as they are now (an adapter may have been added or merged since the last call)."""
@@ -248,14 +303,15 @@ class FastLoop(StepLoop):
         self.t.add_(1)
         self.done.logical_or_((frame[:, :-1] == self.eos).all(-1) | (self.t >= self.caps))
         self.valid.index_fill_(1, slot, True)
-        hidden = self.stack(self.embed_frame(frame[:, None]), self.kv, slot, self.rotary.at(self.position),
-                            self.valid[:, None, None, :])[:, -1]
+        hidden = self.stack(
+            self.embed_frame(frame[:, None]), self.kv, slot, self.rotary.at(self.position), self.valid[:, None, None, :]
+        )[:, -1]
         self.hidden.copy_(hidden)
         self.position.add_(1)
 
     def run(self, embeds, attention, caps: list[int], check_every: int):
         """Codes (B, T, codebooks) for a prompt of input embeddings and its attention mask (left-padded)."""
-        return self.codes[:, :self.generate(embeds, attention, caps, check_every)].clone()
+        return self.codes[:, : self.generate(embeds, attention, caps, check_every)].clone()
 
 
 def decode_rows(model, codes, caps: list[int], frames_per_call: int = 4096) -> list[Generated]:
@@ -275,33 +331,41 @@ def decode_rows(model, codes, caps: list[int], frames_per_call: int = 4096) -> l
         end = int(hits[0, 0]) if len(hits) else row.shape[0]
         ends.append((min(end, cap), end < cap))
     todo = [b for b, (n, _) in enumerate(ends) if n > 0]
-    for b, (n, stopped) in enumerate(ends):
+    for b, (n, _) in enumerate(ends):
         if n == 0:
             out[b] = Generated(None, True, "the model stopped before its first audio frame")
     per_call = max(1, frames_per_call // max(1, max((ends[b][0] for b in todo), default=1)))
     for start in range(0, len(todo), per_call):
-        rows = todo[start:start + per_call]
+        rows = todo[start : start + per_call]
         width = max(ends[b][0] for b in rows)
         with torch.inference_mode():
             audio = net.codec_model.decode(codes[rows, :width].transpose(1, 2)).audio_values[:, 0]
         step = audio.shape[-1] // width  # samples per frame
         for k, b in enumerate(rows):
             n, stopped = ends[b]
-            out[b] = Generated(audio[k, :n * step].float().cpu().numpy().astype(np.float32), stopped)
+            out[b] = Generated(audio[k, : n * step].float().cpu().numpy().astype(np.float32), stopped)
     return out
 
 
 def conversation_for(r) -> list[dict]:
     """The chat turns for one request: reference turns (cloning), then the prompt."""
-    turns = [{"role": str(c.speaker), "content": [{"type": "text", "text": c.text},
-                                                  {"type": "audio", "audio": np.asarray(c.audio, np.float32)}]}
-             for c in r.context]
+    turns = [
+        {
+            "role": str(c.speaker),
+            "content": [{"type": "text", "text": c.text}, {"type": "audio", "audio": np.asarray(c.audio, np.float32)}],
+        }
+        for c in r.context
+    ]
     return turns + [{"role": str(r.speaker), "content": [{"type": "text", "text": r.text}]}]
 
 
 def conversation(row) -> list[dict]:
-    return [{"role": str(row.speaker), "content": [{"type": "text", "text": row.text},
-                                                  {"type": "audio", "audio": row.audio}]}]
+    return [
+        {
+            "role": str(row.speaker),
+            "content": [{"type": "text", "text": row.text}, {"type": "audio", "audio": row.audio}],
+        }
+    ]
 
 
 class TurnDataset:
@@ -315,8 +379,11 @@ class TurnDataset:
 
     def __getitem__(self, i):
         enc = self.processor.apply_chat_template(
-            conversation(self.rows[i]), tokenize=True, return_dict=True,
-            processor_kwargs={"output_labels": True, "depth_decoder_labels_ratio": self.ratio})
+            conversation(self.rows[i]),
+            tokenize=True,
+            return_dict=True,
+            processor_kwargs={"output_labels": True, "depth_decoder_labels_ratio": self.ratio},
+        )
         return {k: v[0] for k, v in enc.items()}
 
 
@@ -386,8 +453,9 @@ def build_tiny_csm(out: str | Path, seed: int = 0, size: str = "tiny") -> Path:
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
     raw.add_special_tokens(special)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token=special[0], eos_token=special[1],
-                                        pad_token=special[4])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, bos_token=special[0], eos_token=special[1], pad_token=special[4]
+    )
     ids = {s: tokenizer.convert_tokens_to_ids(s) for s in special}
     if size not in ("tiny", "1b"):
         raise UserError(f"--size {size!r}: use tiny or 1b")
@@ -406,24 +474,70 @@ def csm_config(size: str, ids: dict, text_vocab: int):
     """
     from transformers import CsmConfig
 
-    tokens = dict(bos_token_id=ids["<|begin_of_text|>"], pad_token_id=ids["<|pad|>"],
-                  audio_token_id=ids["<|AUDIO|>"], audio_eos_token_id=ids["<|audio_eos|>"])
+    tokens = dict(
+        bos_token_id=ids["<|begin_of_text|>"],
+        pad_token_id=ids["<|pad|>"],
+        audio_token_id=ids["<|AUDIO|>"],
+        audio_eos_token_id=ids["<|audio_eos|>"],
+    )
     if size == "1b":
-        return CsmConfig(**tokens, vocab_size=2048, codebook_pad_token_id=2047, depth_decoder_config={"vocab_size": 2048},
-                         codec_config={"model_type": "mimi", "num_quantizers": 32})
+        return CsmConfig(
+            **tokens,
+            vocab_size=2048,
+            codebook_pad_token_id=2047,
+            depth_decoder_config={"vocab_size": 2048},
+            codec_config={"model_type": "mimi", "num_quantizers": 32},
+        )
     codebooks, codebook_size = 4, 32
-    codec = dict(model_type="mimi", sampling_rate=CSM_SAMPLE_RATE, frame_rate=12.5, audio_channels=1,
-                 upsampling_ratios=[8, 6, 5, 4], hidden_size=16, num_filters=4, num_residual_layers=1,
-                 codebook_size=codebook_size, codebook_dim=16, vector_quantization_hidden_dimension=16,
-                 upsample_groups=16, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=8,
-                 intermediate_size=32, sliding_window=16, num_quantizers=codebooks, num_semantic_quantizers=1)
-    depth = dict(num_codebooks=codebooks, backbone_hidden_size=64, vocab_size=codebook_size, hidden_size=32,
-                 intermediate_size=64, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=2,
-                 max_position_embeddings=codebooks + 1)
-    return CsmConfig(**tokens, num_codebooks=codebooks, vocab_size=codebook_size, text_vocab_size=text_vocab,
-                     hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                     num_key_value_heads=2, max_position_embeddings=1024, codebook_eos_token_id=0,
-                     codebook_pad_token_id=codebook_size - 1, depth_decoder_config=depth, codec_config=codec)
+    codec = dict(
+        model_type="mimi",
+        sampling_rate=CSM_SAMPLE_RATE,
+        frame_rate=12.5,
+        audio_channels=1,
+        upsampling_ratios=[8, 6, 5, 4],
+        hidden_size=16,
+        num_filters=4,
+        num_residual_layers=1,
+        codebook_size=codebook_size,
+        codebook_dim=16,
+        vector_quantization_hidden_dimension=16,
+        upsample_groups=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=8,
+        intermediate_size=32,
+        sliding_window=16,
+        num_quantizers=codebooks,
+        num_semantic_quantizers=1,
+    )
+    depth = dict(
+        num_codebooks=codebooks,
+        backbone_hidden_size=64,
+        vocab_size=codebook_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=codebooks + 1,
+    )
+    return CsmConfig(
+        **tokens,
+        num_codebooks=codebooks,
+        vocab_size=codebook_size,
+        text_vocab_size=text_vocab,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        codebook_eos_token_id=0,
+        codebook_pad_token_id=codebook_size - 1,
+        depth_decoder_config=depth,
+        codec_config=codec,
+    )
 
 
 def _save_random(config, tokenizer, out: Path, seed: int, label: str, dtype) -> Path:
@@ -433,8 +547,9 @@ def _save_random(config, tokenizer, out: Path, seed: int, label: str, dtype) -> 
     torch.manual_seed(seed)
     model = CsmForConditionalGeneration(config)
     _randomise_codec(model.codec_model)
-    processor = CsmProcessor(EncodecFeatureExtractor(feature_size=1, sampling_rate=CSM_SAMPLE_RATE), tokenizer,
-                             chat_template=CHAT_TEMPLATE)
+    processor = CsmProcessor(
+        EncodecFeatureExtractor(feature_size=1, sampling_rate=CSM_SAMPLE_RATE), tokenizer, chat_template=CHAT_TEMPLATE
+    )
     out.mkdir(parents=True, exist_ok=True)
     model.to(dtype).save_pretrained(out)
     processor.save_pretrained(out)

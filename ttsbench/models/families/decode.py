@@ -79,10 +79,22 @@ class Stack:
 
     def refresh(self) -> None:
         self.norm = self.stack.norm
-        self.layers = [(layer.input_layernorm, layer.self_attn, layer.self_attn.q_proj, layer.self_attn.k_proj,
-                        layer.self_attn.v_proj, layer.self_attn.o_proj, layer.post_attention_layernorm, layer.mlp,
-                        layer.self_attn.head_dim, idx, layer.self_attn.scaling)
-                       for idx, layer in enumerate(self.stack.layers[: self.stack.config.num_hidden_layers])]
+        self.layers = [
+            (
+                layer.input_layernorm,
+                layer.self_attn,
+                layer.self_attn.q_proj,
+                layer.self_attn.k_proj,
+                layer.self_attn.v_proj,
+                layer.self_attn.o_proj,
+                layer.post_attention_layernorm,
+                layer.mlp,
+                layer.self_attn.head_dim,
+                idx,
+                layer.self_attn.scaling,
+            )
+            for idx, layer in enumerate(self.stack.layers[: self.stack.config.num_hidden_layers])
+        ]
 
     def __call__(self, hidden, kv: StaticKV, slots, rotary, mask):
         """`hidden` (B, q, D) written to cache `slots`; `rotary` is `Rotary.at(positions)`; `mask`
@@ -120,8 +132,7 @@ def prefill_mask(valid, length: int):
 
     slots = torch.arange(valid.shape[1], device=valid.device)
     query = slots[:length, None]
-    return ((valid[:, None, None, :] & (query >= slots[None, :])[None, None])
-            | (query == slots[None, :])[None, None])
+    return (valid[:, None, None, :] & (query >= slots[None, :])[None, None]) | (query == slots[None, :])[None, None]
 
 
 def compiled(fn, device):
@@ -141,9 +152,10 @@ def compiled(fn, device):
             return fast(*args)
         except torch._dynamo.exc.BackendCompilerFailed as e:
             why = " ".join(str(e).split("Set TORCHDYNAMO_VERBOSE")[0].split())[:200]
-            raise UserError(f"generation.compile: torch.compile failed on {device} ({why}); set compile: false"
-                            + ("" if str(device).startswith("cuda") else
-                               ", or install a C++ compiler for it (apt-get install g++)")) from None
+            raise UserError(
+                f"generation.compile: torch.compile failed on {device} ({why}); set compile: false"
+                + ("" if str(device).startswith("cuda") else ", or install a C++ compiler for it (apt-get install g++)")
+            ) from None
 
     return call
 
@@ -169,11 +181,30 @@ class StepLoop:
     MAX_LOOPS = 4
 
     @classmethod
-    def get(cls, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool,
-            graphs: bool = True):
+    def get(
+        cls,
+        net,
+        batch: int,
+        length: int,
+        dtype,
+        device,
+        sampling: dict,
+        sample: bool,
+        compile: bool,
+        graphs: bool = True,
+    ):
         length = -(-length // cls.LENGTH_STEP) * cls.LENGTH_STEP
-        key = (cls.__name__, batch, length, dtype, str(device), tuple(sorted(sampling.items())), sample, compile,
-               graphs)
+        key = (
+            cls.__name__,
+            batch,
+            length,
+            dtype,
+            str(device),
+            tuple(sorted(sampling.items())),
+            sample,
+            compile,
+            graphs,
+        )
         loops = net.__dict__.setdefault("_ttsbench_fast_loops", {})
         loop = loops.pop(key, None) or cls(net, batch, length, dtype, device, sampling, sample, compile, graphs)
         loops[key] = loop  # the most recent last
@@ -196,8 +227,18 @@ class StepLoop:
         self.valid = torch.zeros(batch, length, dtype=torch.bool, device=device)  # cache slots a query may see
         self.caps = torch.zeros(batch, dtype=torch.long, device=device)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)
-        return [self.slots, self.rotary.cos, self.rotary.sin, self.hidden, self.t, self.start, self.position,
-                self.valid, self.caps, self.done]
+        return [
+            self.slots,
+            self.rotary.cos,
+            self.rotary.sin,
+            self.hidden,
+            self.t,
+            self.start,
+            self.position,
+            self.valid,
+            self.caps,
+            self.done,
+        ]
 
     def setup(self, net, device, compile: bool, graphs: bool, buffers) -> None:
         """The buffers marked static (graphs and compiled code read and write them where they are), and how
@@ -241,8 +282,9 @@ class StepLoop:
         self.reset(attention, caps, **prompt)
         length = attention.shape[1]
         positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
-        hidden = self.stack(embeds, self.kv, self.slots[:length], self.rotary.at(positions),
-                            prefill_mask(self.valid, length))[:, -1]
+        hidden = self.stack(
+            embeds, self.kv, self.slots[:length], self.rotary.at(positions), prefill_mask(self.valid, length)
+        )[:, -1]
         self.hidden.copy_(hidden)
         self.position.copy_(positions[:, -1:] + 1)
         limit = max(caps)
@@ -261,8 +303,11 @@ class StepLoop:
         if state not in self.graphs:
             started = time.perf_counter()
             batch, length = self.valid.shape  # a sane state for the warm-up steps: one slot to attend to, no cap
-            self.reset(torch.ones(batch, 1, dtype=torch.long, device=self.device), [length - 1] * batch,
-                       ids=torch.zeros(batch, 1, dtype=torch.long, device=self.device))
+            self.reset(
+                torch.ones(batch, 1, dtype=torch.long, device=self.device),
+                [length - 1] * batch,
+                ids=torch.zeros(batch, 1, dtype=torch.long, device=self.device),
+            )
             self.hidden.zero_()
             self.position.zero_()
             side = torch.cuda.Stream(self.device)
@@ -300,8 +345,13 @@ def processors(net, config):
     warpers (`PURE_WARPERS`) are accepted."""
     from transformers import LogitsProcessorList
 
-    found = net._get_logits_processor(generation_config=config, input_ids_seq_length=1, encoder_input_ids=None,
-                                      prefix_allowed_tokens_fn=None, logits_processor=LogitsProcessorList())
+    found = net._get_logits_processor(
+        generation_config=config,
+        input_ids_seq_length=1,
+        encoder_input_ids=None,
+        prefix_allowed_tokens_fn=None,
+        logits_processor=LogitsProcessorList(),
+    )
     check_processors(found)
     return list(found)
 
@@ -309,8 +359,10 @@ def processors(net, config):
 def check_processors(processors, engine_words: str = "generation: {engine: transformers}") -> None:
     for p in processors:
         if type(p).__name__ not in PURE_WARPERS:
-            raise UserError(f"generation setting behind {type(p).__name__}: the fast engine supports temperature, "
-                            f"top_k, top_p and min_p only; use {engine_words}")
+            raise UserError(
+                f"generation setting behind {type(p).__name__}: the fast engine supports temperature, "
+                f"top_k, top_p and min_p only; use {engine_words}"
+            )
 
 
 def pick(logits, processors, sample: bool):

@@ -28,6 +28,7 @@ import numpy as np
 
 from ttsbench.core.errors import UserError
 from ttsbench.core.hub import MARKER, model_file
+from ttsbench.core.options import Setting
 
 from . import CheckpointError, Family, Generated
 from .decode import StepLoop
@@ -53,8 +54,11 @@ def frame_tokens(codes: list[np.ndarray]) -> list[int]:
     n = min(len(c0), len(c1) // 2, len(c2) // 4)
     layers = (c0, c1, c2)
     per = (1, 2, 4)
-    return [int(AUDIO + k * CODEBOOK + layers[book][i * per[book] + j])
-            for i in range(n) for k, (book, j) in enumerate(LAYOUT)]
+    return [
+        int(AUDIO + k * CODEBOOK + layers[book][i * per[book] + j])
+        for i in range(n)
+        for k, (book, j) in enumerate(LAYOUT)
+    ]
 
 
 def token_codes(tokens) -> tuple[list[np.ndarray], int]:
@@ -111,8 +115,9 @@ class OrpheusProcessor:
             by_length.setdefault(len(codes[0]), []).append(i)
         for members in by_length.values():
             with torch.inference_mode():
-                audio = self.codec.decode([torch.from_numpy(np.stack([rows[i][book] for i in members])).to(self.device)
-                                           for book in range(3)])
+                audio = self.codec.decode(
+                    [torch.from_numpy(np.stack([rows[i][book] for i in members])).to(self.device) for book in range(3)]
+                )
             for k, i in enumerate(members):
                 out[i] = audio[k, 0].float().cpu().numpy().astype(np.float32)
         return out
@@ -145,8 +150,10 @@ def load_snac(checkpoint: str, device: str):
     try:
         return SNAC.from_pretrained(source).to(device).eval()
     except Exception as e:  # hub errors when offline come in many kinds
-        raise CheckpointError(f"SNAC codec {source}: cannot be loaded ({type(e).__name__}); on a machine with "
-                              f"network run `hf download {SNAC_REPO}` and copy the cache") from None
+        raise CheckpointError(
+            f"SNAC codec {source}: cannot be loaded ({type(e).__name__}); on a machine with "
+            f"network run `hf download {SNAC_REPO}` and copy the cache"
+        ) from None
 
 
 class Orpheus(Family):
@@ -156,7 +163,18 @@ class Orpheus(Family):
     frame_rate = 24000 / FRAME_SAMPLES  # SNAC frames (7 tokens each)
     default_checkpoint = "canopylabs/orpheus-3b-0.1-ft"
     lora = {"r": 64, "lora_alpha": 64}  # Unsloth's Orpheus notebook
-    generation = {"temperature": 0.6, "top_p": 0.95, "repetition_penalty": 1.1}  # the authors'
+    generation = {"temperature": 0.6, "top_p": 0.95}  # the authors'
+    generation_settings = (
+        Setting("repetition_penalty", 1.1, "penalty on tokens already generated, per row", 0, 10, low_open=True),
+    )
+    training_settings = (
+        Setting(
+            "duplicate_frames",
+            "keep",
+            "drop removes frames whose first code repeats (Unsloth's notebook); keep trains on every frame",
+            choices=("keep", "drop"),
+        ),
+    )
     processor_files = (("tokenizer", ("tokenizer.json", "tokenizer_config.json")),)
     lora_scope = r"(.*\.)?layers\.\d+\..*"  # every decoder layer, not the embeddings or the output layer
     lora_scope_words = "the language model's layers"
@@ -176,8 +194,10 @@ class Orpheus(Family):
             import os
 
             if os.environ.get("HF_HUB_OFFLINE") == "1":
-                raise CheckpointError(f"SNAC codec {SNAC_REPO}: not in the Hugging Face cache; on a machine with "
-                                      f"network run `hf download {SNAC_REPO}` and copy the cache")
+                raise CheckpointError(
+                    f"SNAC codec {SNAC_REPO}: not in the Hugging Face cache; on a machine with "
+                    f"network run `hf download {SNAC_REPO}` and copy the cache"
+                )
 
     def load_files(self, name: str, dtype, device: str):
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -197,7 +217,7 @@ class Orpheus(Family):
 
     def train_dataset(self, rows, processor, options):
         """Rows encoded once (SNAC codes are the same every epoch) into Unsloth's notebook layout."""
-        drop = getattr(options, "duplicate_frames", "keep") == "drop"
+        drop = self.training(options)["duplicate_frames"] == "drop"
         return [training_row(processor.text_ids(r.text, r.speaker), processor.encode(r.audio), drop) for r in rows]
 
     def collate(self, features, processor, dtype=None):
@@ -217,8 +237,9 @@ class Orpheus(Family):
     def unsloth_load(self, name: str, max_seq_length: int):
         from unsloth import FastLanguageModel
 
-        model, tokenizer = FastLanguageModel.from_pretrained(model_name=name, max_seq_length=max_seq_length,
-                                                             dtype=None, load_in_4bit=False)
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name=name, max_seq_length=max_seq_length, dtype=None, load_in_4bit=False
+        )
         return model, OrpheusProcessor(tokenizer, load_snac(name, "cuda"), "cuda", codec_source(name))
 
     def weights_per_frame(self, model) -> int:
@@ -241,12 +262,28 @@ class Orpheus(Family):
         sampling = {k: g[k] for k in ("temperature", "top_p", "top_k", "repetition_penalty") if g.get(k) is not None}
         with torch.inference_mode(), self.timed("codes", device):
             if g.get("engine", "fast") == "fast":
-                rows = fast_tokens(model, ids, mask, caps, sampling, check_every=1 if device == "cpu" else 7,
-                                   compile=bool(g.get("compile")), graphs=bool(g.get("cuda_graphs", True)),
-                                   stats=self.timing).tolist()
+                rows = fast_tokens(
+                    model,
+                    ids,
+                    mask,
+                    caps,
+                    sampling,
+                    check_every=1 if device == "cpu" else 7,
+                    compile=bool(g.get("compile")),
+                    graphs=bool(g.get("cuda_graphs", True)),
+                    stats=self.timing,
+                ).tolist()
             else:
-                out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max(caps), do_sample=True,
-                                     eos_token_id=END_OF_SPEECH, pad_token_id=PAD, disable_compile=True, **sampling)
+                out = model.generate(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    max_new_tokens=max(caps),
+                    do_sample=True,
+                    eos_token_id=END_OF_SPEECH,
+                    pad_token_id=PAD,
+                    disable_compile=True,
+                    **sampling,
+                )
                 rows = [row[width:].tolist() for row in out]
         with self.timed("decode", device):
             return self._decode(processor, rows, caps)
@@ -266,27 +303,51 @@ class Orpheus(Family):
         """Reference turns (cloning: text and speech), then the prompt, ending where speech starts."""
         ids = []
         for c in r.context:
-            ids += ([START_OF_HUMAN] + processor.text_ids(c.text, c.speaker) + [END_OF_HUMAN, START_OF_AI,
-                    START_OF_SPEECH] + processor.encode(c.audio) + [END_OF_SPEECH, END_OF_AI])
-        return ids + [START_OF_HUMAN] + processor.text_ids(r.text, r.speaker) + [END_OF_HUMAN, START_OF_AI,
-                                                                                  START_OF_SPEECH]
+            ids += (
+                [START_OF_HUMAN]
+                + processor.text_ids(c.text, c.speaker)
+                + [END_OF_HUMAN, START_OF_AI, START_OF_SPEECH]
+                + processor.encode(c.audio)
+                + [END_OF_SPEECH, END_OF_AI]
+            )
+        return (
+            ids
+            + [START_OF_HUMAN]
+            + processor.text_ids(r.text, r.speaker)
+            + [END_OF_HUMAN, START_OF_AI, START_OF_SPEECH]
+        )
 
     def _decode(self, processor, rows: list[list[int]], caps: list[int]) -> list[Generated]:
         """Each row's tokens cut at end_of_speech or its cap, then SNAC on the rows with a frame to decode."""
         found = []
-        for tokens, cap in zip(rows, caps):
+        for tokens, cap in zip(rows, caps, strict=False):
             end = tokens.index(END_OF_SPEECH) if END_OF_SPEECH in tokens else len(tokens)
-            codes, dropped = token_codes(tokens[:min(end, cap)])
-            found.append((codes, end < cap, (f"{dropped} frames dropped: a code outside its block",) if dropped else ()))
+            codes, dropped = token_codes(tokens[: min(end, cap)])
+            found.append(
+                (codes, end < cap, (f"{dropped} frames dropped: a code outside its block",) if dropped else ())
+            )
         decodable = [k for k, (codes, _, _) in enumerate(found) if len(codes[0])]
-        audio = dict(zip(decodable, processor.decode_many([found[k][0] for k in decodable])))
-        return [Generated(audio[k], stopped, None, notes) if k in audio else
-                Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
-                for k, (_, stopped, notes) in enumerate(found)]
+        audio = dict(zip(decodable, processor.decode_many([found[k][0] for k in decodable]), strict=False))
+        return [
+            Generated(audio[k], stopped, None, notes)
+            if k in audio
+            else Generated(None, stopped, "no decodable frame" + (f" ({notes[0]})" if notes else ""), notes)
+            for k, (_, stopped, notes) in enumerate(found)
+        ]
 
 
-def fast_tokens(model, ids, mask, caps: list[int], sampling: dict, sample: bool = True, check_every: int = 1,
-                compile: bool = False, graphs: bool = True, stats: dict | None = None):
+def fast_tokens(
+    model,
+    ids,
+    mask,
+    caps: list[int],
+    sampling: dict,
+    sample: bool = True,
+    check_every: int = 1,
+    compile: bool = False,
+    graphs: bool = True,
+    stats: dict | None = None,
+):
     """Orpheus' decode loop on transformers' modules: new tokens (B, T), T up to the largest cap.
 
     What `generate()` computes for a left-padded batch with these settings (RoPE positions from the mask,
@@ -295,8 +356,9 @@ def fast_tokens(model, ids, mask, caps: list[int], sampling: dict, sample: bool 
     static cache, one token per `TokenLoop.step`. `stats`, when given, gains `capture` (seconds)."""
     net = model.get_base_model() if hasattr(model, "get_base_model") else model
     embeds = net.model.embed_tokens(ids)
-    loop = TokenLoop.get(net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample,
-                         compile, graphs)
+    loop = TokenLoop.get(
+        net, ids.shape[0], ids.shape[1] + max(caps), embeds.dtype, ids.device, sampling, sample, compile, graphs
+    )
     captured = sum(loop.capture_seconds.values())
     tokens = loop.run(ids, embeds, mask, caps, check_every)
     if stats is not None:
@@ -310,8 +372,18 @@ class TokenLoop(StepLoop):
     generate() builds and a draw, the token written and the row marked done at end_of_speech or its cap
     (later tokens are padding, as generate() makes them), one step of the Llama layers."""
 
-    def __init__(self, net, batch: int, length: int, dtype, device, sampling: dict, sample: bool, compile: bool,
-                 graphs: bool = True):
+    def __init__(
+        self,
+        net,
+        batch: int,
+        length: int,
+        dtype,
+        device,
+        sampling: dict,
+        sample: bool,
+        compile: bool,
+        graphs: bool = True,
+    ):
         import torch
 
         from .decode import processors
@@ -340,8 +412,9 @@ class TokenLoop(StepLoop):
 
         logits = self.lm_head(self.hidden).float()
         if self.penalty is not None:  # as RepetitionPenaltyLogitsProcessor: a seen token's logit shrinks towards 0
-            logits = torch.where(self.seen, torch.where(logits < 0, logits * self.penalty, logits / self.penalty),
-                                 logits)
+            logits = torch.where(
+                self.seen, torch.where(logits < 0, logits * self.penalty, logits / self.penalty), logits
+            )
         token = pick(logits, self.warpers, self.sample).masked_fill(self.done, PAD)
         self.tokens.index_copy_(1, self.t, token[:, None])
         self.seen.scatter_(1, token[:, None], True)
@@ -349,8 +422,9 @@ class TokenLoop(StepLoop):
         self.t.add_(1)
         self.done.logical_or_((token == END_OF_SPEECH) | (self.t >= self.caps))
         self.valid.index_fill_(1, slot, True)
-        hidden = self.stack(self.embed(token[:, None]), self.kv, slot, self.rotary.at(self.position),
-                            self.valid[:, None, None, :])[:, -1]
+        hidden = self.stack(
+            self.embed(token[:, None]), self.kv, slot, self.rotary.at(self.position), self.valid[:, None, None, :]
+        )[:, -1]
         self.hidden.copy_(hidden)
         self.position.add_(1)
 
@@ -362,22 +436,27 @@ class TokenLoop(StepLoop):
 
     def run(self, ids, embeds, attention, caps: list[int], check_every: int):
         """New tokens (B, T) for a left-padded prompt (ids, their embeddings, the attention mask)."""
-        return self.tokens[:, :self.generate(embeds, attention, caps, check_every, ids=ids)].clone()
+        return self.tokens[:, : self.generate(embeds, attention, caps, check_every, ids=ids)].clone()
 
 
 def training_row(text_ids: list[int], audio_tokens: list[int], drop_duplicates: bool = False) -> dict:
     """One training row in Unsloth's notebook layout (labels: the whole sequence)."""
     if drop_duplicates:
         audio_tokens = drop_repeated_frames(audio_tokens)
-    ids = ([START_OF_HUMAN] + text_ids + [END_OF_HUMAN, START_OF_AI, START_OF_SPEECH] + audio_tokens
-           + [END_OF_SPEECH, END_OF_AI])
+    ids = (
+        [START_OF_HUMAN]
+        + text_ids
+        + [END_OF_HUMAN, START_OF_AI, START_OF_SPEECH]
+        + audio_tokens
+        + [END_OF_SPEECH, END_OF_AI]
+    )
     return {"input_ids": ids}
 
 
 def drop_repeated_frames(tokens: list[int]) -> list[int]:
     """The notebook's de-duplication: drop a frame whose first code repeats the previous frame's."""
-    frames = [tokens[i:i + 7] for i in range(0, len(tokens) // 7 * 7, 7)]
-    kept = frames[:1] + [f for prev, f in zip(frames, frames[1:]) if f[0] != prev[0]]
+    frames = [tokens[i : i + 7] for i in range(0, len(tokens) // 7 * 7, 7)]
+    kept = frames[:1] + [f for prev, f in zip(frames, frames[1:], strict=False) if f[0] != prev[0]]
     return [t for f in kept for t in f]
 
 
@@ -385,12 +464,30 @@ TINY_LABEL = "tiny random model — pipeline check only"
 SIZED_LABEL = "random model of Orpheus-3B's size — speed and memory only"
 # the 24 kHz SNAC's configuration (hubertsiuzdak/snac_24khz), and the tiny one built with the tiny model
 SNAC_CONFIGS = {
-    "3b": {"sampling_rate": 24000, "encoder_dim": 48, "encoder_rates": [2, 4, 8, 8], "decoder_dim": 1024,
-           "decoder_rates": [8, 8, 4, 2], "attn_window_size": None, "codebook_size": CODEBOOK, "codebook_dim": 8,
-           "vq_strides": [4, 2, 1], "noise": True, "depthwise": True},
-    "tiny": {"sampling_rate": 24000, "encoder_dim": 8, "encoder_rates": [2, 4, 8, 8], "decoder_dim": 32,
-             "decoder_rates": [8, 8, 4, 2], "attn_window_size": None, "codebook_size": CODEBOOK, "codebook_dim": 8,
-             "vq_strides": [4, 2, 1]},
+    "3b": {
+        "sampling_rate": 24000,
+        "encoder_dim": 48,
+        "encoder_rates": [2, 4, 8, 8],
+        "decoder_dim": 1024,
+        "decoder_rates": [8, 8, 4, 2],
+        "attn_window_size": None,
+        "codebook_size": CODEBOOK,
+        "codebook_dim": 8,
+        "vq_strides": [4, 2, 1],
+        "noise": True,
+        "depthwise": True,
+    },
+    "tiny": {
+        "sampling_rate": 24000,
+        "encoder_dim": 8,
+        "encoder_rates": [2, 4, 8, 8],
+        "decoder_dim": 32,
+        "decoder_rates": [8, 8, 4, 2],
+        "attn_window_size": None,
+        "codebook_size": CODEBOOK,
+        "codebook_dim": 8,
+        "vq_strides": [4, 2, 1],
+    },
 }
 
 
@@ -401,13 +498,36 @@ def orpheus_config(size: str = "tiny"):
 
     ids = dict(vocab_size=VOCAB, bos_token_id=BOS, eos_token_id=END_OF_SPEECH, pad_token_id=PAD)
     if size == "3b":
-        return LlamaConfig(**ids, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
-                           num_attention_heads=24, num_key_value_heads=8, head_dim=128, max_position_embeddings=131072,
-                           rope_theta=500000.0, rms_norm_eps=1e-5, tie_word_embeddings=True,
-                           rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
-                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})
-    return LlamaConfig(**ids, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                       num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=False)
+        return LlamaConfig(
+            **ids,
+            hidden_size=3072,
+            intermediate_size=8192,
+            num_hidden_layers=28,
+            num_attention_heads=24,
+            num_key_value_heads=8,
+            head_dim=128,
+            max_position_embeddings=131072,
+            rope_theta=500000.0,
+            rms_norm_eps=1e-5,
+            tie_word_embeddings=True,
+            rope_scaling={
+                "rope_type": "llama3",
+                "factor": 32.0,
+                "low_freq_factor": 1.0,
+                "high_freq_factor": 4.0,
+                "original_max_position_embeddings": 8192,
+            },
+        )
+    return LlamaConfig(
+        **ids,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+    )
 
 
 def build_tiny_orpheus(out, seed: int = 0, size: str = "tiny") -> Path:
@@ -468,6 +588,11 @@ def build_tiny_orpheus(out, seed: int = 0, size: str = "tiny") -> Path:
     (snac / "config.json").write_text(json.dumps(snac_config, indent=1))
     torch.save(codec.state_dict(), snac / "pytorch_model.bin")
     n = sum(p.numel() for p in model.parameters())
-    (out / MARKER).write_text(json.dumps({"label": SIZED_LABEL if size == "3b" else TINY_LABEL, "parameters": n,
-                                          "seed": seed, "family": "orpheus"}, indent=1) + "\n")
+    (out / MARKER).write_text(
+        json.dumps(
+            {"label": SIZED_LABEL if size == "3b" else TINY_LABEL, "parameters": n, "seed": seed, "family": "orpheus"},
+            indent=1,
+        )
+        + "\n"
+    )
     return out
