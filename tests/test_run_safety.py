@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from ttsbench.benchmark.runner import run_suite
+from dataclasses import replace
+
+from ttsbench.benchmark.runner import RunError, run_suite
 from ttsbench.benchmark.store import RunStore, StoreError
 from ttsbench.benchmark.suite import load_suite
 from test_bench import write_suite
@@ -94,14 +96,14 @@ def test_a_second_bench_on_the_same_run_directory_is_refused(fake_run, tmp_path)
     assert run_suite(suite, run, progress=False).generated == 0  # a killed holder leaves no stale lock
 
 
-def test_lost_audio_is_generated_again_and_said(fake_run, tmp_path, capsys):
+def test_lost_audio_is_generated_again_and_said(fake_run, tmp_path, caplog):
     suite, _, run = copy_run(fake_run, tmp_path)
     gone = sorted((run / "audio" / "base").glob("*.wav"))[:2]
     for path in gone:
         path.unlink()
     again = run_suite(suite, run, progress=False)
     assert (again.generated, again.regenerated) == (2, 2)
-    assert "2 samples had lost their audio files" in capsys.readouterr().err
+    assert "2 samples had lost their audio files" in caplog.text  # a warning (on stderr from the command line)
     assert again.summary.to_dict()["samples"]["base"]["regenerated"] == 2
     assert all(p.is_file() for p in gone)
 
@@ -196,9 +198,28 @@ def _as_version_1(run, suite_path):
     (run / "scores.jsonl").write_text("\n".join(lines) + "\n")
 
 
+def test_a_version_2_run_resumes_without_work_and_is_keyed_again(fake_run, tmp_path):
+    """run.json version 2 (before families declared their own settings and rows had sources): its plan's
+    generation held every family's keys, so its key differs; the same configuration is keyed again, no work."""
+    suite, _, run = copy_run(fake_run, tmp_path)
+    record = json.loads((run / "run.json").read_text())
+    generation = record["plan"]["generation"]
+    generation.update({"repetition_penalty": None, "depth_decoder_temperature": None, "depth_decoder_top_p": None})
+    record.update(version=2, config_key="0" * 64)
+    record.pop("row_shas", None)
+    (run / "run.json").write_text(json.dumps(record))
+    again = run_suite(suite, run, progress=False)
+    assert (again.generated, again.scored) == (0, 0)
+    rewritten = json.loads((run / "run.json").read_text())
+    assert rewritten["version"] == 3 and rewritten["config_key"] != "0" * 64
+    other = replace(suite, seeds=(7,))  # and a configuration that did change is still refused
+    with pytest.raises(RunError, match=r"different configuration \(suite settings changed\)"):
+        run_suite(other, run, progress=False)
+
+
 def test_an_older_run_directory_reads_reports_and_resumes_without_work(fake_run, tmp_path):
     """run.json version 1 and one-metric-per-line scores: read into the same plan and scores, reported, and a
-    bench of the same suite does no model work and writes run.json again as version 2."""
+    bench of the same suite does no model work and writes run.json again as the current version (3)."""
     from ttsbench.benchmark.results import compute_summary
     from ttsbench.reports.html import build_report
 
@@ -211,7 +232,7 @@ def test_an_older_run_directory_reads_reports_and_resumes_without_work(fake_run,
     again = run_suite(suite, run, progress=False)
     assert (again.generated, again.scored) == (0, 0)
     record = json.loads((run / "run.json").read_text())
-    assert record["version"] == 2 and record["plan"]["name"] == suite.name and record["config_key"]
+    assert record["version"] == 3 and record["plan"]["name"] == suite.name and record["config_key"]
     other = load_suite(
         write_suite(
             tmp_path / "other",

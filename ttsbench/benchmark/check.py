@@ -16,7 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass, replace
 
-from ttsbench.core.errors import UserError
+from ttsbench.core.errors import UserError, redact
 
 # Throughputs measured in docs/benchmarks.md (ratios to real time), for the rough estimate only.
 GENERATION_RATE = {("cuda", "batch1"): 0.28, ("cuda", "batched"): 0.39}  # random CSM-1B, H100, audio-s per s
@@ -114,10 +114,11 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     from .synth import synth_class
 
     out = []
-    if suite.variants:
+    if suite.uses_model:
         ok, detail, fix = synth_class(suite.model).availability(suite.model)
         out.append(Finding("model", suite.model.backend, ok, detail, fix))
     problems = {key: (problem, fix) for key, problem, fix in suite.weights_problems()}
+    out += [row_finding(row, problems) for row in suite.own_rows]
     for key, path in (("merged", suite.merged), ("adapter", suite.adapter if suite.needs_adapter else None)):
         if path is not None:
             problem, fix = problems.get(key, (str(path), ""))
@@ -156,6 +157,38 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
     if work:
         out.append(work_finding(suite))
     return out
+
+
+def row_finding(row, problems: dict) -> Finding:
+    """A row of its own: its checkpoint and adapter are here, its endpoint answers one short request with audio
+    (the API key's variable set), its function imports — each said in one line naming the row."""
+    from .synth import synth_class
+
+    source = row.source
+    if source.kind == "served":
+        from .synth.served import ServedSynth
+
+        problem = ServedSynth(source.served, row.name).probe()
+        detail = problem or f"{source.served.model} at {redact(source.served.url)} answers with audio"
+        return Finding(
+            "row", row.name, not problem, detail, "start the server, or fix the row's served: keys" if problem else ""
+        )
+    if source.kind == "callable":
+        from .synth.function import load_function
+
+        try:
+            load_function(source.function, row.name)
+        except UserError as e:
+            return Finding("row", row.name, False, str(e).removeprefix(f"row {row.name}: "))
+        return Finding("row", row.name, True, f"the function {source.function}")
+    key = f"rows.{row.name}.adapter"
+    if key in problems:
+        return Finding("row", row.name, False, problems[key][0], problems[key][1])
+    if source.model is not None:
+        ok, detail, fix = synth_class(source.model).availability(source.model)
+        if not ok:
+            return Finding("row", row.name, False, detail, fix)
+    return Finding("row", row.name, True, "adapter " + source.adapter if source.adapter else "its checkpoint")
 
 
 def compile_finding() -> Finding:
@@ -218,13 +251,8 @@ def work_finding(suite) -> Finding:
     return Finding("work", suite.name, True, detail + (f" [{label}]" if label else ""))
 
 
-BLOCKING = (
-    "model",
-    "scorer",
-    "dataset",
-    "media",
-    "engine",
-)  # what stops a run (a broken plug-in it does not use does not)
+#: what stops a run (a broken plug-in it does not use does not)
+BLOCKING = ("model", "row", "scorer", "dataset", "media", "engine")
 
 
 def require(findings: list[Finding]) -> None:

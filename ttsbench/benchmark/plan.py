@@ -16,20 +16,156 @@ from ttsbench.core.errors import OptionError, check_choice, check_number
 from ttsbench.models.records import FinetuneOptions
 
 
+ROW_KINDS = ("checkpoint", "served", "callable")  # what a row of its own is made by (RowSource.kind)
+RESPONSE_FORMATS = ("wav", "flac", "pcm")
+
+
+@dataclass(frozen=True)
+class ServedSpec:
+    """An OpenAI-compatible speech endpoint (`POST {url}/audio/speech`), as vLLM-Omni and sglang-omni serve it."""
+
+    url: str  # the API base, e.g. http://localhost:8091/v1 (/audio/speech is added)
+    model: str  # the body's `model`
+    voice: str = ""  # the body's `voice` ("": not sent)
+    response_format: str = "wav"  # wav | flac | pcm (16-bit at sample_rate)
+    sample_rate: int = 24000  # samples are kept at this rate; pcm answers are read at it
+    speed: float | None = None
+    language: str = ""  # the body's `language` ("": not sent)
+    api_key_env: str = ""  # the environment variable holding the API key (the key itself is never written)
+    extra: dict = field(default_factory=dict, hash=False)  # more body keys, passed through (task_type, instructions …)
+    concurrency: int = 4  # requests at once
+    timeout: float = 120.0  # seconds per request
+    retries: int = 3  # more tries on connection errors, timeouts, 429 and 5xx
+
+    #: how the endpoint is reached, not what it makes: left out of the run's identity (a moved port is the same run)
+    TRANSPORT = ("url", "api_key_env", "concurrency", "timeout", "retries")
+
+    def __post_init__(self):
+        if not isinstance(self.url, str) or not self.url.startswith(("http://", "https://")):
+            raise OptionError("url", f"{self.url!r}: the API base, e.g. http://localhost:8091/v1")
+        if not isinstance(self.model, str) or not self.model:
+            raise OptionError("model", f"{self.model!r}: the served model's name, e.g. Qwen/Qwen3-TTS-12Hz-1.7B-Base")
+        check_choice(self, "response_format", RESPONSE_FORMATS)
+        check_number(self, "sample_rate", 8000, 192000, integer=True)
+        check_number(self, "speed", 0.25, 4.0, optional=True)
+        check_number(self, "concurrency", 1, 256, integer=True)
+        check_number(self, "timeout", 0, 3600, low_open=True)
+        check_number(self, "retries", 0, 20, integer=True)
+        for name in ("voice", "language", "api_key_env"):
+            if not isinstance(getattr(self, name), str):
+                raise OptionError(name, f"{getattr(self, name)!r}: a string")
+        if not isinstance(self.extra, dict) or {"model", "input"} & set(self.extra):
+            raise OptionError("extra", f"{self.extra!r}: a mapping of more body keys (not model or input)")
+
+    def identity(self) -> dict:
+        """What the answers depend on (not how the endpoint is reached)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.TRANSPORT}
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """What makes a row's samples when it is not the suite's model with the suite's weights."""
+
+    kind: str  # checkpoint | served | callable
+    model: ModelSpec | None = None  # checkpoint: the family checkpoint (None: the suite's model)
+    adapter: str = ""  # checkpoint: a PEFT adapter folder (a fine-tune's, or one of its checkpoints/checkpoint-N)
+    served: ServedSpec | None = None  # served: the endpoint
+    function: str = ""  # callable: "module:function"
+    options: dict = field(default_factory=dict, hash=False)  # callable: its keyword arguments
+
+    @property
+    def system(self) -> str:
+        """Which system the row belongs to: a system's rows are compared with its plain row first."""
+        if self.kind == "checkpoint":
+            return "" if self.model is None else f"checkpoint:{self.model.backend}:{self.model.checkpoint}"
+        if self.kind == "served":
+            return f"served:{self.served.model if self.served else ''}"
+        return f"callable:{self.function}"
+
+    def to_dict(self, identity: bool = False) -> dict:
+        """JSON-ready; with `identity`, only what the samples depend on (a served row's transport left out)."""
+        out: dict = {"kind": self.kind}
+        if self.model is not None:
+            out["model"] = dataclasses.asdict(self.model)
+        if self.adapter:
+            out["adapter"] = self.adapter
+        if self.served is not None:
+            out["served"] = self.served.identity() if identity else dataclasses.asdict(self.served)
+        if self.function:
+            out["function"], out["options"] = self.function, dict(self.options)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RowSource:
+        return cls(
+            data["kind"],
+            ModelSpec(**data["model"]) if data.get("model") else None,
+            str(data.get("adapter", "")),
+            ServedSpec(**data["served"]) if data.get("served") else None,
+            str(data.get("function", "")),
+            dict(data.get("options") or {}),
+        )
+
+
 @dataclass(frozen=True)
 class Variant:
     """A row of a run: what makes its samples, and so which comparisons it takes part in.
 
-    Model rows generate with the base weights, the fine-tune's adapter or its merged checkpoint,
-    with or without the reference clips as context (cloning). Anchor rows need no model: the
-    ceiling (held-out real clips of the target speaker) and the floor (another voice speaking the
-    prompts).
+    The workshop's rows generate with the suite's model: its base weights, the fine-tune's adapter or its
+    merged checkpoint, with or without the reference clips as context (cloning). A row of its own has a
+    `source`: another checkpoint or adapter (a training step), a served endpoint, or a Python function.
+    Anchor rows need no model: the ceiling (held-out real clips of the target speaker) and the floor
+    (another voice speaking the prompts).
     """
 
     name: str
-    weights: str = "base"  # base | adapter | merged; "" for an anchor
-    clones: bool = False  # the reference clips and their text come first, as earlier turns
+    weights: str = "base"  # base | adapter | merged (the suite's); "" for an anchor or a row of its own
+    clones: bool = False  # the reference clips and their text come first, as earlier turns (served: ref_audio)
     anchor: str = ""  # "" (a model row) | ceiling | floor
+    source: RowSource | None = None  # a row of its own: what makes its samples (None: the suite's model)
+    against: str = ""  # the row it is compared with first ("": the plain row of its own system)
+
+    @property
+    def system(self) -> str:
+        """ "" for the suite's model (and adapters of it); a key of its own for another system."""
+        return self.source.system if self.source is not None else ""
+
+    @property
+    def adapted(self) -> bool:
+        """Fine-tuned: the suite's adapter or merged weights, or an adapter of its own."""
+        return self.tuned or (self.source is not None and bool(self.source.adapter))
+
+    @property
+    def plain_of_system(self) -> bool:
+        """The untuned, uncloned row of its system: what that system's other rows are compared with first."""
+        if self.source is None:
+            return self.plain
+        return not self.clones and not self.source.adapter
+
+    def to_dict(self, identity: bool = False) -> dict | str:
+        """Its name when it is one of the workshop's rows (as run.json version 2 wrote), else every field."""
+        if VARIANTS.get(self.name) == self:
+            return self.name
+        out: dict = {"name": self.name, "weights": self.weights, "clones": self.clones, "anchor": self.anchor}
+        if self.against:
+            out["against"] = self.against
+        if self.source is not None:
+            out["source"] = self.source.to_dict(identity)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict | str) -> Variant:
+        if isinstance(data, str):
+            return VARIANTS[data]
+        source = RowSource.from_dict(data["source"]) if data.get("source") else None
+        return cls(
+            data["name"],
+            data.get("weights", ""),
+            bool(data.get("clones", False)),
+            data.get("anchor", ""),
+            source,
+            data.get("against", ""),
+        )
 
     @property
     def model(self) -> bool:
@@ -52,13 +188,17 @@ class Variant:
         return self.reference and not self.clones
 
     def leads(self, other: Variant) -> bool:
-        """Whether `self − other` is a comparison users ask about first (the rest are folded):
-        every model row against the base model, a fine-tune against cloning alone, a merge against
-        its adapter, the ceiling against the floor."""
+        """Whether `self − other` is a comparison users ask about first (the rest are folded): a row against
+        the row its suite names (`against`), else against the plain row of its own system (the base model),
+        a fine-tune against cloning alone, a merge against its adapter, the ceiling against the floor."""
         if self.model and other.model and self.name != other.name:
-            if other.plain and not self.plain:
+            if self.against:
+                return other.name == self.against
+            if self.system != other.system:
+                return False
+            if other.plain_of_system and not self.plain_of_system:
                 return True
-            if self.tuned and other.reference and other.clones:
+            if self.adapted and other.reference and other.clones:
                 return True  # fine-tuning against cloning alone
             return self.weights == "merged" and other.weights == "adapter" and self.clones == other.clones
         return self.anchor == "ceiling" and other.anchor == "floor"
@@ -242,6 +382,15 @@ class Suite:
                     f"ttsbench finetune DATASET --base MODEL --out {self.adapter}",
                 )
             )
+        for v in self.own_rows:
+            if v.source is not None and v.source.adapter and not Path(v.source.adapter).exists():
+                out.append(
+                    (
+                        f"rows.{v.name}.adapter",
+                        f"{v.source.adapter} does not exist",
+                        "ttsbench finetune DATASET --base MODEL --out DIR (its checkpoints: DIR/checkpoints)",
+                    )
+                )
         if self.merged is not None and not Path(self.merged).exists():
             out.append(
                 (
@@ -272,7 +421,7 @@ class Suite:
             return value
 
         data = plain(self)
-        data["variants"] = [v.name for v in self.variants]  # the table above says what each name is
+        data["variants"] = [v.to_dict() for v in self.variants]  # KNOWN says what each workshop name is
         data["anchors"] = [v.name for v in self.anchors]
         return data
 
@@ -296,7 +445,7 @@ class Suite:
             name=data["name"],
             model=ModelSpec(**data["model"]),
             prompts=PromptSet(prompts["name"], prompts["version"], tuple(Prompt(**p) for p in prompts["prompts"])),
-            variants=tuple(VARIANTS[n] for n in data["variants"]),
+            variants=tuple(Variant.from_dict(n) for n in data["variants"]),
             anchors=tuple(VARIANTS[n] for n in data["anchors"]),
             seeds=tuple(data["seeds"]),
             generation=GenerationOptions.from_dict(data["generation"]),
@@ -332,4 +481,17 @@ class Suite:
             "merged",
         ):
             data.pop(key, None)
+        data["variants"] = [v.to_dict(identity=True) for v in self.variants]  # a served row's port is not identity
         return data
+
+    @property
+    def uses_model(self) -> bool:
+        """Some row generates with the suite's `model:` (a workshop row, or an adapter of that model)."""
+        return any(
+            v.source is None or (v.source.kind == "checkpoint" and v.source.model is None) for v in self.variants
+        )
+
+    @property
+    def own_rows(self) -> tuple[Variant, ...]:
+        """The rows with a source of their own (another checkpoint, a served endpoint, a function)."""
+        return tuple(v for v in self.variants if v.source is not None)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from ttsbench.core.records import JsonRecord
 
-from .plan import VARIANTS, Suite
+from .plan import VARIANTS, Suite, Variant
 
 
 def to_dict(record) -> dict:
@@ -197,9 +197,10 @@ class Metric:
 class RunRecord(JsonRecord):
     """`run.json`: the run describes itself — the plan it was made from, data, models, versions, what it
     plans to make. Version 1 (before plans were typed) held the suite's merged YAML as `config`; it is
-    read into the same plan by `benchmark.store.RunStore.run`."""
+    read into the same plan by `benchmark.store.RunStore.run`. Version 3 adds rows of their own (a row
+    with its source, where version 2 held only workshop row names) and their weights' hashes."""
 
-    VERSION = 2
+    VERSION = 3
     FILE = "run.json"
 
     suite: str
@@ -218,6 +219,7 @@ class RunRecord(JsonRecord):
     versions: dict = field(default_factory=dict)
     git_sha: str = ""
     machine: dict = field(default_factory=dict)
+    row_shas: dict = field(default_factory=dict)  # row of its own → the hash of its own weights (adapter, folder)
 
     @property
     def rows(self) -> list[str]:
@@ -261,6 +263,7 @@ class RunSummary(JsonRecord):
     summaries: list  # Summary
     comparisons: list  # Comparison, each pair of rows once (a − b for a listed before b)
     metrics: dict = field(default_factory=dict)  # name → Metric: what each metric is (from its scorer)
+    variants: dict = field(default_factory=dict)  # row → what it is (Variant.to_dict: a workshop name or its fields)
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
@@ -273,7 +276,15 @@ class RunSummary(JsonRecord):
             [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
             [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
             {k: v if isinstance(v, Metric) else Metric.from_dict(v) for k, v in (plain.metrics or {}).items()},
+            dict(plain.variants or {}),
         )
+
+    def variant(self, row: str) -> Variant:
+        """What a row is: as the run recorded it, else the workshop's row of that name (a summary written before
+        rows had sources), else a row of unknown make."""
+        if row in self.variants:
+            return Variant.from_dict(self.variants[row])
+        return VARIANTS.get(row) or Variant(row, "")
 
     @property
     def rows(self) -> list[str]:
@@ -306,7 +317,7 @@ class RunSummary(JsonRecord):
     def lead_pairs(self) -> list[tuple[str, str]]:
         """The comparisons users ask about first (`benchmark.plan.Variant.leads`): the fine-tuned rows (cloning
         first) before the merged ones, then cloning alone, then the anchors; each against base first."""
-        rows = [VARIANTS[r] for r in self.rows if r in VARIANTS]
+        rows = [self.variant(r) for r in self.rows]
         first = sorted(
             rows,
             key=lambda v: (

@@ -31,6 +31,14 @@ def compute_summary(store: RunStore) -> RunSummary:
     table, present = declared(named + sorted(ids - set(named))), {s.metric for s in scores}
     metrics = [m for m in table.values() if m.base in present]  # as the scorers declare them
     metrics += [Metric(name, better="") for name in sorted(present - set(table))]  # a scorer no longer known
+    variants = {v.name: v.to_dict() for v in run.plan.rows} if run else {}  # what each row is, for every reader
     return summarize_run(
-        run.suite if run else "", run.label if run else "", rows, run.planned if run else {}, samples, scores, metrics
+        run.suite if run else "",
+        run.label if run else "",
+        rows,
+        run.planned if run else {},
+        samples,
+        scores,
+        metrics,
+        variants,
     )

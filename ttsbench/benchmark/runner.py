@@ -34,7 +34,7 @@ from .plan import Suite, Variant
 from .records import RunRecord, RunSummary, Sample, Score, ScoreRecord
 from .store import RunStore, audio_sha
 from .executors import check_executor, start_ray
-from .synth import Context, Request, load_synth
+from .synth import Context, Request, load_synth, row_synth
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def planned(suite: Suite, clips: Clips) -> list[Sample]:
     return out
 
 
-def generation_groups(suite: Suite, samples: list[Sample]) -> list[list[Sample]]:
+def generation_groups(suite: Suite, samples: list[Sample], batch: int | None = None) -> list[list[Sample]]:
     """The unit of generation (and of a Ray task): samples of one (variant, seed), cut to the batch size.
 
     The synthesizer seeds each such batch, so the same suite makes the same audio whichever
@@ -173,19 +173,21 @@ def generation_groups(suite: Suite, samples: list[Sample]) -> list[list[Sample]]
     groups: dict[tuple, list[Sample]] = {}
     for s in samples:
         groups.setdefault((s.variant, s.seed), []).append(s)
-    batch = suite.generation.batch_size
+    batch = batch or suite.generation.batch_size
     return [g[k : k + batch] for g in groups.values() for k in range(0, len(g), batch)]
 
 
 def request(suite: Suite, row: Variant, sample: Sample, context: tuple) -> Request:
     """What the synthesizer is asked for one sample of a model row: its weights, and the context if it clones."""
+    own = row.source
+    model = own.model if own is not None and own.model is not None else suite.model
     return Request(
         sample.text,
         sample.seed,
         suite.generation.max_seconds_for(sample.text),
-        suite.model.speaker_id,
+        model.speaker_id,
         context if row.clones else (),
-        row.weights == "adapter",
+        row.weights == "adapter" or bool(own is not None and own.adapter),
         row.weights == "merged",
     )
 
@@ -255,30 +257,44 @@ def _generate(
     say(f"generating {len(todo)} samples ({len(done)} already done)")
     bar = tqdm(total=len(todo), desc="generate", unit="sample", disable=not progress, file=sys.stderr)
     rows = {v.name: v for v in suite.rows}
-    model_samples = [s for s in todo if rows[s.variant].model]
+    contexts: dict[tuple, tuple] = {}  # (sample rate, speaker) → the reference clips as context turns
+
+    def requests(chunk, sample_rate):
+        row = rows[chunk[0].variant]
+        speaker = (row.source.model if row.source and row.source.model else suite.model).speaker_id
+        if (sample_rate, speaker) not in contexts:
+            contexts[(sample_rate, speaker)] = tuple(
+                Context(resample(c.audio, c.sample_rate, sample_rate), c.text, speaker) for c in clips.reference
+            )
+        return [request(suite, rows[s.variant], s, contexts[(sample_rate, speaker)]) for s in chunk]
+
+    def keep(chunk, results, sample_rate):
+        for sample, result in zip(chunk, results, strict=True):
+            _keep(store, sample, result.audio, sample_rate, result.stopped, result.error)
+            bar.update(1)
+
+    model_samples = [s for s in todo if rows[s.variant].model and rows[s.variant].source is None]
     if model_samples:
         chunks = generation_groups(suite, model_samples)
-        contexts = {}  # sample rate → the reference clips as context turns
-
-        def requests(chunk, sample_rate):
-            if sample_rate not in contexts:
-                contexts[sample_rate] = tuple(
-                    Context(resample(c.audio, c.sample_rate, sample_rate), c.text, suite.model.speaker_id)
-                    for c in clips.reference
-                )
-            return [request(suite, rows[s.variant], s, contexts[sample_rate]) for s in chunk]
-
-        def keep(chunk, results, sample_rate):
-            for sample, result in zip(chunk, results, strict=False):
-                _keep(store, sample, result.audio, sample_rate, result.stopped, result.error)
-                bar.update(1)
-
         if executor == "ray":
             _generate_on_ray(suite, chunks, requests, keep, say)
         else:
             synth = load_synth(suite.model, suite.adapter, suite.generation, suite.merged)
             for chunk in chunks:
                 keep(chunk, _generate_batch(synth, requests(chunk, synth.sample_rate)), synth.sample_rate)
+            del synth
+    for row in suite.own_rows:  # each row of its own: its synthesizer loaded, used and let go in turn
+        mine = [s for s in todo if s.variant == row.name]
+        if not mine:
+            continue
+        say(f"generating {len(mine)} samples of {row.name} ({row.source.kind})")
+        synth = row_synth(suite, row)
+        served = row.source.served
+        for chunk in generation_groups(
+            suite, mine, max(suite.generation.batch_size, served.concurrency * 2) if served else None
+        ):
+            keep(chunk, _generate_batch(synth, requests(chunk, synth.sample_rate)), synth.sample_rate)
+        del synth
     evals = {c.clip_id: c for c in clips.evals}
     unreadable = {b["clip_id"]: b["reason"] for b in clips.bad_evals}
     for s in todo:
@@ -500,22 +516,32 @@ def summary_table(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def run_key(plan: Suite, dataset_key: str, adapter_sha: str, merged_sha: str, engine: str) -> str:
-    """What the samples depend on: the plan's identity (prompts included) and the contents of the dataset and
-    of the fine-tuned weights."""
-    return hashlib.sha256(
-        json.dumps(
-            {
-                "plan": plan.identity(),
-                "dataset": dataset_key,
-                "adapter": adapter_sha,
-                "merged": merged_sha,
-                "engine": engine,
-            },
-            sort_keys=True,
-            default=str,
-        ).encode()
-    ).hexdigest()
+def run_key(
+    plan: Suite, dataset_key: str, adapter_sha: str, merged_sha: str, engine: str, row_shas: dict | None = None
+) -> str:
+    """What the samples depend on: the plan's identity (prompts included) and the contents of the dataset, of
+    the fine-tuned weights and of the rows' own weights (only when there are some: older keys stay)."""
+    key = {
+        "plan": plan.identity(),
+        "dataset": dataset_key,
+        "adapter": adapter_sha,
+        "merged": merged_sha,
+        "engine": engine,
+    }
+    if row_shas:
+        key["rows"] = row_shas
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def own_weights(suite: Suite) -> dict[str, str]:
+    """row of its own → the hash of the weights on disk it generates with (its adapter, its checkpoint folder)."""
+    out = {}
+    for v in suite.own_rows:
+        paths = [v.source.adapter, v.source.model.checkpoint if v.source.model else ""]
+        local = [Path(p) for p in paths if p and Path(p).exists()]
+        if local:
+            out[v.name] = "+".join(_tree_sha(p) for p in local)
+    return out
 
 
 def write_run_record(suite: Suite, store: RunStore, reference, plan: dict[str, int]) -> None:
@@ -525,33 +551,37 @@ def write_run_record(suite: Suite, store: RunStore, reference, plan: dict[str, i
     dataset_key = manifest.input_key if manifest is not None else ""
     adapter_sha, merged_sha = _tree_sha(suite.adapter), _tree_sha(suite.merged)
     engine = suite.generation.engine_id
-    key = run_key(suite, dataset_key, adapter_sha, merged_sha, engine)
+    row_shas = own_weights(suite)
+    key = run_key(suite, dataset_key, adapter_sha, merged_sha, engine, row_shas)
     old = store.run()
     if old is not None:
         # a run.json from before plans were typed has no key of this kind: its plan, read as today's, is keyed now
         old_key = old.config_key or run_key(
-            old.plan, old.dataset_key, old.adapter_sha, _tree_sha(old.plan.merged), old.engine
+            old.plan, old.dataset_key, old.adapter_sha, _tree_sha(old.plan.merged), old.engine, old.row_shas
         )
-        if old_key != key:
-            changed = [
-                what
-                for what, same in (
-                    ("suite settings", old.plan.identity() == suite.identity()),
-                    ("dataset", dataset_key == old.dataset_key),
-                    ("adapter", adapter_sha == old.adapter_sha),
-                    (
-                        f"generation engine ({old.engine or 'transformers, from before engines'} → {engine})",
-                        old.engine == engine,
-                    ),
-                )
-                if not same
-            ] or ["merged checkpoint"]
+        changed = [
+            what
+            for what, same in (
+                ("suite settings", old.plan.identity() == suite.identity()),
+                ("dataset", dataset_key == old.dataset_key),
+                ("adapter", adapter_sha == old.adapter_sha),
+                ("merged checkpoint", _tree_sha(old.plan.merged) == merged_sha),
+                ("rows' own weights", old.row_shas == row_shas),
+                (
+                    f"generation engine ({old.engine or 'transformers, from before engines'} → {engine})",
+                    old.engine == engine,
+                ),
+            )
+            if not same
+        ]
+        # the same configuration keyed by an older ttsbench (its plan's layout has changed since) is re-keyed
+        if old_key != key and changed:
             raise RunError(
                 f"{run_dir}: holds a run of a different configuration ({', '.join(changed)} changed); "
                 "pass a new --out, or delete the folder to start over"
             )
         if old.config_key != key or old.plan != suite:  # other scorers or gates, or an older run.json: say so now
-            replace(old, plan=suite, config_key=key, label=run_label(suite)).write(run_dir)
+            replace(old, plan=suite, config_key=key, label=run_label(suite), row_shas=row_shas).write(run_dir)
         return
     versions = package_versions(
         "ttsbench", "torch", "transformers", "peft", "faster-whisper", "resemblyzer", "jiwer", "scipy", "datasets"
@@ -579,6 +609,7 @@ def write_run_record(suite: Suite, store: RunStore, reference, plan: dict[str, i
         git_sha=git,
         machine={"platform": platform.platform(), "python": sys.version.split()[0]},
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        row_shas=row_shas,
     ).write(run_dir)
 
 
@@ -587,7 +618,8 @@ def run_label(suite: Suite) -> str:
     from .scorers import scorer_class
     from .synth import synth_class
 
-    labels = [synth_class(suite.model).describe(suite.model)] if suite.variants else []
+    labels = [synth_class(suite.model).describe(suite.model)] if suite.uses_model else []
+    labels += [synth_class(v.source.model).describe(v.source.model) for v in suite.own_rows if v.source.model]
     labels += [scorer_class(name).describe(settings or {}) for name, settings in suite.scorers.items()]
     return "; ".join(dict.fromkeys(label for label in labels if label))
 

@@ -206,6 +206,7 @@ def summarize_run(
     samples: list[Sample],
     scores: list[Score],
     metrics: list[Metric],
+    variants: dict | None = None,
 ) -> RunSummary:
     """A run's summary: per row its sample counts (planned samples never made count as missing, and as
     failures of every metric), each metric's summary, and every two rows compared on the compared metrics."""
@@ -224,5 +225,12 @@ def summarize_run(
         compare(scores, a, b, m.name) for m in metrics if m.compared for i, a in enumerate(rows) for b in rows[i + 1 :]
     ]
     return RunSummary(
-        suite, label, sorted({s.scorer for s in scores}), counts, summaries, comparisons, {m.name: m for m in metrics}
+        suite,
+        label,
+        sorted({s.scorer for s in scores}),
+        counts,
+        summaries,
+        comparisons,
+        {m.name: m for m in metrics},
+        dict(variants or {}),
     )

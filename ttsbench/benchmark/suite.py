@@ -21,6 +21,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from ttsbench.core.errors import OptionError, UserError, read_yaml_mapping
@@ -35,7 +37,10 @@ from .plan import (
     ModelSpec,
     Prompt,
     PromptSet,
+    RowSource,
+    ServedSpec,
     Suite,
+    Variant,
 )
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
@@ -54,6 +59,7 @@ TOP_KEYS = {
     "dataset",
     "prompts",
     "variants",
+    "rows",
     "anchors",
     "seeds",
     "generation",
@@ -70,6 +76,7 @@ DEFAULTS = {
     "model": {"backend": "csm", "speaker_id": 0, "device": "auto"},  # checkpoint: the family's default
     "prompts": "default",
     "variants": list(DEFAULT_VARIANTS),
+    "rows": {},
     "anchors": list(DEFAULT_ANCHORS),
     "seeds": 3,
     "generation": {},
@@ -113,6 +120,14 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
         block = data.get(section)
         if isinstance(block, dict) and isinstance(block.get(key), str) and block[key].startswith(("./", "../", "/")):
             data[section] = {**block, key: os.path.normpath(path.parent / block[key])}
+    for block in (data.get("rows") or {}).values() if isinstance(data.get("rows"), dict) else ():
+        for key in ("checkpoint", "adapter"):  # a row's own weights, written as a path
+            if (
+                isinstance(block, dict)
+                and isinstance(block.get(key), str)
+                and block[key].startswith(("./", "../", "/"))
+            ):
+                block[key] = os.path.normpath(path.parent / block[key])
     for name, block in (data.get("scorers") or {}).items() if isinstance(data.get("scorers"), dict) else ():
         if name in SCORERS and isinstance(block, dict):
             for key in scorer_class(name).path_settings:
@@ -171,6 +186,7 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     anchors = _rows(data["anchors"], where("anchors"), model=False)
     seeds = _seeds(data["seeds"], where("seeds"))
     model = _model(data["model"], where)
+    variants = variants + _own_rows(data.get("rows"), variants, anchors, model, where)
     scorers = _scorers(data["scorers"], where)
     generation = _generation(data["generation"], model, where)
     adapter, merged = local("adapter"), local("merged")
@@ -226,6 +242,109 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     for key, problem, fix in suite.weights_problems() if check_paths else ():
         raise SuiteError(f"{where(key)}: {problem}; run `{fix}` first or fix the path")
     return suite
+
+
+ROW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")  # safe in a path, a URL, HTML and a gate line
+ROW_KEYS = {"checkpoint", "backend", "adapter", "served", "callable", "options", "clones", "against"}
+
+
+def _own_rows(block, variants: tuple, anchors: tuple, model: ModelSpec, where) -> tuple[Variant, ...]:
+    """`rows:` — name → what makes its samples: `adapter` (of the suite's model, e.g. a training step's
+    checkpoint), `checkpoint` (+ `backend`, + `adapter`), `served: {url, model …}` or `callable: module:function`;
+    with `clones` and `against`. A workshop name may be listed with no keys (its meaning is fixed)."""
+    from ttsbench.models.families import FAMILIES
+
+    if block in (None, {}):
+        return ()
+    if not isinstance(block, dict):
+        raise SuiteError(
+            f"{where('rows')}: a mapping of row name → what makes its samples, e.g. "
+            "{step40: {adapter: runs/ft/checkpoints/checkpoint-40, clones: true}}"
+        )
+    taken = {v.name for v in variants} | {a.name for a in anchors} | {v.name for v in VARIANTS.values() if v.anchor}
+    out: list[Variant] = []
+    for name, spec in block.items():
+        key = f"rows.{name}"
+        if not isinstance(name, str) or not ROW_NAME.match(name):
+            raise SuiteError(
+                f"{where('rows')}: row name {name!r}: a letter, then letters, digits or _ (up to 64), so that "
+                "it is safe in file names, the report and gate lines"
+            )
+        if name in taken:
+            raise SuiteError(
+                f"{where(key)}: the name {name!r} is taken (by variants, anchors or an anchor's name); "
+                "give the row another name"
+            )
+        spec = {} if spec is None else spec
+        if not isinstance(spec, dict):
+            raise SuiteError(f"{where(key)}: a mapping (adapter, checkpoint, served, callable, clones, against)")
+        unknown = set(spec) - ROW_KEYS
+        if unknown:
+            raise SuiteError(
+                f"{where(key)}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ROW_KEYS))}"
+            )
+        if name in VARIANTS:
+            if spec:
+                raise SuiteError(
+                    f"{where(key)}: {name} is one of the workshop's rows, whose meaning is fixed; list "
+                    "it with no keys, or give your row another name"
+                )
+            out.append(VARIANTS[name])
+            taken.add(name)
+            continue
+        kinds = [k for k in ("served", "callable", "checkpoint") if spec.get(k)] or (
+            ["adapter"] if spec.get("adapter") else []
+        )
+        if len(kinds) != 1 or (kinds[0] in ("served", "callable") and spec.get("adapter")):
+            raise SuiteError(
+                f"{where(key)}: say what makes its samples — one of adapter (of the suite's model), "
+                "checkpoint (+ adapter), served or callable"
+            )
+        clones = spec.get("clones", False)
+        if not isinstance(clones, bool):
+            raise SuiteError(f"{where(key + '.clones')} = {clones!r}: true or false")
+        kind = kinds[0]
+        if kind == "served":
+            served = spec["served"]
+            if not isinstance(served, dict):
+                raise SuiteError(f"{where(key + '.served')}: a mapping with at least url and model")
+            try:
+                source = RowSource("served", served=ServedSpec(**served))
+            except TypeError as e:
+                raise SuiteError(
+                    f"{where(key + '.served')}: {e}; allowed: "
+                    f"{', '.join(f.name for f in dataclasses.fields(ServedSpec))}"
+                ) from None
+            except OptionError as e:
+                raise SuiteError(f"{where(key + '.served.' + e.key)} = {e.detail}") from None
+        elif kind == "callable":
+            target, options = spec["callable"], spec.get("options") or {}
+            if not isinstance(target, str) or target.count(":") != 1:
+                raise SuiteError(f"{where(key + '.callable')} = {target!r}: 'module:function', e.g. my_tts:speak")
+            if not isinstance(options, dict):
+                raise SuiteError(f"{where(key + '.options')}: a mapping of the function's keyword arguments")
+            source = RowSource("callable", function=target, options=options)
+        else:
+            backend = spec.get("backend", model.backend)
+            if backend not in FAMILIES:
+                raise SuiteError(
+                    f"{where(key)}: a checkpoint or adapter row needs a model family (backend one of "
+                    f"{', '.join(FAMILIES.names())}); the suite's model is {model.backend}"
+                )
+            own = None
+            if kind == "checkpoint":
+                own = replace(model, backend=str(backend), checkpoint=str(spec["checkpoint"]), options={})
+            source = RowSource("checkpoint", model=own, adapter=str(spec.get("adapter") or ""))
+        out.append(Variant(name, "", clones, "", source, str(spec.get("against") or "")))
+        taken.add(name)
+    names = {v.name for v in variants} | {v.name for v in out}
+    for v in out:
+        if v.against and v.against not in names:
+            raise SuiteError(
+                f"{where('rows.' + v.name + '.against')} = {v.against!r}: not a model row of this "
+                f"suite (rows: {', '.join(sorted(names))})"
+            )
+    return tuple(out)
 
 
 def _rows(value, where: str, model: bool):

@@ -34,5 +34,4 @@ def show(level: int = logging.INFO) -> None:
         handler = _Stderr(sys.stderr)
         handler.setFormatter(_Lines())
         logger.addHandler(handler)
-        logger.propagate = False  # said once, not again by a root handler
     logger.setLevel(level)

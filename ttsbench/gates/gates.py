@@ -37,7 +37,7 @@ OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 COUNTS = ("failed", "samples", "failed_rate")  # from the samples, not the scores
 FINETUNE = ("loss_drop", "final_loss", "eval_loss_drop", "steps")
 REPORT = ("missing", "audio_elements")
-_TERM = r"([A-Za-z_*]+)\.([A-Za-z_0-9]+)"
+_TERM = r"([A-Za-z_*][A-Za-z0-9_]*|\*)\.([A-Za-z_0-9]+)"  # row (a letter first, or *) . metric
 _NUM = r"(-?[0-9.]+(?:e-?[0-9]+)?)"
 _HUMAN = re.compile(
     rf"^\s*human\.(?:(prefer|prefer_natural)\(\s*(\w+)\s*,\s*(\w+)\s*\)|(mos|smos)\.(\w+))"

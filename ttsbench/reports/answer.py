@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ttsbench.benchmark.plan import VARIANTS
 from ttsbench.benchmark.records import Comparison, Metric, RunSummary
 
 
@@ -30,7 +29,7 @@ class AnswerCell:
 @dataclass(frozen=True)
 class AnswerRow:
     variant: str
-    against: str  # base or cloned
+    against: str  # base or cloned, or the row the suite names
     cells: tuple[AnswerCell, ...]
 
 
@@ -42,17 +41,23 @@ class Answer:
 
 
 def answer_table(summary: RunSummary) -> Answer:
-    rows = [VARIANTS[r] for r in summary.rows if r in VARIANTS and VARIANTS[r].model]
+    """Each model row against base and cloned (the suite's model untuned), or against the row the suite names for
+    it (`against`); a row of another system without one is against its own system's plain row, if any."""
+    rows = [summary.variant(r) for r in summary.rows if summary.variant(r).model]
     references = [v for v in rows if v.reference]  # base (plain) first, then cloned
     references.sort(key=lambda v: v.clones)
     metrics = tuple(m for m in summary.metrics.values() if m.compared and not m.of)
     out = []
     for v in rows:
-        for ref in references:
-            if v.name == ref.name or (v.reference and ref.clones):  # base vs cloned once: cloned vs base
+        if v.against or v.system:
+            against = [v.against] if v.against else [r.name for r in rows if r.system == v.system and r.plain_of_system]
+        else:  # base vs cloned once: cloned vs base
+            against = [r.name for r in references if r.name != v.name and not (v.reference and r.clones)]
+        for ref in against:
+            if ref == v.name:
                 continue
-            cells = tuple(_cell(summary.comparison(v.name, ref.name, (m.name,)), m) for m in metrics)
-            out.append(AnswerRow(v.name, ref.name, cells))
+            cells = tuple(_cell(summary.comparison(v.name, ref, (m.name,)), m) for m in metrics)
+            out.append(AnswerRow(v.name, ref, cells))
     return Answer(metrics, tuple(out), verdict(summary, [v.name for v in rows]))
 
 
@@ -86,7 +91,7 @@ def verdict(summary: RunSummary, model_rows: list[str]) -> str:
     if not means:
         return label + f"No {voice.label or voice.name} scores yet."
     best, s = max(means, key=lambda t: t[1].mean)
-    base = next((r for r in model_rows if VARIANTS[r].plain), None)
+    base = next((r for r in model_rows if summary.variant(r).plain), None)
     name = voice.label.lower() if voice.label else voice.name
     head = f"{best} sounds most like the speaker ({name} {s.mean:.3f}"
     head += f" [{s.ci_low:.3f}, {s.ci_high:.3f}])" if s.ci_low is not None else ")"

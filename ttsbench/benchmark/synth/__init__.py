@@ -11,7 +11,7 @@ from ttsbench.core.errors import UserError
 
 from .base import SYNTHS, Context, Generated, Request, Synth
 
-__all__ = ["SYNTHS", "Context", "Generated", "Request", "Synth", "backends", "load_synth", "synth_class"]
+__all__ = ["SYNTHS", "Context", "Generated", "Request", "Synth", "backends", "load_synth", "row_synth", "synth_class"]
 
 
 def backends() -> list[str]:
@@ -36,3 +36,20 @@ def synth_class(model) -> type[Synth]:
 
 def load_synth(model, adapter=None, generation=None, merged=None) -> Synth:
     return synth_class(model)(model, adapter, generation, merged)
+
+
+def row_synth(suite, row) -> Synth:
+    """The synthesizer of a row of its own (`Variant.source`): another checkpoint or adapter of a model family,
+    a served endpoint, or a Python function."""
+    source = row.source
+    if source.kind == "served":
+        from .served import ServedSynth
+
+        return ServedSynth(source.served, row.name, suite.generation)
+    if source.kind == "callable":
+        from .function import CallableSynth
+
+        return CallableSynth(source.function, row.name, source.options)
+    model = source.model or suite.model
+    generation = suite.generation if model.backend == suite.model.backend else None
+    return load_synth(model, source.adapter or None, generation)
