@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # suites/demo.yaml reads the demo's dataset, tiny CSM and adapter from here
 DEMO := runs/demo
 
-.PHONY: install system-deps test demo clean
+.PHONY: install system-deps test demo served clean
 
 install: $(STAMP)
 
@@ -56,6 +56,19 @@ demo: install
 	@echo "== 6/6 gates (pytest suites/demo.yaml)"
 	@$(PY) -m pytest -q -p no:cacheprovider suites/demo.yaml
 	@echo "report: $(DEMO)/report.html"
+
+# Served rows, offline (suites/served.yaml): the demo's voice as the target, three systems behind a local
+# OpenAI-compatible speech server on 127.0.0.1:8091 (started here and stopped at the end), report and gates.
+served: install
+	@test -s $(DEMO)/voices/target.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
+	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15 --eval-fraction 0.2
+	@$(PY) -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", 8091)) == 0 and "port 8091 is taken: stop what listens there first")'
+	@$(PY) -m ttsbench.perf.speech_server --port 8091 > /dev/null & pid=$$!; trap "kill $$pid" EXIT; \
+	  $(PY) -c 'import socket,time; [time.sleep(0.2) for _ in range(100) if socket.socket().connect_ex(("127.0.0.1", 8091))]'; \
+	  $(VENV)/bin/ttsbench bench suites/served.yaml && \
+	  $(VENV)/bin/ttsbench report runs/served/bench -o runs/served/report.html && \
+	  $(PY) -m pytest -q -p no:cacheprovider suites/served.yaml
+	@echo "report: runs/served/report.html"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -134,3 +134,16 @@ def test_the_server_speaks_three_voices():
 
 def test_a_silent_server_state_has_no_faults():
     assert ServerState().take_fault() == ""
+
+
+@pytest.mark.slow
+def test_perf_served_prints_each_concurrency_against_one_at_a_time(capsys):
+    from ttsbench.perf.served import perf_served
+
+    assert perf_served(requests=8) == 0
+    out = capsys.readouterr().out
+    for model in ("instant", "hibari"):
+        rows = [line.split() for line in out.splitlines() if line.startswith(model)]
+        assert [r[1] for r in rows] == ["1", "4", "16"] and rows[0][3] == "1.00×"
+        assert all(float(r[2]) > 0 for r in rows)
+    assert "harness overhead per request" in out and "scoring is" in out

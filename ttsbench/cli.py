@@ -270,6 +270,10 @@ def _perf(args) -> int:
             "cuda" if args.device == "auto" else args.device,
             engines,
         )
+    if args.what == "served":
+        from .perf.served import perf_served
+
+        return perf_served()
     if args.what == "session":
         from .perf.session import session
 
@@ -513,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("perf", _perf, "speed benchmarks, each against a baseline measured in the same run")
     p.add_argument(
         "what",
-        choices=["prepare", "score", "report", "generate", "exact", "gpu", "session"],
+        choices=["prepare", "score", "report", "generate", "exact", "gpu", "session", "served"],
         help="prepare: audio-seconds per wall-second vs the notebook's way; score: audio-seconds scored per "
         "wall-second vs a per-file loop, and cached; report: seconds to write the report of 4 variants × 20 "
         "prompts × 3 seeds; generate: each engine's frames/s at each --batch-sizes (to the frame cap) "
@@ -521,7 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the engines' greedy codes against transformers', and seeded sampling reproducible; gpu: the "
         "fine-tune (Unsloth, PEFT, PEFT + gradient checkpointing) and generation figures of a CUDA GPU "
         "into --out DIR; session: the GPU figures docs/benchmarks.md lacks, every step under its own "
-        "time limit, logs in --out (--device cpu: a dry run on tiny models)",
+        "time limit, logs in --out (--device cpu: a dry run on tiny models); served: a served row's samples/s at "
+        "concurrency 1, 4 and 16 against the local speech server, the harness's overhead per request, and "
+        "scoring's share of a served bench",
     )
     p.add_argument("--base", help="generate: a checkpoint (e.g. `ttsbench tiny-model --size 1b` output)")
     p.add_argument("--batch-sizes", default=None, help="generate, gpu: batch sizes to time (1,8; gpu: 1,8,16)")

@@ -134,11 +134,15 @@ def make_handler(state: ServerState):
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 makes a burst of 16 connections wait for the kernel's SYN retry (1 s)
+
+
 def start(port: int = 0, state: ServerState | None = None) -> tuple[ThreadingHTTPServer, ServerState]:
     """A running server on 127.0.0.1 (`port` 0: a free one; `server.server_address[1]` says which), in a
     daemon thread; stop it with `server.shutdown()`."""
     state = state or ServerState()
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))
+    server = _Server(("127.0.0.1", port), make_handler(state))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, state
