@@ -134,6 +134,11 @@ def test_corrections_files(text, expected, capsys, tmp_path):
         ({"scorers": {"speaker_sim": {"encoder": "x-vector"}}}, "key 'scorers.speaker_sim': unknown encoder"),
         ({"seeds": [1, 1]}, "key 'seeds': [1, 1] repeats [1]"),
         ({"seeds": [True]}, "key 'seeds': a positive count or a list of integers"),
+        ({"seeds": [-1, 0]}, "key 'seeds': [-1]: seeds are integers from 0 to 4294967295"),
+        ({"seeds": [2**70]}, "seeds are integers from 0 to 4294967295"),
+        ({"model": {"backend": "noise", "device": "tpu"}}, "key 'model.device' = 'tpu': auto, cpu, cuda"),
+        ({"name": "../../evil"}, "key 'name' = '../../evil': letters, digits"),
+        ({"generation": {"repetition_penalty": 1.1}}, "unknown setting(s) repetition_penalty for the noise"),
     ],
 )
 def test_suite_values(override, expected, capsys, tmp_path):
@@ -151,6 +156,16 @@ def test_suite_values(override, expected, capsys, tmp_path):
     code, err = run(capsys, "bench", str(path), "--out", str(tmp_path / "run"))
     assert code == 2 and expected in err and str(path) in err and "\n" not in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_key_given_twice_or_a_file_not_utf8_is_one_line(capsys, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nmodel: {backend: noise}\nseeds: 2\nseeds: 5\n")
+    code, err = run(capsys, "bench", str(path))
+    assert code == 2 and "the key 'seeds' is given twice; keep one" in err and "\n" not in err.strip(), err
+    path.write_bytes(b"name: caf\xe9\n")
+    code, err = run(capsys, "bench", str(path))
+    assert code == 2 and "not UTF-8 text" in err, err
 
 
 def test_invalid_suite_yaml_names_the_line(capsys, tmp_path):

@@ -2,6 +2,8 @@
 the same token distributions when sampling (a test that can fail: it is shown to fail on a
 different temperature), rows stopping on their own; Mimi decoding in batches equals one at a time."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -331,3 +333,52 @@ def test_a_draw_is_the_softmax_of_the_processed_logits_and_never_a_removed_token
     top2 = pick(logits, [TopKLogitsWarper(2)], True)
     assert set(top2.tolist()) == {0, 1}
     assert torch.equal(pick(logits[:3], [], False), torch.zeros(3, dtype=torch.long))
+
+
+def test_a_cuda_graph_that_cannot_be_captured_falls_back_to_the_step_and_is_recorded(
+    tiny_csm, voice_dataset, tmp_path, monkeypatch, caplog
+):
+    """The capture is forced to fail (on a CPU it is never tried): that shape generates step by step, with the
+    same codes as the eager engine, said once, and run.json and the report record it."""
+    import json
+
+    import ttsbench as tb
+    from ttsbench.models.families import decode
+
+    suite = {
+        "name": "graphs",
+        "model": {"backend": "csm", "checkpoint": str(tiny_csm), "device": "cpu"},
+        "dataset": str(voice_dataset),
+        "variants": ["base"],
+        "anchors": [],
+        "seeds": 1,
+        "prompts": ["Good evening.", "One more."],
+        "scorers": {"signal": {}},
+        "generation": {"max_seconds": 1.0},
+    }
+    eager = tb.bench(suite, tmp_path / "eager", progress=False)
+
+    setup = decode.StepLoop.setup
+
+    def capturing(self, *args, **kwargs):
+        setup(self, *args, **kwargs)
+        self.captured = True  # as on CUDA
+
+    def broken(self):
+        raise RuntimeError("operation not permitted when stream is capturing (forced)")
+
+    monkeypatch.setattr(decode.StepLoop, "setup", capturing)
+    monkeypatch.setattr(decode.StepLoop, "_graph", broken)
+    monkeypatch.setattr(decode, "GRAPH_FALLBACKS", {})
+    forced = tb.bench({**suite, "name": "graphs2"}, tmp_path / "forced", progress=False)
+    said = [r.message for r in caplog.records if "CUDA graphs off" in r.message]
+    assert len(said) == 1 and "forced" in said[0] and "generates step by step" in said[0]
+    record = json.loads((tmp_path / "forced" / "run.json").read_text())
+    assert record["engine_notes"] and record["engine_notes"][0].startswith("CUDA graphs off for batch")
+    shas = {
+        s: frame.sort_values("text")["audio"].map(lambda p: Path(p).read_bytes()).tolist()
+        for s, frame in (("eager", eager.samples()), ("forced", forced.samples()))
+    }
+    assert shas["eager"] == shas["forced"]  # the fallback is the eager step: the same audio
+    page = tb.report(forced, tmp_path / "r.html")
+    assert "CUDA graphs off for batch" in page.path.read_text()

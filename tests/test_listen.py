@@ -398,3 +398,28 @@ def test_a_session_in_a_real_browser(tmp_path, browser):
         assert listeners.preferences and listeners.ranking["similar"]
     finally:
         srv.stop()
+
+
+def test_a_run_with_one_row_answers_at_once_in_one_line(tmp_path):
+    """A/B cannot pair one row: refused in one line naming what works (the planner used to spin forever);
+    MOS rates that row as it is."""
+    from ttsbench.core.errors import UserError
+
+    run = make_run(tmp_path / "run")
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    (run / "samples.jsonl").write_text("".join(x + "\n" for x in lines if json.loads(x)["variant"] == "base"))
+    start = time.monotonic()
+    with pytest.raises(UserError, match=r"only base has audio, and A/B needs two rows; use --mode mos"):
+        ListenTest(run, mode="ab")
+    with pytest.raises(UserError, match="A/B needs two rows"):
+        plan([("base", "p1", 0)], "ab", 4, 0, "r")
+    assert time.monotonic() - start < 5
+    assert len([t for t in ListenTest(run, mode="mos", trials=4).plan_of("r") if not t.check]) == 4
+
+
+@pytest.mark.parametrize("port", [-1, 70000])
+def test_a_port_out_of_range_is_one_line(tmp_path, port):
+    from ttsbench.core.errors import UserError
+
+    with pytest.raises(UserError, match=rf"--port {port}: a port number from 0 to 65535"):
+        serve(ListenTest(make_run(tmp_path / "run")), "127.0.0.1", port)

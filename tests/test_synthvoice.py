@@ -46,3 +46,22 @@ def test_resemblyzer_tells_the_two_voices_apart():
     same = [float(hibari[i] @ hibari[j]) for i in range(len(texts)) for j in range(i + 1, len(texts))]
     cross = [float(h @ e) for h in hibari for e in espeak]
     assert min(same) > max(cross) + 0.1, (same, cross)
+
+
+def test_a_recording_at_out_is_never_written_over(tmp_path, capsys):
+    from ttsbench.cli import main
+
+    mine = tmp_path / "mine.wav"
+    mine.write_bytes(b"RIFF my own recording")
+    assert main(["synth-voice", "--out", str(mine), "--minutes", "0.05"]) == 2
+    assert "already exists and was not made by synth-voice" in capsys.readouterr().err
+    assert mine.read_bytes() == b"RIFF my own recording"
+    assert main(["synth-voice", "--out", str(tmp_path / "x.mp3"), "--minutes", "0.05"]) == 2
+    assert "synth-voice writes WAV" in capsys.readouterr().err and not (tmp_path / "x.mp3").exists()
+    made = tmp_path / "made.wav"
+    assert main(["synth-voice", "--out", str(made), "--minutes", "0.05"]) == 0
+    before = made.stat().st_mtime_ns
+    assert main(["synth-voice", "--out", str(made), "--minutes", "0.05"]) == 0  # its own, same settings: kept
+    assert made.stat().st_mtime_ns == before
+    assert main(["synth-voice", "--out", str(made), "--minutes", "0.05", "--seed", "4"]) == 2
+    assert main(["synth-voice", "--out", str(mine), "--minutes", "0.05", "--overwrite"]) == 0

@@ -806,7 +806,7 @@ def listen(
     )
 
 
-def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0) -> Path:
+def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0, overwrite: bool = False) -> Path:
     """A synthetic speaker's long recording, made offline: a voice to try the workshop on without recordings.
 
     Args:
@@ -814,13 +814,14 @@ def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: in
         minutes: how long.
         voice: hibari (hibari-tts) or espeak (espeak-ng, another voice).
         seed: fixes the sentences chosen.
+        overwrite: replace a file at `out` that synth-voice did not make with these settings.
 
     Returns:
         The path of the recording.
     """
     from .dataprep.synthvoice import synth_voice as make
 
-    return make(out, minutes, voice=voice, seed=seed)
+    return make(out, minutes, voice=voice, seed=seed, overwrite=overwrite)
 
 
 def tiny_model(out: str | Path, family: str = "csm", size: str = "tiny", seed: int = 0) -> Path:

@@ -54,7 +54,7 @@ def summary_text(manifest, out) -> str:
 
 
 def _synth_voice(args) -> int:
-    path = api.synth_voice(args.out, args.minutes, voice=args.voice, seed=args.seed)
+    path = api.synth_voice(args.out, args.minutes, voice=args.voice, seed=args.seed, overwrite=args.overwrite)
     print(f"wrote {path} and {path.name}.txt ({args.minutes:g} min, voice {args.voice})")
     return 0
 
@@ -340,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, required=True)
     p.add_argument("--voice", default="hibari", help="hibari (target voice) or espeak (a clearly different voice)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace a file at --out that synth-voice did not make")
 
     p = command(
         "bench",

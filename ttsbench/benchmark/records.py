@@ -220,6 +220,7 @@ class RunRecord(JsonRecord):
     git_sha: str = ""
     machine: dict = field(default_factory=dict)
     row_shas: dict = field(default_factory=dict)  # row of its own → the hash of its own weights (adapter, folder)
+    engine_notes: list = field(default_factory=list)  # what generation had to do otherwise ("CUDA graphs off for …")
 
     @property
     def rows(self) -> list[str]:

@@ -98,7 +98,14 @@ def _run(suite: Suite, store: RunStore, say, progress: bool, executor: str = "lo
         if not path.is_file():
             write_wav(path, c.audio, c.sample_rate)
 
+    from ttsbench.models.families.decode import GRAPH_FALLBACKS
+
+    fallbacks_before = dict(GRAPH_FALLBACKS)
     generated, regenerated = _generate(suite, store, plan, clips, say, progress, executor)
+    notes = [f"CUDA graphs off for {k}: {v}" for k, v in GRAPH_FALLBACKS.items() if k not in fallbacks_before]
+    record = store.run()
+    if notes and record is not None and set(notes) - set(record.engine_notes):  # said in run.json and the report
+        replace(record, engine_notes=sorted(set(record.engine_notes) | set(notes))).write(store.dir)
     scored = _score(suite, store, clips.reference, say, progress)
     summary = write_summary(store)
     return RunResult(store.dir, summary, generated, scored, regenerated)

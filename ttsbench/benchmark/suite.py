@@ -182,6 +182,10 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
         return None if value in (None, "") else Path(str(value))
 
     name = str(data.get("name") or path.stem)
+    if not SUITE_NAME.match(name):
+        raise SuiteError(
+            f"{where('name')} = {name!r}: letters, digits, _ . - (no / or ..): it names the run directory runs/NAME"
+        )
     variants = _rows(data["variants"], where("variants"), model=True)
     anchors = _rows(data["anchors"], where("anchors"), model=False)
     seeds = _seeds(data["seeds"], where("seeds"))
@@ -244,6 +248,7 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     return suite
 
 
+SUITE_NAME = re.compile(r"^(?!\.)[A-Za-z0-9_.-]{1,100}$")  # a folder name under runs/, never a path out of it
 ROW_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")  # safe in a path, a URL, HTML and a gate line
 ROW_KEYS = {"checkpoint", "backend", "adapter", "served", "callable", "options", "clones", "against"}
 
@@ -368,6 +373,9 @@ def _seeds(seeds, where: str) -> tuple[int, ...]:
         or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
     ):
         raise SuiteError(f"{where}: a positive count or a list of integers, got {seeds!r}")
+    out_of_range = [s for s in seeds if not 0 <= s < 2**32]
+    if out_of_range:
+        raise SuiteError(f"{where}: {out_of_range!r}: seeds are integers from 0 to 4294967295")
     if len(set(seeds)) != len(seeds):  # a repeated seed would generate and score the same samples twice
         raise SuiteError(
             f"{where}: {seeds!r} repeats {sorted({s for s in seeds if seeds.count(s) > 1})}; give distinct seeds"
@@ -392,7 +400,10 @@ def _model(block, where) -> ModelSpec:
     if isinstance(speaker, bool) or not isinstance(speaker, int) or speaker < 0:
         raise SuiteError(f"{where('model.speaker_id')} = {speaker!r}: a speaker id (an integer ≥ 0)")
     options = {k: v for k, v in block.items() if k not in ("backend", "checkpoint", "device", "speaker_id")}
-    return ModelSpec(str(backend), str(checkpoint), str(block.get("device", "auto")), speaker, options)
+    device = str(block.get("device", "auto"))
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
+        raise SuiteError(f"{where('model.device')} = {device!r}: auto, cpu, cuda, cuda:N or mps")
+    return ModelSpec(str(backend), str(checkpoint), device, speaker, options)
 
 
 def _scorers(scorers, where) -> dict:

@@ -6,6 +6,7 @@ without a traceback. Every stage's own errors derive from it.
 
 from __future__ import annotations
 
+import functools
 import re
 
 
@@ -103,9 +104,36 @@ def read_yaml_mapping(path, what: str, error=UserError) -> dict:
     if not path.is_file():
         raise error(f"{path}: no such {what} file; check the path")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_unique_keys_loader()) or {}  # a SafeLoader
     except yaml.YAMLError as e:
         raise error(f"{path}: not valid YAML ({yaml_problem(e)})") from None
     if not isinstance(data, dict):
         raise error(f"{path}: a {what} file is a mapping of keys, got {type(data).__name__}")
     return data
+
+
+@functools.cache
+def _unique_keys_loader():
+    """yaml's SafeLoader refusing a key given twice in one mapping (PyYAML keeps the last, silently)."""
+    import yaml
+
+    class UniqueKeys(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return UniqueKeys

@@ -139,13 +139,31 @@ def _hibari():
     return _HIBARI
 
 
-def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0) -> Path:
-    """Write `minutes` of speech in `voice` to `out` (24 kHz WAV) and its text to `out` + `.txt`."""
+def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0, overwrite: bool = False) -> Path:
+    """Write `minutes` of speech in `voice` to `out` (24 kHz WAV) and its text to `out` + `.txt`.
+
+    A file already at `out` is replaced only when synth-voice made it with these settings (then nothing is
+    done) or with `overwrite`: a recording of the user's is never written over."""
     if voice not in VOICES:
         raise UserError(f"unknown voice {voice!r}; choose one of {', '.join(VOICES)}")
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 600:
         raise UserError(f"--minutes {minutes!r}: must be a number > 0 and ≤ 600")
     out = Path(out)
+    if out.suffix.lower() != ".wav":
+        raise UserError(f"--out {out}: synth-voice writes WAV; name the file FILE.wav")
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a folder; name a .wav file inside it")
+    marker, settings = out.with_name(out.name + ".ttsbench.json"), {"voice": voice, "minutes": minutes, "seed": seed}
+    if out.exists() and not overwrite:
+        import json
+
+        made = json.loads(marker.read_text()) if marker.is_file() else None
+        if made == settings:
+            return out  # made by synth-voice with these settings: up to date
+        raise UserError(
+            f"--out {out}: already exists and was not made by synth-voice with these settings; "
+            "pass another --out, or --overwrite to replace it"
+        )
     r = random.Random(f"pauses:{seed}")
     parts, lines, total = [], [], 0.0
     for n, sentence in enumerate(sentences(seed)):
@@ -158,4 +176,7 @@ def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: in
         total += (len(audio) + len(pause)) / DATASET_SAMPLE_RATE
     write_wav(out, np.concatenate(parts), DATASET_SAMPLE_RATE)
     out.with_name(out.name + ".txt").write_text("\n".join(lines) + "\n")
+    import json
+
+    marker.write_text(json.dumps(settings) + "\n")
     return out

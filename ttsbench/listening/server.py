@@ -65,6 +65,8 @@ def plan(keys: list[tuple[str, str, int]], mode: str, trials: int, seed: int, ra
         slots[u] = [(p,) * len(u) for p in common] or [
             tuple(prompts[r][i % len(prompts[r])] for r in u) for i in range(n)
         ]
+    if not units:  # one row cannot be paired: said before any page is served (ListenTest), never a loop here
+        raise UserError(f"mode {mode}: no trials can be made from rows {rows}; A/B needs two rows with audio")
     used = {u: [0] * len(slots[u]) for u in units}
     opinions: list[tuple] = []
     while len(opinions) < trials:
@@ -129,6 +131,12 @@ class ListenTest:
                 "a file); let `ttsbench bench` finish generating first"
             )
         self.samples = {s.key: s for s in playable}
+        rows = sorted({s.variant for s in playable})
+        if self.mode == "ab" and len(rows) < 2:
+            raise UserError(
+                f"{self.run_dir}: only {', '.join(rows)} has audio, and A/B needs two rows; use --mode mos "
+                "(naturalness) or --mode smos (similarity), which rate one row at a time"
+            )
         self.references = sorted((self.run_dir / "audio" / "reference").glob("*.wav"))[:3]
         if self.mode in ("ab", "smos") and not self.references:
             raise UserError(
@@ -276,6 +284,8 @@ def make_handler(test: ListenTest):
 
 def serve(test: ListenTest, host: str = "127.0.0.1", port: int = 8765) -> ThreadingHTTPServer:
     """A started server (call serve_forever; `server.test` is `test`); a port in use is a one-line UserError."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise UserError(f"--port {port!r}: a port number from 0 to 65535 (0: any free one)")
     try:
         server = ThreadingHTTPServer((host, port), make_handler(test))
     except OSError as e:

@@ -545,6 +545,7 @@ def build_report(
                 "dir": str(v.dir),
                 "name": v.run.suite or v.dir.name,
                 "label": v.summary.label,
+                "engine_notes": list(v.run.engine_notes),
                 "answer": answer_html(answer_table(v.summary)),
                 "missing": v.missing,
                 "headline_cols": cols,

@@ -18,7 +18,11 @@ captured in a CUDA graph — `torch.multinomial` cannot (pytorch/pytorch#134442)
 
 from __future__ import annotations
 
+import logging
+
 from ttsbench.core.errors import UserError
+
+log = logging.getLogger(__name__)
 
 # generate()'s processors that depend on the logits alone (not on the tokens so far): safe in our loops
 PURE_WARPERS = ("TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper", "MinPLogitsWarper")
@@ -160,6 +164,10 @@ def compiled(fn, device):
     return call
 
 
+#: shape → why its CUDA graph could not be captured (it then runs step by step); the runner records these
+GRAPH_FALLBACKS: dict[str, str] = {}
+
+
 class StepLoop:
     """A family's fast decode loop: everything but the prompt made once per shape, and each new token (or frame)
     made by one function, `step`, that reads and writes only the loop's own buffers — no host sync, no tensor
@@ -278,7 +286,7 @@ class StepLoop:
         up to the largest cap steps, stopping once every row is done (looked at every `check_every` steps: a host
         sync); how many steps were made."""
         self.refresh()
-        stepper = self._graph() if self.captured else self.run_step  # on CUDA, captured on first use
+        stepper = self._stepper()  # on CUDA, captured on first use (eager where capturing fails)
         self.reset(attention, caps, **prompt)
         length = attention.shape[1]
         positions = (attention.long().cumsum(-1) - 1).masked_fill(attention == 0, 1)
@@ -293,6 +301,23 @@ class StepLoop:
             if t == limit or (t % check_every == 0 and bool(self.done.all())):
                 return t
         return 0
+
+    def _stepper(self):
+        """The captured graph's replay, or — off CUDA, or where capturing this shape failed — the step itself.
+        A failed capture is said once per shape (a warning, and `GRAPH_FALLBACKS`, which run.json keeps)."""
+        if not self.captured:
+            return self.run_step
+        try:
+            return self._graph()
+        except Exception as e:  # a CUDA graph this shape cannot be captured as: generate step by step instead
+            batch, length = self.valid.shape
+            key = f"batch {batch}, {length} positions"
+            if key not in GRAPH_FALLBACKS:
+                reason = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                GRAPH_FALLBACKS[key] = reason
+                log.warning(f"CUDA graphs off for {key}: {reason}; this shape generates step by step")
+            self.captured = False
+            return self.run_step
 
     def _graph(self):
         import time
