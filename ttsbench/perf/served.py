@@ -88,7 +88,8 @@ def perf_served(requests: int = 32) -> int:
 def bench_shares(url: str) -> tuple[float, float]:
     """(seconds generating, seconds scoring) of one served row's bench: first with the cheap signal checks
     only (generation's time), then the same run directory scored with Whisper (scoring's time)."""
-    import ttsbench as tb
+    from ttsbench.benchmark.runner import run_suite
+    from ttsbench.benchmark.suite import from_mapping
 
     with tempfile.TemporaryDirectory() as tmp:
         suite = {
@@ -101,7 +102,7 @@ def bench_shares(url: str) -> tuple[float, float]:
             "out": str(Path(tmp) / "run"),
         }
         start = time.perf_counter()
-        tb.bench({**suite, "scorers": {"signal": {}}}, progress=False)
+        run_suite(from_mapping({**suite, "scorers": {"signal": {}}}), progress=False)
         generated = time.perf_counter()
-        tb.bench({**suite, "scorers": {"signal": {}, "wer": {"asr": "tiny.en"}}}, progress=False)
+        run_suite(from_mapping({**suite, "scorers": {"signal": {}, "wer": {"asr": "tiny.en"}}}), progress=False)
         return generated - start, time.perf_counter() - generated
