@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures docs/benchmarks.md lacks, in one call of a lease (see `ttsbench perf session --help`):
+# The GPU figures docs/benchmarks.md lacks, in one call of minutes (see `ttsbench perf session --help`):
 #
 #   here, with network:  scripts/gpu-wheels.sh .whl            (snac, and Unsloth's stack for `perf gpu`)
 #   here, first:         ttsbench perf session --out /tmp/s --device cpu   (the dry run; the tests run it too)

@@ -1,4 +1,4 @@
-"""The GPU session script cannot rot between leases: its dry run (`--device cpu`, tiny models) runs every
+"""The GPU session script keeps working between GPU runs: its dry run (`--device cpu`, tiny models) runs every
 step here, seeing only the packages the GPU machine's image has (plus snac, carried as a wheel)."""
 
 from __future__ import annotations

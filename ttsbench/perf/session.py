@@ -1,11 +1,11 @@
-"""`ttsbench perf session --out DIR`: the GPU figures docs/benchmarks.md lacks, as one call that fits a lease.
+"""`ttsbench perf session --out DIR`: the GPU figures docs/benchmarks.md lacks, as one command of minutes.
 
 Steps in priority order, each a `ttsbench` command in its own process under its own time limit, so a
 slow or failing step costs only itself; each step's output goes to `DIR/<step>.log` as it comes and
 `DIR/session.md` collects them with their exit codes and seconds. On CUDA the models are random ones
 of CSM-1B's and Orpheus-3B's configurations (the real ones' compute); `--device cpu` is the dry run on
-the tiny models — every step, under a minute — that the tests run, so the script cannot rot between
-leases.
+the tiny models — every step, under a minute — that the tests run, so the script keeps working between
+GPU runs.
 
     ttsbench perf session --out runs/session               # on the GPU machine
     ttsbench perf session --out runs/session --device cpu  # here: every step, tiny models
