@@ -5,7 +5,6 @@ a counted, explained failure; the API key is never written anywhere."""
 from __future__ import annotations
 
 import json
-import types
 
 import numpy as np
 import pytest
@@ -23,23 +22,19 @@ def server():
 
 
 def spec(server, **given):
+    """A served row's settings pointing at the test server (short timeout, two retries)."""
+    from ttsbench.benchmark.plan import ServedSpec
+
     srv, _ = server
-    settings = dict(
-        url=f"http://127.0.0.1:{srv.server_address[1]}/v1",
-        model="hibari",
-        voice="",
-        response_format="wav",
-        sample_rate=24000,
-        speed=None,
-        language="",
-        api_key_env="",
-        extra={},
-        concurrency=4,
-        timeout=2.0,
-        retries=2,
+    return ServedSpec(
+        **{
+            "url": f"http://127.0.0.1:{srv.server_address[1]}/v1",
+            "model": "hibari",
+            "timeout": 2.0,
+            "retries": 2,
+            **given,
+        }
     )
-    settings.update(given)
-    return types.SimpleNamespace(**settings)
 
 
 @pytest.mark.parametrize("fault", ["429", "500", "stall", "truncated"])

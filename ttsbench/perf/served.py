@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 PROMPTS = [
     "Good evening, everyone.",
@@ -24,21 +23,10 @@ PROMPTS = [
 ]
 
 
-def _spec(url: str, model: str, concurrency: int) -> SimpleNamespace:
-    return SimpleNamespace(
-        url=url,
-        model=model,
-        voice="",
-        response_format="wav",
-        sample_rate=24000,
-        speed=None,
-        language="",
-        api_key_env="",
-        extra={},
-        concurrency=concurrency,
-        timeout=120.0,
-        retries=0,
-    )
+def _spec(url: str, model: str, concurrency: int):
+    from ttsbench.benchmark.plan import ServedSpec
+
+    return ServedSpec(url, model, concurrency=concurrency, retries=0)
 
 
 def throughput(url: str, model: str, concurrency: int, requests: int) -> float:
