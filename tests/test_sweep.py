@@ -107,3 +107,78 @@ def test_fit_estimates_rows_for_a_target_and_says_when_it_cannot():
     assert "above the plateau" in fit_curve(points, 0.9)["text"]
     assert "reached already" in fit_curve(points, 0.4)["text"]
     assert "do not support" in fit_curve(points[:3], 0.75)["text"]
+
+
+def test_steps_sweep_benches_the_checkpoints_of_one_fine_tune(sweep_suite, tmp_path):
+    from ttsbench.benchmark.records import SweepRecord
+    from ttsbench.benchmark.sweep import sweep_steps
+    from ttsbench.models.records import FinetuneRecord
+    from ttsbench.reports.html import build_report
+
+    suite = dataclasses.replace(
+        sweep_suite,
+        finetune=dataclasses.replace(
+            sweep_suite.finetune, options=dataclasses.replace(sweep_suite.finetune.options, max_steps=4)
+        ),
+        limits={"speaker_sim": -1.0},
+    )
+    out = tmp_path / "steps"
+    result = sweep_steps(suite, 2, out, progress=False)
+    assert sorted(result.computed) == ["baseline", "step2", "step4"]
+    record = FinetuneRecord.read(out / "finetune")
+    assert record.steps == 4 and [s["step"] for s in record.snapshots] == [2, 4]  # one training run, two adapters
+    assert (out / "finetune" / "steps" / "step-2" / "adapter_config.json").is_file()
+    assert not list(out.glob("step*/finetune"))  # the points bench the kept adapters; none trains again
+    with open(out / "curve.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["step"], r["variant"]) for r in rows if r["metric"] == "speaker_sim"} == {
+        ("", "base"),
+        ("2", "finetuned"),
+        ("4", "finetuned"),
+    }
+    sims = {int(r["step"]): float(r["mean"]) for r in rows if r["metric"] == "speaker_sim" and r["step"]}
+    best = SweepRecord.read(out).best["finetuned"]
+    assert best["ok"] and best["step"] == max(sims, key=sims.get)
+    assert f"best step {best['step']}" in best["text"] and "within speaker_sim ≥ -1" in best["text"]
+    html = build_report([out], out / "report.html").path.read_text()
+    assert "Training steps" in html and "Similarity vs fine-tune step" in html
+    assert sweep_steps(suite, 2, out, progress=False).computed == []  # resumable: nothing trains or runs again
+    strict = sweep_steps(dataclasses.replace(suite, limits={"speaker_sim": 2.0}), 2, out, progress=False)
+    assert not strict.best["finetuned"]["ok"]
+    assert "no step keeps speaker_sim ≥ 2" in strict.best["finetuned"]["text"]
+
+
+def test_setting_sweep_trains_one_adapter_per_value(sweep_suite, tmp_path):
+    from ttsbench.benchmark.sweep import sweep_setting
+
+    out = tmp_path / "lr"
+    result = sweep_setting(sweep_suite, "learning_rate", [1e-4, 2e-3], [0], out, progress=False)
+    assert sorted(result.computed) == ["baseline", "learning_rate=0.0001-seed0", "learning_rate=0.002-seed0"]
+    used = json.loads((out / "learning_rate=0.002-seed0" / "finetune" / "finetune.json").read_text())["settings"]
+    assert used["learning_rate"] == 2e-3
+    with open(out / "curve.csv") as f:
+        values = {r["learning_rate"] for r in csv.DictReader(f) if r["variant"] == "finetuned"}
+    assert values == {"0.0001", "0.002"}
+    assert result.best["finetuned"]["ok"]
+    with pytest.raises(SweepError, match="--setting bogus: not a fine-tune setting.*learning_rate"):
+        sweep_setting(sweep_suite, "bogus", [1], [0], out, progress=False)
+    with pytest.raises(SweepError, match="learning_rate"):
+        sweep_setting(sweep_suite, "learning_rate", [-1], [0], out, progress=False)
+
+
+def test_a_limit_on_a_metric_no_scorer_gives_is_refused(sweep_suite, tmp_path):
+    from ttsbench.benchmark.sweep import sweep_steps
+
+    with pytest.raises(SweepError, match="`limits:` names wer_micro, which the suite's scorers do not give"):
+        sweep_steps(dataclasses.replace(sweep_suite, limits={"wer_micro": 0.1}), 2, tmp_path / "x", progress=False)
+
+
+def test_a_sweep_varies_one_thing(capsys):
+    from ttsbench.cli import main
+
+    assert main(["sweep", "suites/demo.yaml", "--sizes", "2", "--every", "2"]) == 2
+    assert "--sizes and --every: a sweep varies one thing" in capsys.readouterr().err
+    assert main(["sweep", "suites/demo.yaml", "--setting", "learning_rate"]) == 2
+    assert "NAME=V1,V2" in capsys.readouterr().err
+    assert main(["sweep", "suites/demo.yaml", "--every", "2", "--seeds", "1"]) == 2
+    assert "its seed is the suite's finetune seed" in capsys.readouterr().err

@@ -26,6 +26,8 @@ _API = (
     "Run",
     "report",
     "sweep",
+    "sweep_steps",
+    "sweep_setting",
     "Sweep",
     "check",
     "check_findings",

@@ -685,32 +685,56 @@ def report(
 
 @dataclass
 class Sweep:
-    """A data-size sweep's points and its fitted curve."""
+    """A sweep's points (data sizes, the steps of one fine-tune, or a fine-tune setting's values) and its
+    fitted curve or best point."""
 
     out: Path
     result: SweepResult
 
     def curve(self) -> pd.DataFrame:
-        """DataFrame: rows, seed, variant, metric, mean, ci_low, ci_high, n — every point of every curve metric."""
+        """DataFrame: the axis (rows, step or the setting), seed, variant, metric, mean, ci_low, ci_high, n — every
+        point of every curve metric."""
         return _frame(
             list(self.result.curve),
-            ["rows", "seed", "variant", "metric", "mean", "ci_low", "ci_high", "n"],
+            [self.result.axis, "seed", "variant", "metric", "mean", "ci_low", "ci_high", "n"],
             self.result.label,
         )
 
     def fit(self) -> dict:
-        """variant → the saturating fit (and the rows estimated for the suite's target), in numbers and words."""
+        """variant → the saturating fit (and the rows estimated for the suite's target), in numbers and words
+        (a size sweep); empty for the others."""
         return self.result.fit
 
+    def best(self) -> dict:
+        """variant → the best point within the suite's `limits:` (a steps or setting sweep), in numbers and words."""
+        return self.result.best
+
     def figure(self, metric: str | None = None) -> Chart:
-        """The learning curve of `metric` (default: the fitted one) per tuned variant and seed against training
-        rows (log scale), the untuned rows as flat lines: the report's chart, shown inline in a notebook."""
+        """The curve of `metric` (default: the fitted one) per tuned variant and seed against the axis, the untuned
+        rows as flat lines: the report's chart, shown inline in a notebook."""
         from .reports.html import curve_chart
 
         metric = metric or self.result.metric
         label = f" [{self.result.label}]" if self.result.label else ""
-        chart = curve_chart([dict(r) for r in self.result.curve], metric, f"{metric} vs training rows{label}")
+        axis = self.result.axis
+        chart = curve_chart([dict(r) for r in self.result.curve], metric, f"{metric} vs {axis}{label}", axis)
         return Chart(chart or "")
+
+
+def _sweep_out(plan_: Suite, out: str | Path | None) -> Path:
+    if out is not None and not isinstance(out, (str, Path)):
+        raise UserError(f"out={out!r}: a folder path (str or Path)")
+    default = plan_.run_dir()
+    return Path(out) if out else default.with_name(default.name + "-sweep")
+
+
+def _ints(values: Any, what: str) -> list[int]:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise UserError(f"{what}={values!r}: a list of whole numbers, e.g. [10, 25, 50]")
+    values = list(values)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise UserError(f"{what}={values!r}: a list of whole numbers, e.g. [10, 25, 50]")
+    return values
 
 
 def sweep(
@@ -738,11 +762,79 @@ def sweep(
     """
     from .benchmark.sweep import sweep as run
 
+    sizes, seeds = _ints(sizes, "sizes"), _ints(seeds, "seeds")
     plan_ = load(suite, **overrides)
-    default = plan_.run_dir()
-    out = Path(out) if out else default.with_name(default.name + "-sweep")
+    out = _sweep_out(plan_, out)
     _messages(progress)
-    return Sweep(out, run(plan_, list(sizes), list(seeds), out, executor=executor, progress=progress))
+    return Sweep(out, run(plan_, sizes, seeds, out, executor=executor, progress=progress))
+
+
+def sweep_steps(
+    suite: SuiteLike,
+    every: int,
+    out: str | Path | None = None,
+    executor: str = "local",
+    progress: bool = True,
+    **overrides: Any,
+) -> Sweep:
+    """Which step is best: fine-tune once, keep the adapter every `every` steps, bench the tuned rows on each.
+
+    Args:
+        suite: a suite with tuned rows (its `finetune:` settings, e.g. max_steps, are the run's).
+        every: keep the adapter every this many optimiser steps (the last step is always a point).
+        out: the sweep folder (default: the suite's run directory + "-sweep"); the fine-tune goes to OUT/finetune.
+        executor: local, or ray (each point a Ray task).
+        progress: show progress bars and messages.
+        **overrides: suite keys that win over the file's.
+
+    Returns:
+        The Sweep: similarity and WER (the curve metrics) per step, and per tuned row the best step within the
+        suite's `limits:`.
+    """
+    from .benchmark.sweep import sweep_steps as run
+
+    plan_ = load(suite, **overrides)
+    out = _sweep_out(plan_, out)
+    _messages(progress)
+    return Sweep(out, run(plan_, every, out, executor=executor, progress=progress))
+
+
+def sweep_setting(
+    suite: SuiteLike,
+    setting: str,
+    values: list,
+    seeds: list[int] | tuple[int, ...] = (0,),
+    out: str | Path | None = None,
+    executor: str = "local",
+    progress: bool = True,
+    **overrides: Any,
+) -> Sweep:
+    """One fine-tune per value of a fine-tune setting (learning_rate, r, …) and seed, benched side by side.
+
+    Args:
+        suite: a suite with tuned rows and `finetune:` settings.
+        setting: a fine-tune setting's name, as a suite's `finetune:` writes it.
+        values: its values, one fine-tune each.
+        seeds: training seeds per value.
+        out: the sweep folder (default: the suite's run directory + "-sweep").
+        executor: local, or ray (each point a Ray task).
+        progress: show progress bars and messages.
+        **overrides: suite keys that win over the file's.
+
+    Returns:
+        The Sweep: one table of every value, and per tuned row the best value within the suite's `limits:`.
+    """
+    from .benchmark.sweep import sweep_setting as run
+
+    if not isinstance(setting, str):
+        raise UserError(f"setting={setting!r}: a fine-tune setting's name, e.g. 'learning_rate'")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise UserError(f"values={values!r}: a list of the setting's values, e.g. [1e-4, 2e-4]")
+    seeds = _ints(seeds, "seeds")
+    plan_ = load(suite, **overrides)
+    out = _sweep_out(plan_, out)
+    _messages(progress)
+    return Sweep(out, run(plan_, setting, list(values), seeds, out, executor=executor, progress=progress))
 
 
 def check_findings(suite: SuiteLike | None = None) -> list[Finding]:

@@ -179,14 +179,38 @@ def _listen(args) -> int:
 
 
 def _sweep(args) -> int:
-    result = api.sweep(
-        args.suite,
-        _ints(args.sizes, "--sizes"),
-        _ints(args.seeds, "--seeds"),
-        args.out,
-        executor=args.executor,
-        progress=not args.quiet,
-    )
+    import yaml
+
+    from .core.errors import UserError
+
+    given = [
+        flag for flag, value in (("--sizes", args.sizes), ("--every", args.every), ("--setting", args.setting)) if value
+    ]
+    if len(given) > 1:
+        raise UserError(f"{' and '.join(given)}: a sweep varies one thing; give one of --sizes, --every, --setting")
+    if args.every is not None and args.seeds:
+        raise UserError(
+            "--seeds with --every: a steps sweep benches one fine-tune; its seed is the suite's finetune seed"
+        )
+    common = {"executor": args.executor, "progress": not args.quiet}
+    if args.every is not None:
+        result = api.sweep_steps(args.suite, args.every, args.out, **common)
+    elif args.setting:
+        name, _, values = args.setting.partition("=")
+        if not name or not values:
+            raise UserError(f"--setting {args.setting}: NAME=V1,V2,…, e.g. learning_rate=1e-4,2e-4")
+        parsed = [yaml.safe_load(v) for v in values.split(",")]
+        result = api.sweep_setting(
+            args.suite, name.strip(), parsed, _ints(args.seeds or "0", "--seeds"), args.out, **common
+        )
+    else:
+        result = api.sweep(
+            args.suite,
+            _ints(args.sizes or "10,25,50,100", "--sizes"),
+            _ints(args.seeds or "0,1", "--seeds"),
+            args.out,
+            **common,
+        )
     api.report(result, result.out / "report.html", overwrite=True)
     if result.result.label:
         print(f"[{result.result.label}]")
@@ -194,7 +218,7 @@ def _sweep(args) -> int:
         f"curve: {result.out / 'curve.csv'}; report: {result.out / 'report.html'} "
         f"({len(result.result.computed)} points computed now)"
     )
-    for variant, fit in result.fit().items():
+    for variant, fit in {**result.fit(), **result.best()}.items():
         print(f"{variant}: {fit['text']}")
     return 0
 
@@ -475,14 +499,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "sweep",
         _sweep,
-        "fine-tune and bench at several data sizes: the similarity learning curve",
-        "For each size × seed: fine-tune on the nested subset, bench the fine-tuned variants; base, cloned "
-        "and the anchors run once. Writes curve.csv, sweep.json (saturating fit, rows to reach the suite's "
-        "`target:`) and report.html. Resumable.",
+        "fine-tune and bench at several data sizes, training steps or settings: the learning curve, the best step",
+        "--sizes: for each size × seed, fine-tune on the nested subset and bench the fine-tuned rows (the "
+        "learning curve, fitted; rows to reach the suite's `target:`). --every N: fine-tune once, keep the "
+        "adapter every N steps and bench each (the best step within the suite's `limits:`). --setting "
+        "NAME=V1,V2: one fine-tune per value, side by side. Base, cloned and the anchors run once. Writes "
+        "curve.csv, sweep.json and report.html. Resumable.",
     )
     p.add_argument("suite", metavar="SUITE.yaml")
-    p.add_argument("--sizes", default="10,25,50,100", help="train rows per point (comma-separated)")
-    p.add_argument("--seeds", default="0,1", help="seeds per size: they pick the rows and seed the training")
+    p.add_argument("--sizes", help="train rows per point, comma-separated (default 10,25,50,100)")
+    p.add_argument("--every", type=int, help="keep the adapter every N steps of one fine-tune and bench each")
+    p.add_argument("--setting", metavar="NAME=V1,V2", help="one fine-tune per value of a fine-tune setting")
+    p.add_argument("--seeds", help="seeds per size or value: they pick the rows and seed the training (default 0,1; 0)")
     p.add_argument("--out", help="sweep folder (default: the suite's out with -sweep)")
     p.add_argument(
         "--executor",

@@ -347,6 +347,7 @@ class Suite:
     out: Path | None = None  # the run directory (default runs/<name>)
     report: Path | None = None  # where the report.* gates look for the report
     target: dict = field(default_factory=dict)  # metric → value a sweep estimates the rows for
+    limits: dict = field(default_factory=dict)  # metric → the worst value a sweep's best point may have
     description: str = ""
     path: Path | None = None  # the YAML file it came from (None when built in Python)
 
@@ -459,6 +460,7 @@ class Suite:
             out=path("out"),
             report=path("report"),
             target=dict(data.get("target") or {}),
+            limits=dict(data.get("limits") or {}),
             description=data.get("description", ""),
             path=path("path"),
         )
@@ -473,6 +475,7 @@ class Suite:
             "out",
             "report",
             "target",
+            "limits",
             "description",
             "path",
             "name",

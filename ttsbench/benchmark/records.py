@@ -332,7 +332,8 @@ class RunSummary(JsonRecord):
 
 @dataclass(frozen=True)
 class SweepRecord(JsonRecord):
-    """`sweep.json`: the points of a data-size sweep and the learning-curve fit."""
+    """`sweep.json`: the points of a sweep (data sizes, the steps of one fine-tune, or the values of a fine-tune
+    setting), the learning-curve fit (sizes) or the best point within the suite's limits (steps, settings)."""
 
     FILE = "sweep.json"
 
@@ -348,6 +349,10 @@ class SweepRecord(JsonRecord):
     target: dict = field(default_factory=dict)  # {metric: value} the fit estimates the rows for
     label: str = ""
     metric: str = "speaker_sim"  # the curve the fit is of
+    axis: str = "rows"  # what the points vary: rows, step, or a fine-tune setting's name (curve.csv's first column)
+    best: dict = field(default_factory=dict)  # variant → the best point within `limits` (steps, settings)
+    limits: dict = field(default_factory=dict)  # the suite's `limits:` the best point keeps
+    values: list = field(default_factory=list)  # the axis' value of every point but the baseline
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ TOP_KEYS = {
     "finetune",
     "description",
     "target",
+    "limits",
     "report",
 }
 DEFAULTS = {
@@ -221,6 +222,11 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     target = data.get("target") or {}
     if not isinstance(target, dict) or not all(isinstance(v, (int, float)) for v in target.values()):
         raise SuiteError(f"{where('target')}: a mapping of metric → value, e.g. {{speaker_sim: 0.75}}")
+    limits = data.get("limits") or {}
+    if not isinstance(limits, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in limits.values()
+    ):
+        raise SuiteError(f"{where('limits')}: a mapping of metric → the worst value allowed, e.g. {{wer_micro: 0.1}}")
     impostor = data.get("impostor") or {}
     suite = Suite(
         name=name,
@@ -240,6 +246,7 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
         out=local("out"),
         report=local("report"),
         target=dict(target),
+        limits=dict(limits),
         description=str(data.get("description") or ""),
         path=path,
     )
@@ -264,7 +271,7 @@ def _own_rows(block, variants: tuple, anchors: tuple, model: ModelSpec, where) -
     if not isinstance(block, dict):
         raise SuiteError(
             f"{where('rows')}: a mapping of row name → what makes its samples, e.g. "
-            "{step40: {adapter: runs/ft/checkpoints/checkpoint-40, clones: true}}"
+            "{step40: {adapter: runs/ft/steps/step-40, clones: true}}"
         )
     taken = {v.name for v in variants} | {a.name for a in anchors} | {v.name for v in VARIANTS.values() if v.anchor}
     out: list[Variant] = []

@@ -16,7 +16,7 @@ import logging
 import csv
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ttsbench.core.errors import UserError
@@ -36,12 +36,13 @@ class SweepError(UserError, ValueError):
 
 @dataclass(frozen=True)
 class Point:
-    rows: int  # 0: the point without fine-tuning (base, cloned, anchors)
-    seed: int
+    """One run of a sweep: its folder name, its place on the axis (None: the untuned rows and anchors, run once),
+    the training seed, and the suite it benches."""
 
-    @property
-    def name(self) -> str:
-        return "baseline" if self.rows == 0 else f"rows{self.rows}-seed{self.seed}"
+    name: str
+    x: int | float | str | None
+    seed: int
+    suite: Suite
 
 
 @dataclass
@@ -49,23 +50,34 @@ class SweepResult:
     out: Path
     curve: list[dict]  # the rows of curve.csv
     label: str  # e.g. "tiny random model — pipeline check only"; "" for real weights
-    fit: dict  # per variant: the saturating fit and the rows estimated to reach the target
+    fit: dict  # per variant: the saturating fit and the rows estimated to reach the target (size sweeps)
     computed: list[str]  # points run by this call (the rest were already done)
     metric: str = ""  # the curve fitted (the suite's target metric, else similarity)
+    axis: str = "rows"  # what the points vary: rows, step, or a fine-tune setting's name
+    best: dict = field(default_factory=dict)  # per variant: the best point within the suite's limits (steps, settings)
 
 
-def point_suite(suite: Suite, point: Point) -> Suite:
-    """The suite for one point: the tuned rows fine-tuned on `rows` rows, or the untuned rows (and anchors) at 0."""
-    if point.rows == 0:
-        return dataclasses.replace(suite, variants=tuple(v for v in suite.variants if not v.tuned), finetune=None)
-    spec = suite.finetune or FinetuneSpec(_default_options(suite))
-    options = dataclasses.replace(spec.options, rows=point.rows, seed=point.seed)
-    return dataclasses.replace(
-        suite,
-        variants=tuple(v for v in suite.variants if v.tuned),
-        anchors=(),
-        finetune=dataclasses.replace(spec, options=options),
+def baseline(suite: Suite) -> Point:
+    """The untuned rows and the anchors: they do not depend on the fine-tune, so they run once."""
+    return Point(
+        "baseline",
+        None,
+        0,
+        dataclasses.replace(suite, variants=tuple(v for v in suite.variants if not v.tuned), finetune=None),
     )
+
+
+def tuned_suite(suite: Suite, options=None, adapter: Path | None = None) -> Suite:
+    """The suite's tuned rows alone, fine-tuned with `options` or on `adapter`."""
+    tuned = tuple(v for v in suite.variants if v.tuned)
+    if adapter is not None:
+        return dataclasses.replace(suite, variants=tuned, anchors=(), finetune=None, adapter=adapter)
+    spec = suite.finetune or FinetuneSpec(_default_options(suite))
+    return dataclasses.replace(suite, variants=tuned, anchors=(), finetune=dataclasses.replace(spec, options=options))
+
+
+def finetune_options(suite: Suite):
+    return (suite.finetune.options if suite.finetune else None) or _default_options(suite)
 
 
 def _default_options(suite: Suite):
@@ -76,11 +88,11 @@ def _default_options(suite: Suite):
     return family(suite.model.backend).options(options) if suite.model.backend in FAMILIES else options
 
 
-def run_point(suite: Suite, point: Point, run_dir: str) -> str:
+def run_point(suite: Suite, run_dir: str) -> str:
     """Bench one point (fine-tuning first); resumable and cached like any run."""
     from .runner import run_suite
 
-    run_suite(point_suite(suite, point), Path(run_dir), progress=False)
+    run_suite(suite, Path(run_dir), progress=False)
     return run_dir
 
 
@@ -101,11 +113,8 @@ def _done(run_dir: Path, plan: Suite) -> bool:
     return summary is not None and all(c.n > 0 and not c.missing for c in summary.samples.values())
 
 
-def sweep(
-    suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local", progress: bool = True
-) -> SweepResult:
-    out = Path(out)
-    say = log.info if progress else log.debug
+def _start(suite: Suite, executor: str) -> None:
+    """What every sweep checks before its first point."""
     if suite.adapter is not None:
         raise SweepError(
             f"{suite.path}: names `adapter:`; a sweep fine-tunes at every point — remove it and set "
@@ -114,11 +123,27 @@ def sweep(
     if not suite.needs_adapter:
         raise SweepError(f"{suite.path}: has no finetuned variants to sweep; add finetuned or finetuned_cloned")
     check_executor(executor)
-    if not sizes or any(n < 1 for n in sizes):
-        raise SweepError(f"--sizes {sizes}: give positive row counts, e.g. 10,25,50")
     from .check import require, suite_findings
+    from .scorers import declared
 
     require(suite_findings(suite, work=False))  # before the first point, not in the middle of the sweep
+    known = declared(suite.scorers)
+    for key, mapping in (("target", suite.target), ("limits", suite.limits)):
+        unknown = [m for m in mapping if m not in known]
+        if unknown:
+            raise SweepError(
+                f"{suite.path}: `{key}:` names {', '.join(unknown)}, which the suite's scorers do not give; "
+                f"use one of {', '.join(known)}"
+            )
+
+
+def sweep(
+    suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local", progress: bool = True
+) -> SweepResult:
+    """The data-size sweep: one fine-tune per size and seed on nested subsets of the train split."""
+    _start(suite, executor)
+    if not sizes or any(n < 1 for n in sizes):
+        raise SweepError(f"--sizes {sizes}: give positive row counts, e.g. 10,25,50")
     from ttsbench.dataprep.dataset import load_splits
 
     n_train = len(load_splits(suite.dataset).train)
@@ -128,33 +153,128 @@ def sweep(
             f"--sizes {','.join(map(str, too_big))}: the train split of {suite.dataset} has only "
             f"{n_train} rows; use sizes up to {n_train}"
         )
-    points = [Point(0, 0)] + [Point(n, s) for n in sorted(set(sizes)) for s in seeds]
+    options = finetune_options(suite)
+    points = [baseline(suite)] + [
+        Point(f"rows{n}-seed{s}", n, s, tuned_suite(suite, dataclasses.replace(options, rows=n, seed=s)))
+        for n in sorted(set(sizes))
+        for s in seeds
+    ]
+    return _finish(
+        suite,
+        points,
+        Path(out),
+        "rows",
+        executor,
+        progress,
+        {"sizes": sorted(set(sizes)), "seeds": list(seeds), "train_rows": n_train},
+    )
+
+
+def sweep_steps(
+    suite: Suite, every: int, out: str | Path, executor: str = "local", progress: bool = True
+) -> SweepResult:
+    """The checkpoints of one training run: fine-tune once, keeping the adapter every `every` steps, and bench the
+    tuned rows on each; the best step is the one with the best target metric within the suite's `limits:`."""
+    _start(suite, executor)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise SweepError(f"--every {every!r}: a positive number of optimiser steps, e.g. 20")
+    out = Path(out)
+    say = log.info if progress else log.debug
+    options = dataclasses.replace(finetune_options(suite), adapter_every=every)
+    from ttsbench.models.train import finetune
+
+    spec = suite.finetune or FinetuneSpec(options)
+    say(f"sweep: one fine-tune into {out / 'finetune'}, keeping the adapter every {every} steps")
+    record = finetune(
+        suite.dataset, spec.base or suite.model.checkpoint, out / "finetune", options, progress=progress
+    ).record
+    points = [baseline(suite)] + [
+        Point(
+            f"step{s['step']}",
+            s["step"],
+            options.seed,
+            tuned_suite(suite, adapter=(out / "finetune" / s["path"]).resolve()),
+        )
+        for s in record.snapshots
+    ]
+    return _finish(suite, points, out, "step", executor, progress, {"every": every, "steps": record.steps})
+
+
+def sweep_setting(
+    suite: Suite,
+    setting: str,
+    values: list,
+    seeds: list[int],
+    out: str | Path,
+    executor: str = "local",
+    progress: bool = True,
+) -> SweepResult:
+    """One fine-tune per value of a fine-tune setting (learning_rate, r, any family's own) and seed, side by side."""
+    _start(suite, executor)
+    from ttsbench.models.records import FinetuneOptions
+
+    options = finetune_options(suite)
+    known = sorted(set(options.to_dict()) - {"device", "family", "rows", "seed", "adapter_every"})
+    if setting not in known:
+        raise SweepError(
+            f"--setting {setting}: not a fine-tune setting a sweep can vary; use one of {', '.join(known)}"
+        )
+    if not values:
+        raise SweepError(f"--setting {setting}=: give the values, comma-separated, e.g. {setting}=1e-4,2e-4")
+    points = [baseline(suite)]
+    for value in values:
+        try:
+            varied = FinetuneOptions.from_dict({**options.to_dict(), setting: value}, where=f"--setting {setting}")
+        except UserError as e:
+            raise SweepError(str(e)) from None
+        for s in seeds:
+            name = f"{setting}={value}-seed{s}"
+            points.append(Point(_safe(name), value, s, tuned_suite(suite, dataclasses.replace(varied, seed=s))))
+    return _finish(
+        suite, points, Path(out), setting, executor, progress, {"values": list(values), "seeds": list(seeds)}
+    )
+
+
+def _safe(name: str) -> str:
+    """A point's folder name: letters, digits and . = + - only."""
+    return "".join(c if c.isalnum() or c in ".=+-" else "_" for c in name)
+
+
+def _finish(
+    suite: Suite, points: list[Point], out: Path, axis: str, executor: str, progress: bool, extra: dict
+) -> SweepResult:
+    """Run the points not yet done, collect curve.csv, fit or pick the best, and write sweep.json."""
+    say = log.info if progress else log.debug
     dirs = {p.name: out / p.name for p in points}
-    todo = [p for p in points if not _done(dirs[p.name], point_suite(suite, p))]
+    todo = [p for p in points if not _done(dirs[p.name], p.suite)]
     say(f"sweep: {len(points)} points, {len(points) - len(todo)} already done, executor {executor}")
     out.mkdir(parents=True, exist_ok=True)
     if executor == "local":
         for p in todo:
             say(f"sweep: point {p.name}")
-            run_point(suite, p, str(dirs[p.name]))
+            run_point(p.suite, str(dirs[p.name]))
     else:
-        _run_ray(suite, todo, dirs, say)
-    curve = collect(points, dirs)
-    _write_curve(out / "curve.csv", curve)
+        _run_ray(todo, dirs, say)
+    curve = collect(points, dirs, axis)
+    _write_curve(out / "curve.csv", curve, axis)
     metric, target = curve_target(suite)
-    fit = {
-        v.name: fit_curve(
-            [
-                (r["rows"], r["mean"])
-                for r in curve
-                if r["variant"] == v.name and r["metric"] == metric and r["mean"] is not None
-            ],
-            target,
-            metric,
-        )
-        for v in suite.variants
-        if v.tuned
-    }
+    tuned = [v.name for v in suite.variants if v.tuned]
+    fit, best = {}, {}
+    if axis == "rows":
+        fit = {
+            v: fit_curve(
+                [
+                    (r["rows"], r["mean"])
+                    for r in curve
+                    if r["variant"] == v and r["metric"] == metric and r["mean"] is not None
+                ],
+                target,
+                metric,
+            )
+            for v in tuned
+        }
+    else:
+        best = {v: best_point(curve, v, axis, metric, suite) for v in tuned}
     from .runner import run_label
 
     label = run_label(suite)
@@ -162,25 +282,74 @@ def sweep(
         suite=suite.name,
         suite_path=str(suite.path),
         label=label,
-        sizes=sorted(set(sizes)),
-        seeds=list(seeds),
+        sizes=extra.get("sizes", []),
+        seeds=extra.get("seeds", []),
         executor=executor,
-        train_rows=n_train,
+        train_rows=extra.get("train_rows", 0),
         target={metric: target},
         metric=metric,
         points={p.name: str(dirs[p.name]) for p in points},
         fit=fit,
-        fit_text=" ".join(f"{v}: {f['text']}" for v, f in fit.items()),
+        fit_text=" ".join(f"{v}: {f['text']}" for v, f in {**fit, **best}.items()),
+        axis=axis,
+        best=best,
+        limits=dict(suite.limits),
+        values=[p.x for p in points if p.x is not None],
     ).write(out)
-    return SweepResult(out, curve, label, fit, [p.name for p in todo], metric)
+    return SweepResult(out, curve, label, fit, [p.name for p in todo], metric, axis, best)
 
 
-def _run_ray(suite: Suite, todo: list[Point], dirs: dict, say) -> None:
+def best_point(curve: list[dict], variant: str, axis: str, metric: str, suite: Suite) -> dict:
+    """The point whose mean `metric` is best among those that keep every one of the suite's `limits:` (a
+    lower-is-better metric at or below its limit, a higher-is-better one at or above), in numbers and words."""
+    from .scorers import declared
+
+    metrics = declared(suite.scorers)
+    means: dict = {}
+    for r in curve:
+        if r["variant"] == variant and r[axis] is not None and r["mean"] is not None:
+            means.setdefault(r[axis], {})[r["metric"]] = r["mean"]  # seeds: the last (one per value in most sweeps)
+    higher = metrics[metric].better != "lower" if metric in metrics else True
+
+    def keeps(values: dict) -> list[str]:
+        broken = []
+        for m, limit in suite.limits.items():
+            value = values.get(m)
+            lower = metrics[m].better == "lower" if m in metrics else True
+            if value is None or (value > limit if lower else value < limit):
+                broken.append(f"{m} {'—' if value is None else f'{value:.3g}'} {'>' if lower else '<'} {limit:g}")
+        return broken
+
+    scored = [(x, v) for x, v in means.items() if metric in v]
+    if not scored:
+        return {"ok": False, "text": f"no point has {metric}."}
+    within = [(x, v) for x, v in scored if not keeps(v)]
+    limit_words = ", ".join(
+        f"{m} {'≤' if (metrics[m].better == 'lower' if m in metrics else True) else '≥'} {v:g}"
+        for m, v in suite.limits.items()
+    )
+    if not within:
+        return {
+            "ok": False,
+            "text": f"no {axis} keeps {limit_words}: "
+            + "; ".join(f"{axis} {x}: {', '.join(keeps(v))}" for x, v in scored),
+        }
+    x, values = (max if higher else min)(within, key=lambda p: p[1][metric])
+    where = f" within {limit_words}" if suite.limits else " (no `limits:` in the suite, e.g. {wer_micro: 0.1})"
+    return {
+        "ok": True,
+        axis: x,
+        "value": values[metric],
+        "text": f"best {axis} {x}: {metric} {values[metric]:.3f}{where}.",
+    }
+
+
+def _run_ray(todo: list[Point], dirs: dict, say) -> None:
     ray = start_ray()
     import torch
 
     task = ray.remote(num_gpus=1 if torch.cuda.is_available() else 0)(run_point)
-    futures = {task.remote(suite, p, str(dirs[p.name])): p for p in todo}
+    futures = {task.remote(p.suite, str(dirs[p.name])): p for p in todo}
     for done in ray.get(list(futures)):
         say(f"sweep: point {Path(done).name} done")
 
@@ -197,8 +366,9 @@ def curve_target(suite: Suite) -> tuple[str, float | None]:
     return (voice[0] if voice else ""), None
 
 
-def collect(points: list[Point], dirs: dict) -> list[dict]:
-    """curve.csv rows: rows, seed, variant, metric, mean, ci_low, ci_high, n."""
+def collect(points: list[Point], dirs: dict, axis: str = "rows") -> list[dict]:
+    """curve.csv rows: the axis (rows, step or the setting; 0 or empty for the baseline), seed, variant, metric,
+    mean, ci_low, ci_high, n."""
     out = []
     for p in points:
         summary = current_summary(RunStore(dirs[p.name]))
@@ -206,7 +376,7 @@ def collect(points: list[Point], dirs: dict) -> list[dict]:
             if summary.metric(s.metric).curve:
                 out.append(
                     {
-                        "rows": p.rows,
+                        axis: p.x if p.x is not None else (0 if axis == "rows" else None),
                         "seed": p.seed,
                         "variant": s.variant,
                         "metric": s.metric,
@@ -219,9 +389,9 @@ def collect(points: list[Point], dirs: dict) -> list[dict]:
     return out
 
 
-def _write_curve(path: Path, curve: list[dict]) -> None:
+def _write_curve(path: Path, curve: list[dict], axis: str = "rows") -> None:
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["rows", "seed", "variant", "metric", "mean", "ci_low", "ci_high", "n"])
+        w = csv.DictWriter(f, fieldnames=[axis, "seed", "variant", "metric", "mean", "ci_low", "ci_high", "n"])
         w.writeheader()
         w.writerows(curve)
 

@@ -14,6 +14,7 @@ from ttsbench.dataprep.constants import MAX_CLIP_SECONDS
 from .families import FAMILIES
 
 
+STEPS = "steps"  # OUT/steps/step-N: the adapters kept along the way (`adapter_every`)
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -41,6 +42,7 @@ class FinetuneOptions:
     max_audio_seconds: float = MAX_CLIP_SECONDS  # longer clips are filtered and counted
     eval_steps: int = 10
     save_steps: int = 50  # checkpoints for resuming a killed run
+    adapter_every: int = 0  # also keep the adapter every N steps in OUT/steps/step-N (a steps sweep's points)
     backend: str = "auto"  # auto, unsloth or peft
     gradient_checkpointing: bool = False  # PEFT path; Unsloth always uses its own
     device: str = "auto"
@@ -56,6 +58,7 @@ class FinetuneOptions:
         check_number(self, "lora_dropout", 0, 0.99)
         check_number(self, "learning_rate", 0, low_open=True)
         check_number(self, "warmup_steps", 0, integer=True)
+        check_number(self, "adapter_every", 0, integer=True)
         check_number(self, "epochs", 0, low_open=True)
         check_number(self, "max_steps", 1, integer=True, special=(-1,))
         check_number(self, "weight_decay", 0, 10)
@@ -137,6 +140,13 @@ class FinetuneRecord(JsonRecord):
     pushed_to: str | None = None  # Hub repo the adapter was pushed to
     merged: str | None = None  # folder of the merged 16-bit checkpoint
     diverged: dict | None = None  # {step, what, value}: training stopped at a non-finite value
+    snapshots: list = field(
+        default_factory=list
+    )  # {step, path}: the adapter at every `adapter_every` steps, and the last
+
+    def snapshot(self, step: int) -> Path | None:
+        """The folder of the adapter saved at `step` (relative paths are under the fine-tune's folder)."""
+        return next((Path(s["path"]) for s in self.snapshots if s["step"] == step), None)
 
     @property
     def losses(self) -> list[float]:
@@ -157,8 +167,11 @@ class FinetuneRecord(JsonRecord):
 
 
 def read_finetune_record(adapter: str | Path) -> FinetuneRecord | None:
-    """The record of an adapter folder, or of a merged checkpoint (`…/merged`, record one level up)."""
-    for folder in (Path(adapter), Path(adapter).parent):
+    """The record of an adapter folder, of a merged checkpoint (`…/merged`, record one level up) or of an
+    adapter saved along the way (`…/steps/step-N`, two levels up)."""
+    adapter = Path(adapter)
+    folders = [adapter, adapter.parent] + ([adapter.parent.parent] if adapter.parent.name == STEPS else [])
+    for folder in folders:
         record = FinetuneRecord.read(folder)
         if record is not None:
             return record

@@ -28,7 +28,7 @@ from ttsbench.dataprep.dataset import DatasetError, decode_rows, load_splits, su
 
 from .families import Family, family, family_claiming, family_of
 from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
-from .records import TARGETS, FinetuneOptions, FinetuneRecord  # noqa: F401  (FinetuneOptions: this stage's options)
+from .records import STEPS, TARGETS, FinetuneOptions, FinetuneRecord  # noqa: F401  (FinetuneOptions: this stage's options)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,9 @@ def settings_key(base: str, fingerprint: str, options: FinetuneOptions) -> str:
     data = {"base": base, "dataset": fingerprint, **KEYED_BEFORE, **options.to_dict()}
     data.pop("device")
     data.pop("family")
-    if data.get("duplicate_frames") == "keep":  # the default, and all there was before the option: same keys
-        data.pop("duplicate_frames")
+    for name, default in (("duplicate_frames", "keep"), ("adapter_every", 0)):
+        if data.get(name) == default:  # the default, and all there was before the option: same keys
+            data.pop(name)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -145,6 +146,12 @@ def finetune(
     )
 
     watch = divergence_watch()
+    checkpoints = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    resume = bool(checkpoints) and _checkpoint_key(out) == key
+    if not resume:  # adapters kept along an earlier, other fine-tune are not this one's
+        shutil.rmtree(out / STEPS, ignore_errors=True)
+    label = checkpoint_label(base)
+    keep = [snapshot_saver(out, options.adapter_every, label)] if options.adapter_every else []
     trainer = _trainer(
         model,
         processor,
@@ -156,15 +163,13 @@ def finetune(
         device,
         backend,
         progress,
-        [watch, *(callbacks or [])],
+        [watch, *keep, *(callbacks or [])],
     )
     if device.startswith("cuda"):
         import torch
 
         torch.cuda.reset_peak_memory_stats()
     start = time.time()
-    checkpoints = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    resume = checkpoints and _checkpoint_key(out) == key
     _write_checkpoint_key(out, key)
     if resume:
         say(f"finetune: resuming from {checkpoints[-1].name}")
@@ -180,7 +185,6 @@ def finetune(
 
     model.save_pretrained(out)
     processor.save_pretrained(out)
-    label = checkpoint_label(base)
     if label:
         (out / MARKER).write_text(json.dumps({"label": label}) + "\n")
     record = FinetuneRecord(
@@ -213,6 +217,7 @@ def finetune(
             "ttsbench", "torch", "transformers", "peft", "unsloth", "unsloth_zoo", "trl", "bitsandbytes", "datasets"
         ),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        snapshots=snapshots(out, step) if options.adapter_every else [],
     )
     if push_to_hub:  # the adapter, before a merge folds it away; the token stays in the environment
         model.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
@@ -223,6 +228,39 @@ def finetune(
     record.write(out)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # only for resuming; the adapter is saved
     return FinetuneResult(out, record, True)
+
+
+def snapshot_saver(out: Path, every: int, label: str):
+    """A TrainerCallback that keeps the adapter every `every` optimiser steps in OUT/steps/step-N (the last step's
+    is OUT itself), each with the checkpoint's label: the points of a sweep over training steps."""
+    from transformers import TrainerCallback
+
+    class SnapshotSaver(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            step = state.global_step
+            if step % every or step >= state.max_steps or model is None:
+                return
+            folder = out / STEPS / f"step-{step}"
+            tmp = folder.with_name(folder.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            model.save_pretrained(tmp)
+            if label:
+                (tmp / MARKER).write_text(json.dumps({"label": label}) + "\n")
+            shutil.rmtree(folder, ignore_errors=True)
+            tmp.rename(folder)  # whole or not at all: a kill while saving leaves no half adapter
+
+    return SnapshotSaver()
+
+
+def snapshots(out: Path, last: int) -> list[dict]:
+    """{step, path} of every adapter kept along the way (path relative to OUT), then the last step's (OUT)."""
+    kept = [
+        (int(p.name.split("-")[1]), p)
+        for p in (out / STEPS).glob("step-*")
+        if p.name.split("-")[1].isdigit() and (p / "adapter_config.json").is_file()
+    ]
+    rows = [{"step": n, "path": str(p.relative_to(out))} for n, p in sorted(kept) if n < last]
+    return rows + [{"step": last, "path": "."}]
 
 
 def divergence_watch():

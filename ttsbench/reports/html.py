@@ -296,24 +296,39 @@ def loss_chart(finetune, note: str = "") -> str | None:
     return svg.lines({k: v for k, v in series.items() if v}, title, "optimiser step", "loss")
 
 
-def curve_chart(rows: list[dict], metric: str, title: str) -> str | None:
-    """A sweep's learning curve of `metric`: per tuned row and seed its mean (with interval) against training rows
-    (log scale); an untuned row as a flat line. `rows` are curve.csv's (rows, seed, variant, metric, mean, ci_low,
-    ci_high); None when no point has a value."""
+def curve_chart(rows: list[dict], metric: str, title: str, axis: str = "rows") -> str | None:
+    """A sweep's curve of `metric`: per tuned row and seed its mean (with interval) against the axis — training
+    rows (log scale) or the fine-tune's step; an untuned row as a flat line. `rows` are curve.csv's (axis, seed,
+    variant, metric, mean, ci_low, ci_high); None when no point has a value or the axis is not a number."""
+
+    def x(r) -> float | None:
+        try:
+            return float(r[axis])
+        except (TypeError, ValueError):
+            return None
+
     series: dict[str, list] = {}
-    sizes = sorted({int(r["rows"]) for r in rows if int(r["rows"]) > 0})
+    xs = sorted({x(r) for r in rows if x(r)})
+    if any(x(r) is None and r[axis] not in (None, "") for r in rows):
+        return None  # a setting of words (a scheduler's name): its table says it
     for r in rows:
         if r["metric"] != metric or r["mean"] is None or VARIANTS.get(r["variant"], VARIANTS["base"]).anchor:
             continue
         point = (r["mean"], r["ci_low"], r["ci_high"])
-        if int(r["rows"]) == 0 and sizes:  # not fine-tuned: a flat line across the sizes
-            series[f"{r['variant']} (no fine-tune)"] = [(sizes[0], *point), (sizes[-1], point[0])]
-        elif int(r["rows"]) > 0:
-            series.setdefault(f"{r['variant']} seed {r['seed']}", []).append((int(r["rows"]), *point))
+        if not x(r) and xs:  # not fine-tuned: a flat line across the points
+            series[f"{r['variant']} (no fine-tune)"] = [(xs[0], *point), (xs[-1], point[0])]
+        elif x(r):
+            series.setdefault(f"{r['variant']} seed {r['seed']}", []).append((x(r), *point))
     if not series:
         return None
+    words = {"rows": "training rows (log scale)", "step": "fine-tune step"}.get(axis, axis)
     return svg.lines(
-        {k: sorted(v) for k, v in series.items()}, title, "training rows (log scale)", metric, width=640, log_x=True
+        {k: sorted(v) for k, v in series.items()},
+        title,
+        words,
+        metric,
+        width=640,
+        log_x=axis == "rows" or (axis != "step" and xs[0] > 0 and xs[-1] / xs[0] >= 100),
     )
 
 
@@ -415,7 +430,7 @@ def comparable(views: list[RunView]) -> str | None:
 
 
 def load_sweep(sweep_dir: Path) -> dict | None:
-    """The learning curve of a `ttsbench sweep` directory, if it is one."""
+    """The curve of a `ttsbench sweep` directory (sizes, steps or a setting), if it is one."""
     sweep = SweepRecord.read(sweep_dir)
     if sweep is None:
         return None
@@ -426,14 +441,18 @@ def load_sweep(sweep_dir: Path) -> dict | None:
                 {**r, **{k: float(r[k]) if r[k] else None for k in ("mean", "ci_low", "ci_high")}}
                 for r in csv.DictReader(f)
             ]
+    for r in rows:
+        r["x"] = r.get(sweep.axis) or ("" if sweep.axis != "rows" else "0")
     charts = []
     points = [Path(d) if Path(d).is_dir() else Path(sweep_dir) / name for name, d in sweep.points.items()]
     table = next((current_summary(RunStore(d)).metrics for d in points if (d / "run.json").is_file()), {})
-    for metric, title in [(m.name, f"{m.label or m.name} vs training rows") for m in table.values() if m.curve]:
-        chart = curve_chart(rows, metric, title)
+    against = {"rows": "training rows", "step": "fine-tune step"}.get(sweep.axis, sweep.axis)
+    for metric, title in [(m.name, f"{m.label or m.name} vs {against}") for m in table.values() if m.curve]:
+        chart = curve_chart(rows, metric, title, sweep.axis)
         if chart:
             charts.append(chart)
-    return {"dir": str(sweep_dir), "sweep": sweep, "charts": charts, "rows": rows}
+    heading = {"rows": "Learning curve", "step": "Training steps"}.get(sweep.axis, f"Fine-tune setting {sweep.axis}")
+    return {"dir": str(sweep_dir), "sweep": sweep, "charts": charts, "rows": rows, "heading": heading}
 
 
 def _is_ceiling(view: RunView, row: str) -> bool:
