@@ -112,3 +112,65 @@ def test_a_callable_row_benches_and_a_bad_answer_fails_only_its_sample(voice_dat
         "row tone, prompt 'Say nothing.': callable test_served_suite:speak returned no audio (None)"
     )
     assert run.results().samples["tone"].failed == 1
+
+
+@pytest.mark.slow
+def test_a_served_run_killed_mid_way_resumes_without_asking_again(server, voice_dataset, tmp_path):
+    import hashlib
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    srv, state = server
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    suite = tmp_path / "killed.yaml"
+    rows = {name: {"served": {"url": url, "model": "espeak", "concurrency": 1}} for name in ("a", "b")}
+    prompts = [f"Sentence number {w} is spoken here." for w in ("one", "two", "three", "four", "five", "six")]
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "killed",
+                "dataset": str(voice_dataset),
+                "variants": [],
+                "rows": rows,
+                "anchors": [],
+                "prompts": prompts,
+                "seeds": 1,
+                "scorers": {"signal": {}},
+                "generation": {"batch_size": 2},
+                "out": str(tmp_path / "run"),
+            }
+        )
+    )
+    start = state.requests
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from ttsbench.cli import main; sys.exit(main())", "bench", str(suite)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while state.requests - start < 6 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the bench ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    samples = tmp_path / "run" / "samples.jsonl"
+    kept = [json.loads(line) for line in samples.read_text().splitlines()] if samples.exists() else []
+    assert 0 < len(kept) < 12, "the kill came before any answer was kept, or after all of them"
+    before = {
+        k["audio_path"]: hashlib.sha256((tmp_path / "run" / k["audio_path"]).read_bytes()).hexdigest() for k in kept
+    }
+    asked = state.requests - start
+    run = tb.bench(suite, progress=False)
+    assert run.generated == 12 - len(kept)
+    # probes and the in-flight batch aside, nothing already answered is asked again
+    assert state.requests - start - asked <= 12 - len(kept) + 2 + 2
+    assert all(
+        hashlib.sha256((tmp_path / "run" / p).read_bytes()).hexdigest() == h for p, h in before.items()
+    )  # the answers kept before the kill are the run's
+    assert sorted(run.samples()["variant"]) == ["a"] * 6 + ["b"] * 6
