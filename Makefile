@@ -3,8 +3,18 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# suites/demo.yaml reads the demo's dataset, tiny CSM and adapter from here
+# suites/demo.yaml reads the demo's dataset, tiny CSM and adapter from here; `make demo LANGUAGE=de` runs
+# the same chain in German (suites/demo-de.yaml, runs/demo-de: espeak-ng voices, the multilingual Whisper)
+LANGUAGE ?= en
+ifeq ($(LANGUAGE),en)
 DEMO := runs/demo
+SUITE := suites/demo.yaml
+TARGET_VOICE := --voice hibari
+else
+DEMO := runs/demo-$(LANGUAGE)
+SUITE := suites/demo-$(LANGUAGE).yaml
+TARGET_VOICE := --voice espeak-female --language $(LANGUAGE)
+endif
 
 .PHONY: install system-deps test demo served clean
 
@@ -41,20 +51,21 @@ test: install
 # The whole chain offline on 2 CPU cores (see README): voices → dataset → tiny CSM → fine-tune →
 # bench (4 variants + anchors) → report → gates. A second run reuses everything (well under a minute).
 demo: install
-	@echo "== 1/6 synthetic voices (target 5 min, impostor 1 min)"
-	@test -s $(DEMO)/voices/target.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 --voice hibari --seed 1
-	@test -s $(DEMO)/voices/impostor.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --seed 2
-	@echo "== 2/6 voice dataset (Whisper tiny.en, embedded)"
-	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15 --eval-fraction 0.2
+	@test -f $(SUITE) || { echo "LANGUAGE=$(LANGUAGE): no $(SUITE); the demo ships in en and de" >&2; exit 2; }
+	@echo "== 1/6 synthetic voices (target 5 min, impostor 1 min; $(LANGUAGE))"
+	@test -s $(DEMO)/voices/target.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/target.wav --minutes 5 $(TARGET_VOICE) --seed 1
+	@test -s $(DEMO)/voices/impostor.wav || $(VENV)/bin/ttsbench synth-voice --out $(DEMO)/voices/impostor.wav --minutes 1 --voice espeak --language $(LANGUAGE) --seed 2
+	@echo "== 2/6 voice dataset (the embedded Whisper of $(LANGUAGE))"
+	@$(VENV)/bin/ttsbench prepare $(DEMO)/voices/target.wav --out $(DEMO)/voice --max-seconds 15 --eval-fraction 0.2 --language $(LANGUAGE)
 	@echo "== 3/6 tiny random CSM, LoRA fine-tune on the train split"
 	@test -s $(DEMO)/tiny-csm/config.json || $(VENV)/bin/ttsbench tiny-csm --out $(DEMO)/tiny-csm
 	@$(VENV)/bin/ttsbench finetune $(DEMO)/voice --base $(DEMO)/tiny-csm --out $(DEMO)/finetune --max-steps 30 --eval-steps 5 --quiet
 	@echo "== 4/6 benchmark: base, cloned, finetuned, finetuned_cloned + ground_truth, impostor"
-	@$(VENV)/bin/ttsbench bench suites/demo.yaml
+	@$(VENV)/bin/ttsbench bench $(SUITE)
 	@echo "== 5/6 report"
 	@$(VENV)/bin/ttsbench report $(DEMO)/bench -o $(DEMO)/report.html
-	@echo "== 6/6 gates (pytest suites/demo.yaml)"
-	@$(PY) -m pytest -q -p no:cacheprovider suites/demo.yaml
+	@echo "== 6/6 gates (pytest $(SUITE))"
+	@$(PY) -m pytest -q -p no:cacheprovider $(SUITE)
 	@echo "report: $(DEMO)/report.html"
 
 # Served rows, offline (suites/served.yaml): the demo's voice as the target, three systems behind a local

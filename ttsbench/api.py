@@ -102,6 +102,8 @@ def prepare_options(out: str | Path, **settings: Any) -> PrepareOptions:
     for part, (cls, default) in parts.items():
         names = {f.name for f in dataclasses.fields(cls)}
         mine = {k: settings.pop(k) for k in list(settings) if k in names}
+        if part == "asr" and "model" not in mine:
+            mine["model"] = "auto"  # the language's embedded model
         nested[part] = dataclasses.replace(default, **mine)
     known = {f.name for f in dataclasses.fields(PrepareOptions)}
     unknown = set(settings) - known
@@ -898,22 +900,31 @@ def listen(
     )
 
 
-def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0, overwrite: bool = False) -> Path:
+def synth_voice(
+    out: str | Path,
+    minutes: float,
+    voice: str | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    language: str = "en",
+) -> Path:
     """A synthetic speaker's long recording, made offline: a voice to try the workshop on without recordings.
 
     Args:
         out: the .wav file to write (its text goes beside it as FILE.txt).
         minutes: how long.
-        voice: hibari (hibari-tts) or espeak (espeak-ng, another voice).
+        voice: hibari (hibari-tts, English; the default there) or espeak (espeak-ng, any language it speaks;
+            the default in every other language).
         seed: fixes the sentences chosen.
         overwrite: replace a file at `out` that synth-voice did not make with these settings.
+        language: ISO 639-1; other than English, espeak reads the language's prompt set.
 
     Returns:
         The path of the recording.
     """
     from .dataprep.synthvoice import synth_voice as make
 
-    return make(out, minutes, voice=voice, seed=seed, overwrite=overwrite)
+    return make(out, minutes, voice=voice, seed=seed, overwrite=overwrite, language=language)
 
 
 def tiny_model(out: str | Path, family: str = "csm", size: str = "tiny", seed: int = 0) -> Path:

@@ -54,8 +54,10 @@ def summary_text(manifest, out) -> str:
 
 
 def _synth_voice(args) -> int:
-    path = api.synth_voice(args.out, args.minutes, voice=args.voice, seed=args.seed, overwrite=args.overwrite)
-    print(f"wrote {path} and {path.name}.txt ({args.minutes:g} min, voice {args.voice})")
+    path = api.synth_voice(
+        args.out, args.minutes, voice=args.voice, seed=args.seed, overwrite=args.overwrite, language=args.language
+    )
+    print(f"wrote {path} and {path.name}.txt ({args.minutes:g} min, voice {args.voice or 'default'}, {args.language})")
     return 0
 
 
@@ -344,11 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(
         p,
         AsrOptions,
-        skip={"language", "compute_type", "threads"},
+        skip={"compute_type", "threads"},
         rename={"model": "asr"},
         help={
-            "model": "Whisper model: tiny.en (embedded, offline), an openai-whisper name (turbo, large-v3 …) or .pt "
-            "file, a CTranslate2 folder, or faster-whisper:NAME",
+            "model": "Whisper model: auto (the embedded one: tiny.en for English, base-multilingual for the rest), "
+            "an openai-whisper name (turbo, large-v3 …) or .pt file, a CTranslate2 folder, or faster-whisper:NAME",
+            "language": "the recordings' language, ISO 639-1 (de, es, ja …): forced in Whisper, sentence splitting "
+            "in that language, recorded in prepare.json",
             "vad": "faster-whisper's Silero VAD skips non-speech, so Whisper does not invent words over music or "
             "silence",
         },
@@ -362,7 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("synth-voice", _synth_voice, "an offline synthetic speaker's long recording (demo and tests)")
     p.add_argument("--out", required=True, help="WAV file to write; its text goes to FILE.txt")
     p.add_argument("--minutes", type=float, required=True)
-    p.add_argument("--voice", default="hibari", help="hibari (target voice) or espeak (a clearly different voice)")
+    p.add_argument(
+        "--voice",
+        help="hibari (the target voice; English, the default there) or espeak (any language; the default else)",
+    )
+    p.add_argument("--language", default="en", help="ISO 639-1; other than en, espeak-ng reads that language's prompts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace a file at --out that synth-voice did not make")
 
@@ -523,11 +531,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "calibrate",
         _calibrate,
-        "the scorers on real speech: ASR WER and speaker-encoder EER",
-        "DATA_DIR holds audio and transcripts.tsv (path, speaker, text).",
+        "the scorers on real speech: ASR WER and CER (per language) and speaker-encoder EER",
+        "DATA_DIR holds audio and transcripts.tsv (path, speaker, text, and optionally language: ISO 639-1, "
+        "English where absent).",
     )
     p.add_argument("data_dir", metavar="DATA_DIR")
-    p.add_argument("--asr", default="tiny.en")
+    p.add_argument(
+        "--asr",
+        default="auto",
+        help="auto: each clip's language's embedded model (tiny.en for English, base-multilingual for the rest)",
+    )
     p.add_argument("--encoder", default="resemblyzer", help="resemblyzer, ecapa or wavlm")
     p.add_argument("--source", help="ecapa/wavlm weights: a local folder or a Hub id in the cache")
     p.add_argument("--normaliser", default="whisper", help="whisper or seedtts")

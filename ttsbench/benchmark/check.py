@@ -143,7 +143,7 @@ def suite_findings(suite, work: bool = True) -> list[Finding]:
         out.append(Finding("scorer", name, ok, detail, fix))
     if suite.generation.compile:
         out.append(compile_finding())
-    if any(a.anchor == "floor" for a in suite.anchors) and suite.impostor_voice == "espeak":
+    if any(a.anchor == "floor" for a in suite.anchors) and suite.impostor_voice.startswith("espeak"):
         ok = shutil.which("espeak-ng") is not None
         out.append(
             Finding(

@@ -348,6 +348,7 @@ class Suite:
     report: Path | None = None  # where the report.* gates look for the report
     target: dict = field(default_factory=dict)  # metric → value a sweep estimates the rows for
     limits: dict = field(default_factory=dict)  # metric → the worst value a sweep's best point may have
+    language: str = "en"  # ISO 639-1: what the prompts and the dataset speak (the WER scorer's forced language)
     description: str = ""
     path: Path | None = None  # the YAML file it came from (None when built in Python)
 
@@ -461,6 +462,7 @@ class Suite:
             report=path("report"),
             target=dict(data.get("target") or {}),
             limits=dict(data.get("limits") or {}),
+            language=data.get("language", "en"),
             description=data.get("description", ""),
             path=path("path"),
         )

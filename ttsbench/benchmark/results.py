@@ -27,8 +27,9 @@ def compute_summary(store: RunStore) -> RunSummary:
     scores = store.current_scores()
     rows = run.rows if run else sorted({s.variant for s in samples})
     ids = {s.scorer.split(":", 1)[0] for s in scores}
-    named = [n for n in (run.plan.scorers if run else {}) if n in ids]  # in the suite's order
-    table, present = declared(named + sorted(ids - set(named))), {s.metric for s in scores}
+    given = run.plan.scorers if run else {}
+    named = {n: given[n] for n in given if n in ids}  # in the suite's order, with its settings
+    table, present = declared({**named, **{n: {} for n in sorted(ids - set(named))}}), {s.metric for s in scores}
     metrics = [m for m in table.values() if m.base in present]  # as the scorers declare them
     metrics += [Metric(name, better="") for name in sorted(present - set(table))]  # a scorer no longer known
     variants = {v.name: v.to_dict() for v in run.plan.rows} if run else {}  # what each row is, for every reader

@@ -320,7 +320,7 @@ def _generate(
             from ttsbench.dataprep.synthvoice import synthesize
 
             try:
-                audio, error = synthesize(s.text, suite.impostor_voice, seed=s.seed), None
+                audio, error = synthesize(s.text, suite.impostor_voice, seed=s.seed, language=suite.language), None
             except Exception as e:  # counted as a failed sample, never dropped
                 audio, error = None, f"{type(e).__name__}: {e}"
             _keep(store, s, audio, DATASET_SAMPLE_RATE, None, error)

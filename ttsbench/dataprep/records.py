@@ -161,6 +161,7 @@ class PrepareManifest(JsonRecord):
     warnings: list  # sentences a person should read (a truncated file, a speaker short of reference audio …)
     duplicates: list = field(default_factory=list)  # {source, same_as}: the same audio given twice, used once
     kind: str = "ttsbench voice dataset"
+    language: str = "en"  # ISO 639-1: what the recordings speak (forced in the ASR, the suite's default)
 
     @property
     def clips(self) -> int:

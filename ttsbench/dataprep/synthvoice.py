@@ -2,9 +2,13 @@
 
 Two voices that a speaker encoder tells apart clearly:
 - `hibari`: the `hibari-tts` voice shipped in its wheel (the target speaker of the demo);
-- `espeak`: espeak-ng's male English voice (the impostor row), from Debian's espeak-ng.
-The text is generated in code from a seed: sentences of mixed length with numbers, names and
-questions. The text read is written beside the audio (`<file>.txt`, one sentence a line).
+- `espeak`: espeak-ng's male voice (the impostor row), from Debian's espeak-ng, in any language it speaks;
+- `espeak-female`: its female variant, a target voice in languages hibari does not speak.
+English text is generated in code from a seed: sentences of mixed length with numbers, names and
+questions. Another language (`language`, ISO 639-1; espeak only) reads its shipped prompt set's 20
+sentences, in a seeded order and again after each round — a recording for pipeline checks, whose texts
+repeat and are those the benchmark's default prompts use. The text read is written beside the audio
+(`<file>.txt`, one sentence a line).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from .audio import read_wav_bytes, resample, write_wav
 from .constants import DATASET_SAMPLE_RATE
 from ttsbench.core.errors import UserError
 
-VOICES = ("hibari", "espeak")
+VOICES = ("hibari", "espeak", "espeak-female")
 
 _NAMES = [
     "Alice Johnson",
@@ -102,23 +106,51 @@ _TEMPLATES = [
 ]
 
 
-def sentences(seed: int):
-    """An endless, reproducible stream of varied English sentences."""
+def sentences(seed: int, language: str = "en"):
+    """An endless, reproducible stream of sentences: varied English ones, or the language's prompt set's."""
     r = random.Random(seed)
+    if language != "en":
+        texts = _prompt_texts(language)
+        while True:
+            yield from r.sample(texts, len(texts))
     while True:
         yield r.choice(_TEMPLATES)(r)
 
 
-def synthesize(text: str, voice: str, seed: int = 0, speed: float = 1.0) -> np.ndarray:
+def _prompt_texts(language: str) -> list[str]:
+    import yaml
+
+    path = Path(__file__).parents[1] / "benchmark" / "prompts" / f"default-{language}.yaml"
+    if not path.is_file():
+        have = sorted(p.stem.removeprefix("default-") for p in path.parent.glob("default-*.yaml"))
+        raise UserError(f"--language {language}: synth-voice has sentences in en, {', '.join(have)}")
+    return [p["text"] for p in yaml.safe_load(path.read_text(encoding="utf-8"))["prompts"]]
+
+
+ESPEAK_VOICES = {"en": "en-us", "zh": "cmn", "pt": "pt-br"}  # a language's espeak-ng voice, where not its code
+
+
+def synthesize(text: str, voice: str, seed: int = 0, speed: float = 1.0, language: str = "en") -> np.ndarray:
     """One sentence in `voice`, mono float32 at 24 kHz."""
     if voice == "hibari":
         return _hibari()(text, speed=speed, seed=seed)
-    if voice == "espeak":
+    if voice in ("espeak", "espeak-female"):
         exe = shutil.which("espeak-ng")
         if not exe:
             raise UserError("voice 'espeak' needs espeak-ng: apt-get install espeak-ng (or run `make install`)")
+        code = ESPEAK_VOICES.get(language, language)
         wav = subprocess.run(
-            [exe, "-v", "en-us+m3", "-s", str(int(165 * speed)), "--stdout", text], check=True, capture_output=True
+            [
+                exe,
+                "-v",
+                f"{code}+{'f2' if voice == 'espeak-female' else 'm3'}",
+                "-s",
+                str(int(165 * speed)),
+                "--stdout",
+                text,
+            ],
+            check=True,
+            capture_output=True,
         ).stdout
         audio, rate = read_wav_bytes(wav)
         return resample(audio * 0.8, rate, DATASET_SAMPLE_RATE)
@@ -139,13 +171,33 @@ def _hibari():
     return _HIBARI
 
 
-def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: int = 0, overwrite: bool = False) -> Path:
-    """Write `minutes` of speech in `voice` to `out` (24 kHz WAV) and its text to `out` + `.txt`.
+def synth_voice(
+    out: str | Path,
+    minutes: float,
+    voice: str | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    language: str = "en",
+) -> Path:
+    """Write `minutes` of speech in `voice` (default: hibari in English, espeak in any other language) to `out`
+    (24 kHz WAV) and its text to `out` + `.txt`.
 
     A file already at `out` is replaced only when synth-voice made it with these settings (then nothing is
     done) or with `overwrite`: a recording of the user's is never written over."""
+    from ttsbench.core.errors import OptionError
+    from ttsbench.core.languages import check_language
+
+    try:
+        check_language(language)
+    except OptionError as e:
+        raise UserError(f"--language {e.detail}") from None
+    voice = voice or ("hibari" if language == "en" else "espeak")
     if voice not in VOICES:
         raise UserError(f"unknown voice {voice!r}; choose one of {', '.join(VOICES)}")
+    if voice == "hibari" and language != "en":
+        raise UserError(f"--voice hibari speaks English only; for --language {language} use --voice espeak")
+    if language != "en":
+        _prompt_texts(language)  # a language without sentences: said before anything is written
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes <= 600:
         raise UserError(f"--minutes {minutes!r}: must be a number > 0 and ≤ 600")
     out = Path(out)
@@ -153,7 +205,13 @@ def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: in
         raise UserError(f"--out {out}: synth-voice writes WAV; name the file FILE.wav")
     if out.is_dir():
         raise UserError(f"--out {out}: is a folder; name a .wav file inside it")
-    marker, settings = out.with_name(out.name + ".ttsbench.json"), {"voice": voice, "minutes": minutes, "seed": seed}
+    settings = {
+        "voice": voice,
+        "minutes": minutes,
+        "seed": seed,
+        **({"language": language} if language != "en" else {}),
+    }
+    marker = out.with_name(out.name + ".ttsbench.json")
     if out.exists() and not overwrite:
         import json
 
@@ -166,10 +224,10 @@ def synth_voice(out: str | Path, minutes: float, voice: str = "hibari", seed: in
         )
     r = random.Random(f"pauses:{seed}")
     parts, lines, total = [], [], 0.0
-    for n, sentence in enumerate(sentences(seed)):
+    for n, sentence in enumerate(sentences(seed, language)):
         if total >= minutes * 60:
             break
-        audio = synthesize(sentence, voice, seed=seed * 100_003 + n, speed=r.uniform(0.92, 1.08))
+        audio = synthesize(sentence, voice, seed=seed * 100_003 + n, speed=r.uniform(0.92, 1.08), language=language)
         pause = np.zeros(int(DATASET_SAMPLE_RATE * (1.2 if n % 7 == 6 else r.uniform(0.25, 0.8))), np.float32)
         parts += [audio, pause]
         lines.append(sentence)

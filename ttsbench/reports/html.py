@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ttsbench.core.languages import name as language_name
 from ttsbench.benchmark.plan import VARIANTS
 from ttsbench.benchmark.records import (
     Comparison,
@@ -390,6 +391,7 @@ def _metadata(view: RunView) -> list[tuple[str, str]]:
         ),
         ("adapter", run.adapter or "none"),
         ("dataset", f"{run.dataset} (key {run.dataset_key[:12]})"),
+        ("language", f"{language_name(plan.language)} ({plan.language})"),
         ("prompts", f"{plan.prompts.name} v{plan.prompts.version}, {len(plan.prompts.prompts)} prompts"),
         ("seeds", ", ".join(map(str, plan.seeds))),
         ("generation", json.dumps(plan.generation.sampling())),

@@ -45,6 +45,7 @@ class Scorer:
     name: str = ""
     declares: tuple[Metric, ...] = ()
     metrics: tuple[str, ...] = ()  # what a failed sample gets None for: the per-sample metrics every sample gets
+    takes_language: bool = False  # a `language` setting, the suite's unless given (its ASR is forced to it)
     uses_references: bool = False  # the dataset's reference clips change its scores (a suite then needs a dataset)
     needs: tuple[str, ...] = ()  # scorers whose details of the same sample it reads (they run first)
     path_settings: tuple[str, ...] = ()  # settings that may name model files: paths are relative to the suite file
@@ -54,6 +55,12 @@ class Scorer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.metrics = tuple(m.name for m in cls.declares if not m.of and m.always)
+
+    @classmethod
+    def declarations(cls, settings: dict) -> tuple[Metric, ...]:
+        """What it declares with these settings (as the suite gives them): `declares`, unless a setting changes
+        which metric leads (the WER scorer's language: characters lead where words are not separated)."""
+        return cls.declares
 
     @classmethod
     def metrics_for(cls, settings: dict) -> tuple[str, ...]:
@@ -146,11 +153,13 @@ def hand_on(evidence: dict, name: str, values) -> dict:
 
 
 def declared(scorers) -> dict[str, Metric]:
-    """name → Metric for the scorers named (names or scorer ids `name:hash`), in declaration order; a name no
-    scorer is registered under any more is left out."""
+    """name → Metric for the scorers named (names or scorer ids `name:hash`, or a mapping of name → the suite's
+    settings, which may change what leads), in declaration order; a name no scorer is registered under any more
+    is left out."""
     out: dict[str, Metric] = {}
     for s in scorers:
         name = str(s).split(":", 1)[0]
         if name in SCORERS:
-            out.update({m.name: replace(m, scorer=name) for m in scorer_class(name).declares})
+            settings = (scorers.get(s) or {}) if isinstance(scorers, dict) else {}
+            out.update({m.name: replace(m, scorer=name) for m in scorer_class(name).declarations(settings)})
     return out

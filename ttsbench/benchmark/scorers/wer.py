@@ -3,11 +3,19 @@
 Samples are transcribed `batch_size` at a time (default 8; both Whisper backends batch each clip's
 first 30 s window — faster-whisper on CPU, openai-whisper on a GPU — the same transcripts as one by
 one in the tests; the batch size is part of the scorer id all the same, see `transcribe_many`).
-Both sides go through the same normaliser: Whisper's `EnglishTextNormalizer` (default), or
-`seedtts`, the seed-tts-eval convention (punctuation but apostrophes removed, lower case), for
-comparing with published numbers. Per sample it keeps the evidence: transcript, normalised
-texts, substitutions / deletions / insertions, reference length, hypothesis/reference length
-ratio. Micro (corpus) WER is computed from those counts in the summary.
+Both sides go through the same normaliser: Whisper's (default: `EnglishTextNormalizer` for English,
+which also spells numbers one way; `BasicTextNormalizer` for every other language, which does not, so
+"268" and its spoken words differ), or `seedtts`, the seed-tts-eval convention (punctuation but
+apostrophes removed, lower case), for comparing with published numbers.
+
+`language` (the suite's, ISO 639-1) is forced in Whisper and picks the default ASR (tiny.en for English,
+the embedded multilingual base otherwise). Where a language is written without spaces (zh, ja, th …),
+characters are the unit, as seed-tts-eval scores Chinese (punctuation and spaces removed, one token per
+character): `cer` leads (the answer table, gates, sweeps) and WER stays beside it.
+
+Per sample it keeps the evidence: transcript, normalised texts, substitutions / deletions / insertions,
+reference length, hypothesis/reference length ratio, character errors and reference characters. Micro
+(corpus) WER and CER are computed from those counts in the summary.
 """
 
 from __future__ import annotations
@@ -15,7 +23,10 @@ from __future__ import annotations
 import re
 import string
 
-from ttsbench.dataprep.asr import AsrOptions, asr_availability, load_asr
+import dataclasses
+
+from ttsbench.core.languages import unspaced
+from ttsbench.dataprep.asr import AsrOptions, asr_availability, default_asr, load_asr
 from ttsbench.dataprep.audio import resample
 from ttsbench.dataprep.constants import ASR_SAMPLE_RATE
 from ttsbench.core.errors import UserError
@@ -31,18 +42,27 @@ def seedtts_normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def make_normaliser(name: str):
+def make_normaliser(name: str, language: str = "en"):
     if name == "whisper":
-        from whisper.normalizers import EnglishTextNormalizer
+        from whisper.normalizers import BasicTextNormalizer, EnglishTextNormalizer
 
-        return EnglishTextNormalizer()
+        return EnglishTextNormalizer() if language == "en" else BasicTextNormalizer()
     if name == "seedtts":
         return seedtts_normalise
     raise UserError(f"scorer wer: unknown normaliser {name!r}; choose one of {', '.join(NORMALISERS)}")
 
 
-def error_counts(reference: str, hypothesis: str) -> dict:
-    """jiwer's alignment of normalised texts: S, D, I, reference words, WER, CER."""
+def characters(text: str) -> str:
+    """The text as seed-tts-eval scores a language without spaces: punctuation and spaces removed, one token per
+    character."""
+    import unicodedata
+
+    return " ".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
+
+
+def error_counts(reference: str, hypothesis: str, by_character: bool = False) -> dict:
+    """jiwer's alignment of normalised texts: S, D, I, reference words, WER; character errors, reference
+    characters, CER (`by_character`: characters as tokens, punctuation and spaces dropped, for zh, ja …)."""
     import jiwer
 
     if not reference.split():
@@ -50,20 +70,29 @@ def error_counts(reference: str, hypothesis: str) -> dict:
     words = jiwer.process_words(reference, hypothesis or "")
     s, d, i = words.substitutions, words.deletions, words.insertions
     n = s + d + words.hits
+    if by_character:
+        chars = jiwer.process_words(characters(reference), characters(hypothesis or "") or "")
+    else:
+        chars = jiwer.process_characters(reference, hypothesis or "")
+    errors = chars.substitutions + chars.deletions + chars.insertions
+    ref_chars = chars.substitutions + chars.deletions + chars.hits
     return {
         "substitutions": s,
         "deletions": d,
         "insertions": i,
         "ref_words": n,
         "wer": (s + d + i) / n,
-        "cer": jiwer.cer(reference, hypothesis or ""),
+        "char_errors": errors,
+        "ref_chars": ref_chars,
+        "cer": errors / ref_chars if ref_chars else float(errors > 0),
         "len_ratio": len(hypothesis.split()) / n,
     }
 
 
 class WerScorer(Scorer):
     name = "wer"
-    path_settings = ("asr",)  # a Whisper .pt file or a CTranslate2 folder
+    path_settings = ("asr",)
+    takes_language = True  # a Whisper .pt file or a CTranslate2 folder
     declares = (
         Metric(
             "wer",
@@ -98,8 +127,45 @@ class WerScorer(Scorer):
     )
 
     @classmethod
+    def declarations(cls, settings):
+        """Where words are not separated (the suite's language zh, ja, th …), characters lead: CER is compared,
+        shown with the transcript, the intelligibility a verdict and a sweep read, and summarised micro."""
+        if not unspaced(str((settings or {}).get("language", "en"))):
+            return cls.declares
+        wer, wer_micro, wer_macro, cer, over = cls.declares
+        lead = dataclasses.replace(
+            cer,
+            cell="transcript",
+            label="CER",
+            role="intelligibility",
+            merge_words=("merging added", "merging removed", 100.0, " points of CER"),
+        )
+        cer_micro = Metric(
+            "cer_micro",
+            better="lower",
+            of="cer",
+            summary="micro",
+            micro=(("char_errors",), "ref_chars"),
+            headline=True,
+            curve=True,
+            label="CER",
+            chart=("Character error rate (micro)", "CER (lower is better)"),
+        )
+        return (
+            lead,
+            cer_micro,
+            dataclasses.replace(wer, cell="", role="", merge_words=()),
+            dataclasses.replace(wer_micro, curve=False, chart=()),
+            wer_macro,
+            over,
+        )
+
+    @classmethod
     def resolve(cls, settings):
-        asr = AsrOptions(model=settings.get("asr", "tiny.en"), beam_size=int(settings.get("beam_size", 5)))
+        language = settings.get("language", "en")
+        asr = AsrOptions(
+            model=settings.get("asr", "auto"), beam_size=int(settings.get("beam_size", 5)), language=language
+        )
         normaliser = settings.get("normaliser", "whisper")
         if normaliser not in NORMALISERS:
             raise UserError(f"scorer wer: unknown normaliser {normaliser!r}; choose one of {', '.join(NORMALISERS)}")
@@ -120,20 +186,24 @@ class WerScorer(Scorer):
 
     @classmethod
     def availability(cls, settings):
-        return asr_availability(settings.get("asr", "tiny.en"))
+        return asr_availability(settings.get("asr") or default_asr(settings.get("language", "en")))
 
     @classmethod
     def describe(cls, settings):
         from ttsbench.core.hub import label_of
 
-        return label_of(settings.get("asr", "tiny.en"))
+        return label_of(settings.get("asr") or default_asr(settings.get("language", "en")))
 
     def __init__(self, settings, references=None):
         super().__init__(settings)
-        self.normalise = make_normaliser(settings["normaliser"])
+        self.normalise = make_normaliser(settings["normaliser"], settings["language"])
+        self.by_character = unspaced(settings["language"])
         self.asr = load_asr(
             AsrOptions(
-                model=settings["asr"].split(":", 1)[1], beam_size=settings["beam_size"], device=settings["device"]
+                model=settings["asr"].split(":", 1)[1],
+                beam_size=settings["beam_size"],
+                device=settings["device"],
+                language=settings["language"],
             )
         )
 
@@ -154,10 +224,11 @@ class WerScorer(Scorer):
                 "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in segments],
             }
             try:
-                counts = error_counts(ref, hyp)
+                counts = error_counts(ref, hyp, self.by_character)
             except ValueError as e:
                 out.append([Value("wer", None, {**detail, "error": str(e)}), Value("cer", None, detail)])
                 continue
             detail.update(counts)
-            out.append([Value("wer", counts["wer"], detail), Value("cer", counts["cer"], {"model": detail["model"]})])
+            chars = {"model": detail["model"], "char_errors": counts["char_errors"], "ref_chars": counts["ref_chars"]}
+            out.append([Value("wer", counts["wer"], detail), Value("cer", counts["cer"], chars)])
         return out
