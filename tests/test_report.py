@@ -227,6 +227,15 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
         ]
         heads = [h.text for h in table.find_elements(By.TAG_NAME, "th")]
         assert heads[:2] == ["variant", "against"] and any(h.startswith("Similarity") for h in heads)
+        # the first screen fits 1280 px: the answer and the headline tables need no sideways scroll
+        for name in ("table.answer", "table.headline"):
+            box = driver.find_element(By.CSS_SELECTOR, name).find_element(By.XPATH, "..")
+            assert js("return arguments[0].scrollWidth <= arguments[0].clientWidth", box), name
+        page = driver.find_element(By.TAG_NAME, "body").text
+        assert "-0.000" not in page and "-0.00 " not in page  # no negative zeros
+        assert len(driver.find_elements(By.CSS_SELECTOR, "p.label")) == 1  # one banner for the tiny model
+        headline = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "table.headline th")]
+        assert "WER" in headline and "Similarity" in headline and "wer_micro" not in headline  # declared labels
         cells = table.find_elements(By.CSS_SELECTOR, "td.better, td.worse, td.neutral")
         assert cells and all("[" in c.text for c in cells if c.text != "—")  # each a difference with its interval
         green = js(
@@ -270,3 +279,12 @@ def test_the_report_read_by_a_person(tiny_run, tmp_path):
         driver.save_screenshot(str(ARTIFACTS / "report-listeners.png"))
     finally:
         driver.quit()
+
+
+def test_every_metric_has_one_label_and_no_value_shows_a_negative_zero():
+    from ttsbench.benchmark.scorers import SCORERS, declared
+    from ttsbench.reports.answer import number
+
+    assert [n for n, m in declared(list(SCORERS)).items() if not m.label] == []
+    assert number(-0.0001) == "0.000" and number(-0.0004, 3, sign=True) == "+0.000" and number(-0.01, 2) == "-0.01"
+    assert number(None) == "—"

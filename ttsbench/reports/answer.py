@@ -61,6 +61,15 @@ def answer_table(summary: RunSummary) -> Answer:
     return Answer(metrics, tuple(out), verdict(summary, [v.name for v in rows]))
 
 
+def number(x: float | None, digits: int = 3, sign: bool = False) -> str:
+    """A value as shown: `digits` decimals, never a negative zero ("-0.000" is "0.000"), "—" for none."""
+    if x is None:
+        return "—"
+    if round(x, digits) == 0:
+        x = 0.0
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
 def _cell(c: Comparison | None, m: Metric) -> AnswerCell:
     if c is None or c.difference is None:
         return AnswerCell(m.name, None, None, None, None, "", False, "—")
@@ -72,9 +81,9 @@ def _cell(c: Comparison | None, m: Metric) -> AnswerCell:
         else ("better" if (sign > 0) == (m.better == "higher") else "worse")
     )
     digits = min(m.digits, 3)
-    ci = f" [{c.ci_low:.{digits}f}, {c.ci_high:.{digits}f}]" if c.ci_low is not None else ""
+    ci = f" [{number(c.ci_low, digits)}, {number(c.ci_high, digits)}]" if c.ci_low is not None else ""
     return AnswerCell(
-        m.name, c.difference, c.ci_low, c.ci_high, c.p_value, direction, sure, f"{c.difference:+.{digits}f}{ci}"
+        m.name, c.difference, c.ci_low, c.ci_high, c.p_value, direction, sure, number(c.difference, digits, True) + ci
     )
 
 
@@ -139,12 +148,15 @@ def answer_html(answer: Answer) -> str:
             words = (f"{c.direction} than {row.against}" if c.direction else "no direction") + (
                 ", the interval excludes no difference" if c.excludes_zero else ", the interval includes no difference"
             )
-            cells.append(f'<td class="{c.direction or "neutral"} {sure}" title="{escape(words)}">{escape(c.text)}</td>')
+            value, _, ci = c.text.partition(" [")
+            shown = escape(value) + (f'<br><span class="ci">[{escape(ci)}</span>' if ci else "")
+            cells.append(f'<td class="{c.direction or "neutral"} {sure}" title="{escape(words)}">{shown}</td>')
         lines.append(f"<tr><td>{escape(row.variant)}</td><td>{escape(row.against)}</td>{''.join(cells)}</tr>")
     style = (
         "<style>.answer td.better{background:#e3f4e1}.answer td.worse{background:#fbe3e1}"
         ".answer td.clear{font-weight:600}.answer td.unclear{color:#666}.answer td,.answer th"
-        "{border:1px solid #ddd;padding:4px 8px;white-space:nowrap}.answer{border-collapse:collapse}"
+        "{border:1px solid #ddd;padding:3px 6px;font-size:13px}.answer .ci{font-size:11px;white-space:nowrap}"
+        ".answer{border-collapse:collapse;max-width:100%}"
         ".verdict{font-size:15px;font-weight:600}</style>"
     )
     return (

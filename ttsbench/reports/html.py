@@ -42,7 +42,7 @@ from ttsbench.listening.analysis import summary_of
 from ttsbench.core.errors import UserError
 
 from . import svg
-from .answer import answer_html, answer_table
+from .answer import answer_html, answer_table, number
 
 TEMPLATES = Path(__file__).parent / "templates"
 QUESTIONS = {"similar": "as more like the reference voice", "natural": "as more natural"}
@@ -264,6 +264,7 @@ def _listeners(summary: RunSummary, found: ListenerSummary | None) -> dict | Non
 def _headline(summary: RunSummary) -> tuple[list[str], list[dict]]:
     cols, rows = summary.headline()
     anchors = {a.name for a in VARIANTS.values() if a.anchor}
+    cols = [summary.metric(c).label or c if c in summary.metrics else c for c in cols]  # labels; raw keys in CSV/JSON
     return cols, [
         {"variant": v, "anchor": v in anchors, "cells": cells, **to_dict(summary.samples[v])} for v, cells in rows
     ]
@@ -448,6 +449,8 @@ def load_sweep(sweep_dir: Path) -> dict | None:
     charts = []
     points = [Path(d) if Path(d).is_dir() else Path(sweep_dir) / name for name, d in sweep.points.items()]
     table = next((current_summary(RunStore(d)).metrics for d in points if (d / "run.json").is_file()), {})
+    for r in rows:
+        r["label"] = table[r["metric"]].label if r["metric"] in table else ""
     against = {"rows": "training rows", "step": "fine-tune step"}.get(sweep.axis, sweep.axis)
     for metric, title in [(m.name, f"{m.label or m.name} vs {against}") for m in table.values() if m.curve]:
         chart = curve_chart(rows, metric, title, sweep.axis)
@@ -583,7 +586,7 @@ def build_report(
         )
         missing += [f"{v.dir}: {m}" for m in v.missing]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    env.filters["num"] = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
+    env.filters["num"] = lambda x, d=3: number(x, d)
     labels = sorted({r["label"] for r in runs if r["label"]})
     html = env.get_template("report.html.j2").render(
         title=title

@@ -49,6 +49,7 @@ class ProsodyScorer(Scorer):
         ),
         Metric(
             "pitch_range_diff_st",
+            label="Pitch range difference",
             better="lower",
             **_ST,
             compared=True,
@@ -61,6 +62,7 @@ class ProsodyScorer(Scorer):
         ),
         Metric(
             "pause_ratio_diff",
+            label="Pause ratio difference",
             better="lower",
             compared=True,
             words=("pauses less like the speaker", "pauses more like the speaker", 100.0, " points"),
@@ -79,10 +81,10 @@ class ProsodyScorer(Scorer):
             ),
             merge_words=("merging sped it up by", "merging slowed it down by", 1.0, " (log ratio)"),
         ),
-        Metric("f0_median", better="", unit="Hz", digits=1),
-        Metric("f0_range_st", better="", **_ST),
-        Metric("pause_ratio", better=""),
-        Metric("syllable_rate", better="", unit="syll/s", digits=2),
+        Metric("f0_median", label="F0 median", better="", unit="Hz", digits=1),
+        Metric("f0_range_st", label="F0 range", better="", **_ST),
+        Metric("pause_ratio", label="Pause ratio", better=""),
+        Metric("syllable_rate", label="Syllable rate", better="", unit="syll/s", digits=2),
     )
 
     @classmethod

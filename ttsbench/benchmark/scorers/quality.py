@@ -44,6 +44,7 @@ class QualityScorer(Scorer):
     declares = (
         Metric(
             "dnsmos_ovrl",
+            label="DNSMOS",
             **_MOS,
             headline=True,
             compared=True,
@@ -51,11 +52,12 @@ class QualityScorer(Scorer):
             words=("is predicted more natural (DNSMOS)", "is predicted less natural (DNSMOS)", 1.0, " MOS"),
             merge_words=("merging raised DNSMOS by", "merging lowered DNSMOS by", 1.0, " MOS"),
         ),
-        Metric("dnsmos_sig", **_MOS),
-        Metric("dnsmos_bak", **_MOS),
-        Metric("dnsmos_p808", **_MOS),
+        Metric("dnsmos_sig", label="DNSMOS signal", **_MOS),
+        Metric("dnsmos_bak", label="DNSMOS background", **_MOS),
+        Metric("dnsmos_p808", label="DNSMOS P.808", **_MOS),
         Metric(
             "distill_mos",
+            label="Distill-MOS",
             **_MOS,
             headline=True,
             compared=True,
@@ -64,6 +66,7 @@ class QualityScorer(Scorer):
         ),
         Metric(
             "utmos",
+            label="UTMOS",
             **_MOS,
             compared=True,
             words=("is predicted more natural (UTMOS)", "is predicted less natural (UTMOS)", 1.0, " MOS"),

@@ -48,10 +48,10 @@ class RunawayScorer(Scorer):
             ),
             merge_words=("merging added", "merging removed", 100.0, " points of runaway samples"),
         ),
-        Metric("tail_seconds", better="lower", unit="s", digits=2),
-        Metric("unrecognised_seconds", better="lower", unit="s", digits=2),
-        Metric("ngram_repeats", better="lower", digits=1),
-        Metric("trailing_words", better="lower", digits=1),
+        Metric("tail_seconds", label="Tail after speech", better="lower", unit="s", digits=2),
+        Metric("unrecognised_seconds", label="Unrecognised speech", better="lower", unit="s", digits=2),
+        Metric("ngram_repeats", label="Repeated n-grams", better="lower", digits=1),
+        Metric("trailing_words", label="Trailing words", better="lower", digits=1),
     )
 
     @classmethod

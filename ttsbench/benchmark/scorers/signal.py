@@ -16,13 +16,14 @@ def _frames_db(audio: np.ndarray, rate: int, frame_s: float = 0.02) -> np.ndarra
 class SignalScorer(Scorer):
     name = "signal"
     declares = (
-        Metric("duration", better="", unit="s", digits=2),
-        Metric("speaking_rate", better="", unit="words/s", digits=2),
-        Metric("leading_silence", better="lower", unit="s", digits=2),
-        Metric("trailing_silence", better="lower", unit="s", digits=2),
-        Metric("clipping", better="lower"),
+        Metric("duration", label="Duration", better="", unit="s", digits=2),
+        Metric("speaking_rate", label="Speaking rate", better="", unit="words/s", digits=2),
+        Metric("leading_silence", label="Leading silence", better="lower", unit="s", digits=2),
+        Metric("trailing_silence", label="Trailing silence", better="lower", unit="s", digits=2),
+        Metric("clipping", label="Clipping", better="lower"),
         Metric(
             "stop_failure",
+            label="Stop failure",
             better="lower",
             always=False,
             compared=True,  # generated rows only

@@ -115,15 +115,16 @@ class WerScorer(Scorer):
             label="WER",
             chart=("Word error rate (micro)", "WER (lower is better)"),
         ),
-        Metric("wer_macro", better="lower", of="wer", headline=True),
+        Metric("wer_macro", label="WER (macro)", better="lower", of="wer", headline=True),
         Metric(
             "cer",
+            label="CER",
             better="lower",
             headline=True,
             compared=True,
             words=("makes more character errors", "makes fewer character errors", 100.0, " points of CER"),
         ),
-        Metric("wer_over_50", better="lower", of="wer", summary="rate", threshold=0.5),
+        Metric("wer_over_50", label="WER over 50 %", better="lower", of="wer", summary="rate", threshold=0.5),
     )
 
     @classmethod
