@@ -157,6 +157,10 @@ def prepare(
     """
     from .dataprep.prepare import prepare as run
 
+    out = _path(out, "out")
+    items = [sources] if isinstance(sources, (str, Path)) else sources
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(x, (str, Path)) for x in items):
+        raise UserError(f"sources={sources!r}: a file, folder or URL, or a list of them")
     options = options or prepare_options(out, **settings)
     _messages(options.progress)
     result = run([str(sources)] if isinstance(sources, (str, Path)) else [str(s) for s in sources], options)
@@ -258,7 +262,10 @@ def finetune(
 
     options = options or finetune_options(config, **settings)
     _messages(progress)
-    path = dataset.path if isinstance(dataset, Dataset) else dataset
+    path = dataset.path if isinstance(dataset, Dataset) else _path(dataset, "dataset")
+    out = _path(out, "out")
+    if not isinstance(base, str) and not isinstance(base, Path):
+        raise UserError(f"base={base!r}: a checkpoint folder or a Hub id such as sesame/csm-1b")
     result = train(
         path,
         base,
@@ -294,9 +301,21 @@ def load(suite: SuiteLike, **overrides: Any) -> Suite:
         if overrides:
             raise UserError("overrides apply to a suite file or mapping; change a Suite with dataclasses.replace")
         return suite
+    from .benchmark.suite import TOP_KEYS
+
+    unknown = sorted(set(overrides) - TOP_KEYS)
+    if unknown:
+        raise UserError(f"unknown suite key(s) {', '.join(unknown)}; a suite's keys: {', '.join(sorted(TOP_KEYS))}")
     if isinstance(suite, dict):
         return from_mapping(merge(suite, overrides))
-    return load_suite(suite, overrides or None)
+    return load_suite(_path(suite, "suite"), overrides or None)
+
+
+def _path(value: Any, name: str) -> Path:
+    """A path argument of the API, checked: a str or pathlib.Path, not empty (a UserError names it otherwise)."""
+    if not isinstance(value, (str, Path)) or str(value) == "":
+        raise UserError(f"{name}={value!r}: a path (str or pathlib.Path)")
+    return Path(value)
 
 
 def bench(
@@ -323,6 +342,7 @@ def bench(
     from .benchmark.runner import run_suite
 
     plan = load(suite, **overrides)
+    out = _path(out, "out") if out is not None else None
     _messages(progress)
     result = run_suite(plan, out, progress=progress, repair=repair, executor=executor)
     run = Run(result.run_dir, plan)
@@ -357,7 +377,7 @@ def open_run(run_dir: str | Path, suite: SuiteLike | None = None) -> Run:
     Returns:
         The Run.
     """
-    return Run(Path(run_dir), load(suite) if suite is not None else None)
+    return Run(_path(run_dir, "run_dir"), load(suite) if suite is not None else None)
 
 
 class Run:
@@ -641,8 +661,11 @@ class Chart:
 
     def save(self, path: str | Path) -> Path:
         """Write the chart as an .svg file (it opens in any browser)."""
+        from .reports.svg import STYLE
+
         path = Path(path)
-        path.write_text(self.svg, encoding="utf-8")
+        head, _, rest = self.svg.partition(">")
+        path.write_text(f"{head}><style>{STYLE}</style>{rest}" if rest else self.svg, encoding="utf-8")
         return path
 
 
@@ -680,8 +703,10 @@ def report(
 
     items = runs if isinstance(runs, (list, tuple)) else [runs]
     paths: list[str | Path] = [
-        r.dir if isinstance(r, Run) else r.out if isinstance(r, Sweep) else Path(r) for r in items
+        r.dir if isinstance(r, Run) else r.out if isinstance(r, Sweep) else _path(r, "runs") for r in items
     ]
+    out = _path(out, "out")
+    audio_dir = _path(audio_dir, "audio_dir") if audio_dir is not None else None
     return build_report(paths, out, audio_dir=audio_dir, audio_format=audio_format, title=title, overwrite=overwrite)
 
 
@@ -718,8 +743,12 @@ class Sweep:
 
         metric = metric or self.result.metric
         label = f" [{self.result.label}]" if self.result.label else ""
+        from .benchmark.scorers import SCORERS, declared
+
         axis = self.result.axis
-        chart = curve_chart([dict(r) for r in self.result.curve], metric, f"{metric} vs {axis}{label}", axis)
+        shown = next((m.label for n, m in declared(list(SCORERS)).items() if n == metric and m.label), metric)
+        against = {"rows": "training rows", "step": "fine-tune step"}.get(axis, axis)
+        chart = curve_chart([dict(r) for r in self.result.curve], metric, f"{shown} vs {against}{label}", axis)
         return Chart(chart or "")
 
 
@@ -874,7 +903,7 @@ def _load_unchecked(suite: SuiteLike) -> Suite:
         return suite
     if isinstance(suite, dict):
         return load(suite)
-    return load_suite(suite, check_paths=False)
+    return load_suite(_path(suite, "suite"), check_paths=False)
 
 
 def listen(
@@ -924,7 +953,7 @@ def synth_voice(
     """
     from .dataprep.synthvoice import synth_voice as make
 
-    return make(out, minutes, voice=voice, seed=seed, overwrite=overwrite, language=language)
+    return make(_path(out, "out"), minutes, voice=voice, seed=seed, overwrite=overwrite, language=language)
 
 
 def tiny_model(out: str | Path, family: str = "csm", size: str = "tiny", seed: int = 0) -> Path:
@@ -941,4 +970,4 @@ def tiny_model(out: str | Path, family: str = "csm", size: str = "tiny", seed: i
     """
     from .models.families import family as get
 
-    return get(family).build_tiny(out, seed=seed, size=size)
+    return get(family).build_tiny(_path(out, "out"), seed=seed, size=size)

@@ -70,6 +70,12 @@ def number(x: float | None, digits: int = 3, sign: bool = False) -> str:
     return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
 
 
+def short(x: float, sign: bool = False) -> str:
+    """Three significant digits, never a negative zero."""
+    value = float(f"{x:.3g}") or 0.0
+    return f"{value:+.3g}" if sign else f"{value:.3g}"
+
+
 def _cell(c: Comparison | None, m: Metric) -> AnswerCell:
     if c is None or c.difference is None:
         return AnswerCell(m.name, None, None, None, None, "", False, "—")
@@ -110,12 +116,14 @@ def verdict(summary: RunSummary, model_rows: list[str]) -> str:
     if c is None or c.ci_low is None:
         return label + head + f"; too few prompts to tell it from {base}."
     sure = "clearly" if c.ci_low > 0 else "not clearly (the interval includes no difference)"
-    line = head + f", {sure} above {base} by {c.difference:+.3f} [{c.ci_low:.3f}, {c.ci_high:.3f}]"
+    line = head + f", {sure} above {base} by {number(c.difference, 3, True)} [{number(c.ci_low)}, {number(c.ci_high)}]"
     if words is not None:
         w = summary.comparison(best, base, (words.name,))
         if w is not None and w.ci_low is not None:
             scale, unit = (words.words[2], words.words[3]) if words.words else (1.0, "")
-            amount = f"{w.difference * scale:+.3g}{unit} [{w.ci_low * scale:.3g}, {w.ci_high * scale:.3g}]"
+            amount = (
+                f"{short(w.difference * scale, True)}{unit} [{short(w.ci_low * scale)}, {short(w.ci_high * scale)}]"
+            )
             worse = (w.ci_low > 0) if words.better == "lower" else (w.ci_high < 0)
             better = (w.ci_high < 0) if words.better == "lower" else (w.ci_low > 0)
             line += (

@@ -467,10 +467,12 @@ def _is_ceiling(view: RunView, row: str) -> bool:
 
 def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, overwrite: bool) -> None:
     """Refuse to write over what the report reads, or over a file that is not a report, before any work."""
+    if out.is_dir():
+        raise ReportError(f"-o {out}: is a folder; name the page inside it, e.g. {out / 'report.html'}")
     if out.suffix.lower() not in (".html", ".htm"):
         raise ReportError(
             f"-o {out}: a report is an .html file (its record goes beside it as .json); "
-            f"pass e.g. {out.with_suffix('.html')}"
+            f"pass e.g. {out.with_name(out.stem + '-report.html')}"
         )
     sidecar = out.with_suffix(".json")
     ours = sidecar.is_file() and _sidecar_of(sidecar) == out.name
@@ -482,6 +484,11 @@ def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, over
             raise ReportError(
                 f"-o {out}: would write over {path}, a file of the run {inside} this report reads; "
                 f"pass another name, e.g. {inside / 'report.html'}"
+            )
+        if path == sidecar:  # the page's record: --overwrite replaces the page it names, never this file
+            raise ReportError(
+                f"-o {out}: its record would go to {sidecar}, which exists and is not this report's; "
+                f"pass another name, e.g. {out.with_name(out.stem + '-report.html')}"
             )
         if not overwrite:
             raise ReportError(
@@ -589,6 +596,7 @@ def build_report(
     env.filters["num"] = lambda x, d=3: number(x, d)
     labels = sorted({r["label"] for r in runs if r["label"]})
     html = env.get_template("report.html.j2").render(
+        chart_style=svg.STYLE,
         title=title
         or (
             "ttsbench sweep: " + ", ".join(sw["sweep"].suite for sw in sweeps)

@@ -9,6 +9,13 @@ from __future__ import annotations
 import math
 from html import escape
 
+# how a chart looks, in the report and in a chart saved on its own (`api.Chart.save`)
+STYLE = (
+    "svg.chart text { font-size: 11px; fill: #333; font-family: sans-serif; } "
+    "svg.chart .title { font-size: 13px; font-weight: 600; } svg.chart .grid { stroke: #eee; } "
+    "svg.chart .whisker { stroke: #555; stroke-width: 2; }"
+)
+
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
