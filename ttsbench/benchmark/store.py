@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -169,33 +168,15 @@ class RunStore:
 
     @contextlib.contextmanager
     def lock(self):
-        """Hold the run directory for this process: a second `ttsbench bench` on it is refused, naming this one.
+        """Hold the run directory for this process: a second `ttsbench bench` on it is refused, naming this one
+        (`core.locks.hold`: the kernel's lock, gone with the process)."""
+        from ttsbench.core.locks import FolderInUse, hold
 
-        The lock is the kernel's (flock): it ends with the process, even one killed with kill -9.
-        """
-        import fcntl
-
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / ".lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 400, 0).decode(errors="replace").strip() or "another process"
-                raise StoreError(
-                    f"{self.dir}: in use by {holder}; wait for it to finish or stop it, then run again (it resumes)"
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(
-                fd,
-                f"ttsbench pid {os.getpid()} on {socket.gethostname()} since "
-                f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(),
-                0,
-            )
-            yield
-        finally:
-            os.close(fd)
+            with hold(self.dir, "ttsbench"):
+                yield
+        except FolderInUse as e:
+            raise StoreError(str(e)) from None
 
 
 def audio_sha(path: Path) -> str:

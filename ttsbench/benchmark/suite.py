@@ -569,6 +569,10 @@ def load_prompts(value, suite_path: Path, language: str = "en") -> PromptSet:
             item = {"id": f"p{n:02d}", "text": item}
         if not isinstance(item, dict) or not str(item.get("text", "")).strip():
             raise SuiteError(f"{where}: prompt {n} needs a non-empty text")
+        if not any(c.isalnum() for c in str(item["text"])):
+            raise SuiteError(
+                f"{where}: prompt {n} ({str(item['text']).strip()!r}) has no words to speak or to score; give it text"
+            )
         prompts.append(Prompt(str(item.get("id", f"p{n:02d}")), str(item["text"]).strip()))
     ids = [p.id for p in prompts]
     if len(set(ids)) != len(ids):

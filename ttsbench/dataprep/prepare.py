@@ -67,6 +67,7 @@ class PrepareOptions:
     speaker: int = 0  # the `source` id of every recording not named in `speakers`
     speakers: Path | None = None  # YAML or TSV: source → speaker id
     retranscribe: bool = False  # transcribe again even where a transcript exists
+    overwrite: bool = False  # rebuild a dataset at `out` that was made from other recordings
     cache_dir: Path = field(default_factory=lambda: default_cache_dir() / "downloads")
     push_to_hub: str | None = None  # a Hub repo id; the token comes from the environment
     public: bool = False  # pushed datasets are private unless this is set
@@ -88,15 +89,23 @@ class PrepareResult:
 
 
 def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
-    """Build the voice dataset at `options.out` from `sources` (files, folders, URLs)."""
+    """Build the voice dataset at `options.out` from `sources` (files, folders, URLs); one process at a time."""
+    from ttsbench.core.locks import hold
+
+    _check_out(Path(options.out))
+    with hold(options.out, "ttsbench prepare"):
+        return _prepare(sources, options)
+
+
+def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     out = Path(options.out)
-    _check_out(out)
     corrector = load_corrections(options.corrections) if options.corrections else Corrector([])
     speakers = load_speakers(options.speakers) if options.speakers else {}
     if not sources:
         raise PrepareError("no sources given; pass audio or video files, folders or URLs")
     expanded = expand_sources(sources)
     check_speakers(speakers, expanded, options.speakers)
+    _check_same_recordings(out, expanded, options.overwrite)
 
     say = _Say(options.progress)
     failed: list[dict] = []
@@ -171,6 +180,23 @@ def prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     del dataset
     shutil.rmtree(building, ignore_errors=True)
     return PrepareResult(out, manifest, failed)
+
+
+def _check_same_recordings(out: Path, sources: list[Source], overwrite: bool) -> None:
+    """A dataset made from other recordings is not rebuilt from these unless told: none of its recordings is
+    among the sources (by what was given or by path)."""
+    old = PrepareManifest.read(out)
+    if old is None or overwrite or not old.recordings:
+        return
+    given = {redact(s.given) for s in sources} | {str(Path(s.given).resolve()) for s in sources}
+    before = {r.get("source") for r in old.recordings} | {
+        str(Path(r.get("path", "")).resolve()) for r in old.recordings
+    }
+    if not given & before:
+        raise PrepareError(
+            f"--out {out}: holds a dataset made from other recordings ({old.recordings[0].get('source')} …); "
+            "pass a new --out, or --overwrite to rebuild it from these"
+        )
 
 
 def _check_out(out: Path) -> None:
@@ -441,7 +467,9 @@ def _input_key(recordings, options: PrepareOptions, corrector: Corrector) -> str
     for source, transcript in recordings:  # the content, not the mtime: a re-written identical file is unchanged
         h.update(f"{source.recording_id}|{transcript.audio_sha256}".encode())
         h.update(json.dumps(transcript.to_json(), sort_keys=True).encode())
-    settings = {k: v for k, v in _settings(options).items() if k not in ("progress", "retranscribe", "push_to_hub")}
+    settings = {
+        k: v for k, v in _settings(options).items() if k not in ("progress", "retranscribe", "push_to_hub", "overwrite")
+    }
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     h.update(json.dumps([dataclasses.asdict(r) for r in corrector.rules]).encode())
     return h.hexdigest()

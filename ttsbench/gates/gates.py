@@ -234,6 +234,8 @@ def _value(row: str, metric: str, store: RunStore, summary: RunSummary, report: 
         if not counts:
             return None, None, "no samples"
         failed, planned = counts.failed + counts.missing, counts.n + counts.missing  # missing: planned, never made
+        if not planned and metric != "samples":  # a gate over nothing would pass without a word
+            return None, None, f"{row} has no samples (for ground_truth: a dataset with no eval clips)"
         value = {"failed": failed, "samples": counts.n, "failed_rate": failed / planned if planned else None}[metric]
         return value, None, f"{counts.missing} planned samples missing" if counts.missing else ""
     s = summary.summary(row, metric)

@@ -28,6 +28,7 @@ from ttsbench.dataprep.dataset import DatasetError, decode_rows, load_splits, su
 
 from .families import Family, family, family_claiming, family_of
 from .model import MARKER, checkpoint_label, check_checkpoint, default_dtype, resolve_device
+from ttsbench.core.hub import is_local
 from .records import STEPS, TARGETS, FinetuneOptions, FinetuneRecord  # noqa: F401  (FinetuneOptions: this stage's options)
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,19 @@ def finetune(
     `finetune.json` says where it diverged, and FinetuneError is raised.
     """
     out = Path(out)
-    say = log.info if progress else log.debug
     base = check_checkpoint(base)
+    if is_local(base) and (out.resolve() == Path(base).resolve() or Path(base).resolve() in out.resolve().parents):
+        raise FinetuneError(f"--out {out}: is the base checkpoint {base} or inside it; pass a folder of its own")
+    if out.exists() and not out.is_dir():
+        raise FinetuneError(f"--out {out}: is a file; pass a folder for the adapter")
+    from ttsbench.core.locks import hold
+
+    with hold(out, "ttsbench finetune"):
+        return _finetune(dataset, base, out, options, merge, push_to_hub, public, progress, callbacks, overwrite)
+
+
+def _finetune(dataset, base, out: Path, options, merge, push_to_hub, public, progress, callbacks, overwrite):
+    say = log.info if progress else log.debug
     options, fam = resolve(options or FinetuneOptions(), base)
     splits = load_splits(dataset)
     if not splits.train:

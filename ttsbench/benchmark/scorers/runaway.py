@@ -80,6 +80,10 @@ class RunawayScorer(Scorer):
                 continue
             segments = [(float(a), float(b)) for a, b, _ in wer["segments"]]
             sound = _sound(item.audio, item.sample_rate, self.settings["silence_below_peak_db"])
+            if not sound.any():  # nothing to measure a tail or a gap against: excluded, and said why
+                why = f"the sample is silent (no 10 ms frame above {SILENT_DBFS} dBFS); nothing to judge"
+                out.append([Value(m, None, {"error": why}) for m in self.metrics])
+                continue
             last = max((b for _, b in segments), default=0.0)
             tail = float(sound[int(last * 100) :].sum()) * 0.01
             gaps = [(b, a2) for (_, b), (a2, _) in zip(segments, segments[1:], strict=False) if a2 > b]
@@ -112,6 +116,9 @@ class RunawayScorer(Scorer):
         return out
 
 
+SILENT_DBFS = -80.0  # a frame quieter than this is silence, however quiet the whole clip is
+
+
 def _sound(audio: np.ndarray, rate: int, below_peak_db: float) -> np.ndarray:
     """Per 10 ms frame: is there sound (within `below_peak_db` of the clip's loudest frame)?"""
     n = max(1, int(0.01 * rate))
@@ -119,7 +126,7 @@ def _sound(audio: np.ndarray, rate: int, below_peak_db: float) -> np.ndarray:
     if not len(frames):
         return np.zeros(0, bool)
     db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-10)
-    return db > db.max() - below_peak_db
+    return db > max(db.max() - below_peak_db, SILENT_DBFS)  # digital silence is never sound
 
 
 def _trailing_words(reference: str, hypothesis: str) -> int:
