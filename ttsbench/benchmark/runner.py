@@ -635,7 +635,11 @@ def _tree_sha(path: Path | None) -> str:
     if not path or not Path(path).exists():
         return ""
     h = hashlib.sha256()
-    files = [Path(path)] if Path(path).is_file() else sorted(p for p in Path(path).rglob("*") if p.is_file())
+    files = (
+        [Path(path)]
+        if Path(path).is_file()
+        else sorted(p for p in Path(path).rglob("*") if p.is_file() and p.name != ".lock")  # who holds it: not weights
+    )
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
