@@ -305,10 +305,11 @@ def best_point(curve: list[dict], variant: str, axis: str, metric: str, suite: S
     from .scorers import declared
 
     metrics = declared(suite.scorers)
-    means: dict = {}
+    per_seed: dict = {}
     for r in curve:
         if r["variant"] == variant and r[axis] is not None and r["mean"] is not None:
-            means.setdefault(r[axis], {})[r["metric"]] = r["mean"]  # seeds: the last (one per value in most sweeps)
+            per_seed.setdefault(r[axis], {}).setdefault(r["metric"], []).append(r["mean"])
+    means = {x: {m: sum(v) / len(v) for m, v in by.items()} for x, by in per_seed.items()}  # over the seeds
     higher = metrics[metric].better != "lower" if metric in metrics else True
 
     def keeps(values: dict) -> list[str]:
