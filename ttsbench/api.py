@@ -341,8 +341,8 @@ def bench(
     """
     from .benchmark.runner import run_suite
 
-    plan = load(suite, **overrides)
     out = _path(out, "out") if out is not None else None
+    plan = load(suite, **overrides)
     _messages(progress)
     result = run_suite(plan, out, progress=progress, repair=repair, executor=executor)
     run = Run(result.run_dir, plan)
@@ -363,8 +363,9 @@ def plan(suite: SuiteLike, out: str | Path | None = None, targets: dict[str, flo
     """
     from .gates.power import plan_prompts
 
+    out = _path(out, "out") if out is not None else None
     plan_ = load(suite)
-    return plan_prompts(plan_, Path(out) if out else plan_.run_dir(), targets)
+    return plan_prompts(plan_, out or plan_.run_dir(), targets)
 
 
 def open_run(run_dir: str | Path, suite: SuiteLike | None = None) -> Run:
@@ -752,11 +753,9 @@ class Sweep:
         return Chart(chart or "")
 
 
-def _sweep_out(plan_: Suite, out: str | Path | None) -> Path:
-    if out is not None and not isinstance(out, (str, Path)):
-        raise UserError(f"out={out!r}: a folder path (str or Path)")
+def _sweep_out(plan_: Suite, out: Path | None) -> Path:
     default = plan_.run_dir()
-    return Path(out) if out else default.with_name(default.name + "-sweep")
+    return out or default.with_name(default.name + "-sweep")
 
 
 def _ints(values: Any, what: str) -> list[int]:
@@ -794,6 +793,7 @@ def sweep(
     from .benchmark.sweep import sweep as run
 
     sizes, seeds = _ints(sizes, "sizes"), _ints(seeds, "seeds")
+    out = _path(out, "out") if out is not None else None
     plan_ = load(suite, **overrides)
     out = _sweep_out(plan_, out)
     _messages(progress)
@@ -824,6 +824,7 @@ def sweep_steps(
     """
     from .benchmark.sweep import sweep_steps as run
 
+    out = _path(out, "out") if out is not None else None
     plan_ = load(suite, **overrides)
     out = _sweep_out(plan_, out)
     _messages(progress)
@@ -862,6 +863,7 @@ def sweep_setting(
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise UserError(f"values={values!r}: a list of the setting's values, e.g. [1e-4, 2e-4]")
     seeds = _ints(seeds, "seeds")
+    out = _path(out, "out") if out is not None else None
     plan_ = load(suite, **overrides)
     out = _sweep_out(plan_, out)
     _messages(progress)
