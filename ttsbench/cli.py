@@ -385,8 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--repair",
         action="store_true",
-        help="first keep every intact line of a damaged samples.jsonl "
-        "or scores.jsonl (the original is kept beside it), then resume",
+        help="first keep every intact line of a damaged samples.jsonl, "
+        "scores.jsonl or ratings.jsonl (the original is kept beside it), then resume",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(

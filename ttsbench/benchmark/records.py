@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from ttsbench.core.records import JsonRecord
+from ttsbench.core.records import JsonRecord, RecordError, build
 
 from .plan import VARIANTS, Suite, Variant
 
@@ -18,9 +18,9 @@ def to_dict(record) -> dict:
     return asdict(record)
 
 
-def from_dict(cls, data: dict):
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+def from_dict(cls, data: dict, where: str = "", fix: str = "restore it from a backup"):
+    """`cls` from a JSON object; a missing field or one of the wrong type is a RecordError naming `where`."""
+    return build(cls, data, where or cls.__name__, fix)
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,18 @@ class ScoreRecord:
         }
 
     @classmethod
-    def from_line(cls, data: dict) -> ScoreRecord:
+    def from_line(cls, data: dict, where: str = "a line of scores.jsonl", fix: str = "") -> ScoreRecord:
+        try:
+            return cls._from_line(data)
+        except (KeyError, TypeError, AttributeError, IndexError) as e:
+            missing = f"field {e}" if isinstance(e, KeyError) else str(e)
+            raise RecordError(f"{where}: not a score record ({missing}); {fix or 'restore it from a backup'}") from None
+
+    @classmethod
+    def _from_line(cls, data: dict) -> ScoreRecord:
         key = (data["variant"], data["prompt_id"], data["seed"])
+        if not (isinstance(key[0], str) and isinstance(key[1], str) and isinstance(key[2], int)):
+            raise TypeError(f"variant, prompt_id and seed are {key!r}, not text, text and a whole number")
         if "values" not in data:  # one metric per line, as runs wrote before the scorer's values went in one line
             score = from_dict(Score, data)
             return cls(*key, data.get("scorer", ""), data.get("audio_sha", ""), (score,), complete=False)
@@ -183,13 +193,15 @@ class Metric:
         return self.of or self.name
 
     @classmethod
-    def from_dict(cls, data: dict) -> Metric:
-        return cls(
+    def from_dict(cls, data: dict, where: str = "Metric", fix: str = "restore it from a backup") -> Metric:
+        plain = build(cls, data, where, fix)
+        return replace(
+            plain,
             **{
-                k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
-                for k, v in data.items()
-                if k in {f.name for f in fields(cls)}
-            }
+                f.name: tuple(tuple(x) if isinstance(x, list) else x for x in getattr(plain, f.name))
+                for f in fields(cls)
+                if isinstance(getattr(plain, f.name), list)
+            },
         )
 
 
@@ -202,6 +214,7 @@ class RunRecord(JsonRecord):
 
     VERSION = 3
     FILE = "run.json"
+    FIX = "bench into a new --out (or move this run directory aside and bench again)"
 
     suite: str
     suite_path: str
@@ -236,9 +249,14 @@ class RunRecord(JsonRecord):
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
-        plan = data.get("plan")
-        record = super().from_dict({**data, "plan": None}, where)
-        return record if plan is None else replace(record, plan=Suite.from_dict(plan))
+        record = super().from_dict(data, where)
+        try:
+            plan = Suite.from_dict(record.plan)  # type: ignore[arg-type]  # the JSON object, checked by build
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise RecordError(
+                f"{where or cls.FILE}: field 'plan' is not a suite ({type(e).__name__}: {e}); {cls.FIX}"
+            ) from None
+        return replace(record, plan=plan)
 
 
 @dataclass(frozen=True)
@@ -256,6 +274,7 @@ class RunSummary(JsonRecord):
     """`summary.json`: per-row summaries of every metric, and comparisons between every two rows."""
 
     FILE = "summary.json"
+    FIX = "delete it: bench, report and gates compute it again from samples.jsonl and scores.jsonl"
 
     suite: str
     label: str
@@ -269,14 +288,22 @@ class RunSummary(JsonRecord):
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
         plain = super().from_dict(data, where)
+        where = where or cls.FILE
+
+        def typed(kind, value, place):
+            if isinstance(value, kind):
+                return value
+            read = kind.from_dict if kind is Metric else lambda *a: from_dict(kind, *a)
+            return read(value, f"{where} {place}", cls.FIX)
+
         return cls(
             plain.suite,
             plain.label,
             list(plain.scorers),
-            {k: v if isinstance(v, SampleCounts) else SampleCounts(**v) for k, v in plain.samples.items()},
-            [s if isinstance(s, Summary) else from_dict(Summary, s) for s in plain.summaries],
-            [c if isinstance(c, Comparison) else from_dict(Comparison, c) for c in plain.comparisons],
-            {k: v if isinstance(v, Metric) else Metric.from_dict(v) for k, v in (plain.metrics or {}).items()},
+            {k: typed(SampleCounts, v, f"samples[{k!r}]") for k, v in plain.samples.items()},
+            [typed(Summary, s, f"summaries[{i}]") for i, s in enumerate(plain.summaries)],
+            [typed(Comparison, c, f"comparisons[{i}]") for i, c in enumerate(plain.comparisons)],
+            {k: typed(Metric, v, f"metrics[{k!r}]") for k, v in (plain.metrics or {}).items()},
             dict(plain.variants or {}),
         )
 
@@ -336,6 +363,7 @@ class SweepRecord(JsonRecord):
     setting), the learning-curve fit (sizes) or the best point within the suite's limits (steps, settings)."""
 
     FILE = "sweep.json"
+    FIX = "run the sweep again (it writes sweep.json anew; finished points are reused)"
 
     suite: str
     suite_path: str
@@ -360,6 +388,7 @@ class ReportRecord(JsonRecord):
     """`REPORT.json` beside a report page: what the page shows (the `report.*` gates read it)."""
 
     FILE = ""  # named after its page: report.html → report.json
+    FIX = "delete it and write the report again (ttsbench report RUN -o PAGE)"
     report: str  # the page's file name
     runs: list  # run directories shown
     audio_elements: int

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -25,6 +26,9 @@ from ttsbench.core.errors import UserError
 from ttsbench.core.records import RecordError
 
 from .records import Rating, RunRecord, RunSummary, Sample, Score, ScoreRecord, from_dict, to_dict
+
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(UserError, ValueError):
@@ -66,14 +70,13 @@ class RunStore:
     def samples(self) -> list[Sample]:
         """Samples as written, the last one written for a key winning."""
         latest = {}
-        for d in read_jsonl(self.samples_path):
-            s = from_dict(Sample, d)
+        for s in self._read(self.samples_path):
             latest[s.key] = s
         return list(latest.values())
 
     def score_records(self) -> list[ScoreRecord]:
         """Every line of scores.jsonl, in the order written."""
-        return [ScoreRecord.from_line(d) for d in read_jsonl(self.scores_path)]
+        return self._read(self.scores_path)
 
     def current_scores(self) -> list[Score]:
         """The scores that belong to the samples as they are now: the latest per (sample, metric) computed from
@@ -93,7 +96,18 @@ class RunStore:
 
     def ratings(self) -> list[Rating]:
         """Every answer of the listening test, in the order given."""
-        return [from_dict(Rating, d) for d in read_jsonl(self.ratings_path)]
+        return self._read(self.ratings_path)
+
+    def _read(self, path: Path) -> list:
+        """The typed records of one JSONL file; a line that is JSON of the wrong shape names its line and field."""
+        parse = self._parser(path)
+        return [parse(row, f"{path} line {n}") for n, row in read_jsonl(path)]
+
+    def _parser(self, path: Path):
+        if path == self.scores_path:
+            return lambda row, where: ScoreRecord.from_line(row, where, REPAIR)
+        kind = Sample if path == self.samples_path else Rating
+        return lambda row, where: from_dict(kind, row, where, REPAIR)
 
     def newest_change(self) -> float:
         """When samples, scores or ratings last changed (a summary or report older than this is stale)."""
@@ -102,8 +116,12 @@ class RunStore:
 
     def summary(self) -> RunSummary | None:
         """summary.json as written (None when there is none); `benchmark.results.current_summary` says whether it
-        is current and computes one when it is not."""
-        return RunSummary.read(self.dir)
+        is current and computes one when it is not. A damaged one is as good as none: it is computed again, and said."""
+        try:
+            return RunSummary.read(self.dir)
+        except RecordError as e:
+            log.warning("%s; it is computed again from samples.jsonl and scores.jsonl", str(e).split("; ")[0])
+            return None
 
     def summary_is_current(self) -> bool:
         path = self.dir / RunSummary.FILE
@@ -145,17 +163,18 @@ class RunStore:
         append_jsonl(path, rows)
 
     def repair(self) -> list[str]:
-        """Keep every intact line of samples.jsonl and scores.jsonl; the damaged originals are kept beside them.
+        """Keep every intact line of samples.jsonl, scores.jsonl and ratings.jsonl (a line that is JSON of the
+        wrong shape is damaged too); the damaged originals are kept beside them.
 
         Returns one line per file repaired (what was dropped, where the original went).
         """
         done = []
-        for path in (self.samples_path, self.scores_path):
+        for path in (self.samples_path, self.scores_path, self.ratings_path):
             if not path.exists():
                 continue
             lines = path.read_bytes().splitlines(keepends=True)
             lines = [line for line in lines if line.strip()]
-            good = [line for line in lines if _record(line) is not None and line.endswith(b"\n")]
+            good = [line for line in lines if line.endswith(b"\n") and self._fits(path, line)]
             if len(good) == len(lines):
                 continue
             backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
@@ -165,6 +184,16 @@ class RunStore:
                 f"{path}: kept {len(good)} lines, dropped {len(lines) - len(good)} damaged; original in {backup.name}"
             )
         return done
+
+    def _fits(self, path: Path, line: bytes) -> bool:
+        row = _record(line)
+        if row is None:
+            return False
+        try:
+            self._parser(path)(row, str(path))
+        except RecordError:
+            return False
+        return True
 
     @contextlib.contextmanager
     def lock(self):
@@ -189,9 +218,12 @@ def safe_name(text: str) -> str:
     return clean if clean == text else f"{clean}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line. A torn last line (a killed writer: no newline at the end) is not a record and is
-    skipped; the file is left as it is.
+REPAIR = "run `ttsbench bench SUITE --repair` to keep every intact line (the original is kept beside it)"
+
+
+def read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """Every complete line, with its line number. A torn last line (a killed writer: no newline at the end) is not
+    a record and is skipped; the file is left as it is.
 
     A damaged line anywhere else raises StoreError naming the file and the line: nothing is
     guessed or skipped silently (`RunStore.repair`, `ttsbench bench --repair`, keeps the rest).
@@ -206,11 +238,8 @@ def read_jsonl(path: Path) -> list[dict]:
             continue
         row = _record(line)
         if row is None:
-            raise StoreError(
-                f"{path} line {n}: damaged (not one JSON record); run `ttsbench bench SUITE --repair` "
-                "to keep every intact line (the original is kept beside it)"
-            )
-        rows.append(row)
+            raise StoreError(f"{path} line {n}: damaged (not one JSON record); {REPAIR}")
+        rows.append((n, row))
     return rows
 
 

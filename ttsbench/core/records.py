@@ -3,15 +3,92 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import types
+import typing
 from dataclasses import asdict
 from pathlib import Path
+from typing import ClassVar
 
 from .errors import UserError
 
 
 class RecordError(UserError, ValueError):
     """A record file that cannot be read (damaged, or written by a newer ttsbench)."""
+
+
+def build(cls, data: dict, where: str, fix: str):
+    """A dataclass `cls` from a JSON object: unknown keys are ignored (newer fields of an older file), a missing
+    field or a value of the wrong type is one RecordError naming `where` (file, and line), the field and `fix`."""
+    if not isinstance(data, dict):
+        raise RecordError(f"{where}: not a {cls.__name__} (a JSON object was expected, got {_kind(data)}); {fix}")
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise RecordError(f"{where}: field '{f.name}' is missing; {fix}")
+        elif f.name in hints and not _fits(data[f.name], hints[f.name]):
+            raise RecordError(
+                f"{where}: field '{f.name}' is {_kind(data[f.name])} {_short(data[f.name])}, not "
+                f"{_type_words(hints[f.name])}; {fix}"
+            )
+    return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # a name only known to type checkers: the fields are then not checked by type
+        return {}
+
+
+def _fits(value, hint) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    base = origin or hint
+    if base in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if base is dict:
+        return isinstance(value, dict)
+    if isinstance(base, type) and dataclasses.is_dataclass(base):
+        return isinstance(value, (dict, base))
+    return True  # Any, Literal and the like: not checked here
+
+
+def _type_words(hint) -> str:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_type_words(arm) for arm in typing.get_args(hint))
+    names = {type(None): "null", bool: "true/false", int: "a whole number", float: "a number", str: "text"}
+    base = typing.get_origin(hint) or hint
+    return (
+        names.get(hint)
+        or {list: "a list", tuple: "a list", dict: "an object"}.get(base)
+        or getattr(base, "__name__", str(hint))
+    )
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 class JsonRecord:
@@ -24,19 +101,21 @@ class JsonRecord:
 
     VERSION = 1
     FILE = ""  # the file name inside its folder
+    FIX: ClassVar[str] = "restore it from a backup"  # what to do about a damaged file (each record says better)
 
     def to_dict(self) -> dict:
         return {"version": self.VERSION, **asdict(self)}  # type: ignore[call-overload]  # subclasses are dataclasses
 
     @classmethod
     def from_dict(cls, data: dict, where: str = ""):
-        if int(data.get("version", 1)) > cls.VERSION:
+        if not isinstance(data, dict):
+            return build(cls, data, where or cls.FILE, cls.FIX)  # says what it is instead
+        if isinstance(data.get("version", 1), int) and data.get("version", 1) > cls.VERSION:
             raise RecordError(
                 f"{where or cls.FILE}: written by a newer ttsbench (version {data['version']}, this one "
                 f"reads up to {cls.VERSION}); upgrade ttsbench"
             )
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # subclasses are dataclasses
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return build(cls, data, where or cls.FILE, cls.FIX)
 
     @classmethod
     def read(cls, folder: str | Path):
@@ -51,13 +130,18 @@ class JsonRecord:
             return None
         try:
             data = json.loads(path.read_text())
-        except ValueError:
-            raise RecordError(f"{path}: damaged (not JSON); restore it or run the stage that writes it again") from None
+        except UnicodeDecodeError as e:
+            raise RecordError(f"{path}: damaged (not UTF-8 text, byte {e.start}); {cls.FIX}") from None
+        except json.JSONDecodeError as e:
+            raise RecordError(
+                f"{path}: damaged (not JSON: line {e.lineno} column {e.colno}, {e.msg}); {cls.FIX}"
+            ) from None
         if not isinstance(data, dict):
             raise RecordError(
-                f"{path}: not a {cls.__name__} (a JSON object was expected); restore it or run the "
-                "stage that writes it again"
+                f"{path}: not a {cls.__name__} (a JSON object was expected, got {_kind(data)}); {cls.FIX}"
             )
+        if not isinstance(data.get("version", 1), int) or isinstance(data.get("version"), bool):
+            raise RecordError(f"{path}: field 'version' is {_short(data['version'])}, not a whole number; {cls.FIX}")
         return data
 
     @classmethod

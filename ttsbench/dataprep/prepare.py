@@ -32,7 +32,7 @@ from .constants import ASR_SAMPLE_RATE, DATASET_SAMPLE_RATE
 from ttsbench.core.errors import UserError, check_number, redact
 from ttsbench.core.versions import package_versions
 from .corrections import Corrector, load_corrections
-from .records import Clip, Dropped, PrepareManifest, Segment, Transcript, Word
+from .records import Clip, Dropped, PrepareManifest, RecordError, Segment, Transcript, Word
 from .sources import (
     Source,
     SourceError,
@@ -130,7 +130,7 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
             say.error(str(e))
 
     key = _input_key(recordings, options, corrector)
-    old = PrepareManifest.read(out)
+    old = _old_manifest(out, options.overwrite)
     if old is not None and not failed and old.input_key == key and all((out / f).exists() for f in DATASET_FILES):
         say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
         return PrepareResult(out, old, failed, up_to_date=True)
@@ -182,10 +182,20 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     return PrepareResult(out, manifest, failed)
 
 
+def _old_manifest(out: Path, overwrite: bool) -> PrepareManifest | None:
+    """The dataset's prepare.json at `out`; a damaged one stops the run unless `overwrite` rebuilds the dataset."""
+    try:
+        return PrepareManifest.read(out)
+    except RecordError:
+        if overwrite:
+            return None
+        raise
+
+
 def _check_same_recordings(out: Path, sources: list[Source], overwrite: bool) -> None:
     """A dataset made from other recordings is not rebuilt from these unless told: none of its recordings is
     among the sources (by what was given or by path)."""
-    old = PrepareManifest.read(out)
+    old = _old_manifest(out, overwrite)
     if old is None or overwrite or not old.recordings:
         return
     given = {redact(s.given) for s in sources} | {str(Path(s.given).resolve()) for s in sources}
@@ -261,9 +271,12 @@ class _TranscriptFolder:
             self._by_sha = {}
             for path in sorted(self.folder.glob("*.json")):
                 try:
-                    sha = json.loads(path.read_text()).get("audio_sha256")
-                except (OSError, ValueError):
-                    continue  # not a transcript: left alone
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except OSError:
+                    continue
+                except ValueError:  # a hand edit gone wrong: never transcribed again over it
+                    Transcript.load(path)  # raises, naming its line
+                sha = data.get("audio_sha256") if isinstance(data, dict) else None
                 if sha:
                     self._by_sha.setdefault(sha, path)
         return self._by_sha

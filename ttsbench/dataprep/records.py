@@ -69,21 +69,27 @@ class Transcript:
 
     @classmethod
     def from_json(cls, data: dict) -> Transcript:
-        segments = tuple(
-            Segment(
-                float(s["start"]),
-                float(s["end"]),
-                s.get("text", ""),
-                tuple(
-                    Word(float(w["start"]), float(w["end"]), w["word"], w.get("probability"))
+        """A transcript from its JSON; a missing or wrong field raises KeyError/TypeError/ValueError naming where."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON object was expected, got {type(data).__name__}")
+        segments = []
+        for i, s in enumerate(data.get("segments", ())):
+            place = f"segments[{i}]"
+            try:
+                words = tuple(
+                    Word(float(w["start"]), float(w["end"]), _text(w["word"]), w.get("probability"))
                     for w in s.get("words") or ()
-                ),
-            )
-            for s in data.get("segments", ())
-        )
+                )
+                segments.append(Segment(float(s["start"]), float(s["end"]), _text(s.get("text", "")), words))
+            except KeyError as e:
+                raise KeyError(f"{place}: field {e} is missing") from None
+            except (TypeError, ValueError, AttributeError) as e:
+                raise ValueError(f"{place}: {e}") from None
+        if not isinstance(data.get("recording_id"), str):
+            raise KeyError("field 'recording_id' is missing or not text")
         return cls(
             data["recording_id"],
-            segments,
+            tuple(segments),
             data.get("language", "en"),
             data.get("model", ""),
             float(data.get("duration", 0.0)),
@@ -98,7 +104,25 @@ class Transcript:
 
     @classmethod
     def load(cls, path: Path) -> Transcript:
-        return cls.from_json(json.loads(path.read_text()))
+        """The transcript in `path`; a file that does not read (a hand edit gone wrong) is one RecordError naming
+        its line or field."""
+        fix = "fix it by hand, or delete it to transcribe the recording again"
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise RecordError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8, or delete it") from None
+        except json.JSONDecodeError as e:
+            raise RecordError(f"{path}: not valid JSON (line {e.lineno} column {e.colno}: {e.msg}); {fix}") from None
+        try:
+            return cls.from_json(data)
+        except (KeyError, TypeError, ValueError) as e:
+            raise RecordError(f"{path}: not a transcript ({str(e).strip(chr(34))}); {fix}") from None
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not text")
+    return value
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,7 @@ class PrepareManifest(JsonRecord):
     """`prepare.json` beside a voice dataset: what went in, what came out, what was dropped and why."""
 
     FILE = "prepare.json"
+    FIX = "prepare again with --overwrite (or into a new --out)"
 
     input_key: str  # hash of audio, transcripts, settings and corrections: an unchanged call is "up to date"
     created: str  # UTC, ISO 8601

@@ -115,6 +115,7 @@ class FinetuneRecord(JsonRecord):
     """What a fine-tune used and did. A diverged one has `diverged` set and no adapter beside it."""
 
     FILE = "finetune.json"
+    FIX = "fine-tune again with --overwrite (or into a new --out)"
 
     key: str  # hash of base, dataset fingerprint and settings: the same call again is "up to date"
     base: str  # the base checkpoint (Hub id or folder)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ttsbench.core.errors import UserError
+from ttsbench.core.records import RecordError
 from ttsbench.core.versions import package_versions
 from ttsbench.dataprep.dataset import DatasetError, decode_rows, load_splits, subset
 
@@ -121,7 +122,12 @@ def _finetune(dataset, base, out: Path, options, merge, push_to_hub, public, pro
     if not splits.train:
         raise DatasetError(f"dataset {dataset}: the train split is empty")
     key = settings_key(base, splits.fingerprint, options)
-    old = FinetuneRecord.read(out)
+    try:
+        old = FinetuneRecord.read(out)
+    except RecordError:
+        if not overwrite:
+            raise
+        old = None  # damaged: --overwrite fine-tunes again over it
     if old is not None and (out / "adapter_config.json").is_file():
         if old.key == key and (not merge or (out / "merged" / "config.json").is_file()):
             say(f"finetune: {out} is up to date (same dataset, base and settings)")
