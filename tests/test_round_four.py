@@ -3,6 +3,8 @@ no gate passes over nothing, no score from nothing, and the Python API's wrong t
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -120,3 +122,109 @@ def test_a_prompt_with_nothing_to_say_is_refused():
 def test_the_api_given_wrong_types_says_so_in_one_line(call, said):
     with pytest.raises(UserError, match=said):
         call()
+
+
+def test_trainer_names_and_seeds_are_refused_before_any_work(voice_dataset, tiny_csm, tmp_path):
+    from ttsbench.models.records import FinetuneOptions
+    from ttsbench.models.train import FinetuneError, finetune
+
+    for name, value in (("lr_scheduler", "bogus"), ("optim", "adamw_bogus")):
+        flag = "--" + name.replace("_", "-")
+        with pytest.raises(FinetuneError, match=f"{flag} '{value}': not one transformers knows; one of"):
+            finetune(voice_dataset, str(tiny_csm), tmp_path / name, FinetuneOptions(**{name: value}), progress=False)
+        assert not (tmp_path / name).exists()  # refused before the folder, the data or the model
+    with pytest.raises(UserError, match=r"seed -3: must be an integer ≥ 0 and ≤ 4294967295"):
+        FinetuneOptions(seed=-3)
+
+
+def _sweep_suite(tmp_path, voice_dataset, tiny_csm):
+    import yaml
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "name": "s",
+                "model": {"backend": "csm", "checkpoint": str(tiny_csm)},
+                "dataset": str(voice_dataset),
+                "prompts": ["Hello there."],
+                "variants": ["base", "finetuned"],
+                "scorers": {"signal": {}},
+                "finetune": {"max_steps": 1},
+            }
+        )
+    )
+    return suite
+
+
+def test_sweep_seeds_and_settings_are_refused_before_its_folder(voice_dataset, tiny_csm, tmp_path):
+    suite = _sweep_suite(tmp_path, voice_dataset, tiny_csm)
+    out = tmp_path / "sweep"
+    for args, said in (
+        (["--sizes", "2", "--seeds=-3"], r"--seeds -3: training seeds are whole numbers from 0"),
+        (["--setting", "optim=adamw_torch,bogus"], r"--setting optim: key 'optim' 'bogus': not one transformers"),
+    ):
+        done = _cli("sweep", str(suite), "--out", str(out), *args)
+        assert done.returncode == 2 and re.search(said, done.stderr), done.stderr
+        assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_an_output_that_is_a_file_where_a_folder_goes_is_one_line(voice_dataset, tiny_csm, tiny_run, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    suite = _sweep_suite(tmp_path, voice_dataset, tiny_csm)
+    for args in (
+        ("bench", str(suite), "--out", str(afile)),
+        ("bench", str(suite), "--out", str(afile / "run")),
+        ("sweep", str(suite), "--sizes", "2", "--out", str(afile)),
+        ("tiny-model", "--out", str(afile)),
+        ("prepare", str(afile), "--out", str(afile)),
+        ("report", str(tiny_run), "-o", str(tmp_path / "r.html"), "--audio-dir", str(afile)),
+    ):
+        done = _cli(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert re.search(r"is a file.*; pass a folder", done.stderr), (args, done.stderr)
+        assert "Traceback" not in done.stderr and afile.read_text() == "mine"
+
+
+def test_a_push_without_network_is_one_line_and_loses_nothing(voice_dataset, tiny_csm, tmp_path):
+    out = tmp_path / "ft"
+    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_notreal", "HF_HUB_ETAG_TIMEOUT": "2"}
+    args = ("finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(out), "--max-steps", "1")
+    done = _cli(*args, "--push-to-hub", "someone/voice", env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "--push-to-hub someone/voice: not pushed (" in done.stderr and "run the same command again" in done.stderr
+    assert (out / "finetune.json").is_file() and (out / "adapter_config.json").is_file()  # nothing half-written
+    again = _cli(*args, "--push-to-hub", "someone/voice", env=env)  # up to date: it says so, then tries to push
+    assert "up to date" in again.stderr and "pushing the adapter" in again.stderr and "not pushed" in again.stderr
+
+    data = tmp_path / "data"
+    shutil.copytree(voice_dataset, data)
+    source = json.loads((data / "prepare.json").read_text())["recordings"][0]["path"]
+    done = _cli(
+        "prepare",
+        source,
+        "--out",
+        str(data),
+        "--max-seconds",
+        "8",
+        "--eval-fraction",
+        "0.25",
+        "--push-to-hub",
+        "someone/data",
+        env=env,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "--push-to-hub someone/data: not pushed (" in done.stderr and (data / "prepare.json").is_file()
+
+
+def _cli(*args, env=None):
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "ttsbench.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )

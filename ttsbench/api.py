@@ -23,7 +23,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING, Any
 
-from .core.errors import UserError
+from .core.errors import UserError, output_folder
 
 if TYPE_CHECKING:  # the records the functions return; imported for the annotations only (nothing heavy at import)
     from http.server import ThreadingHTTPServer
@@ -972,4 +972,4 @@ def tiny_model(out: str | Path, family: str = "csm", size: str = "tiny", seed: i
     """
     from .models.families import family as get
 
-    return get(family).build_tiny(_path(out, "out"), seed=seed, size=size)
+    return get(family).build_tiny(output_folder(_path(out, "out")), seed=seed, size=size)

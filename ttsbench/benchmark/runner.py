@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ttsbench.core.errors import UserError
+from ttsbench.core.errors import UserError, output_folder
 from ttsbench.core.versions import package_versions
 from ttsbench.dataprep.audio import AudioError, check_audio, read_wav_bytes, resample, write_wav
 from ttsbench.dataprep.constants import DATASET_SAMPLE_RATE
@@ -32,7 +32,7 @@ from ttsbench.dataprep.records import PrepareManifest
 
 from .plan import Suite, Variant
 from .records import RunRecord, RunSummary, Sample, Score, ScoreRecord
-from .store import RunStore, audio_sha
+from .store import RunStore, StoreError, audio_sha
 from .executors import check_executor, start_ray
 from .synth import Context, Request, load_synth, row_synth
 
@@ -75,7 +75,7 @@ def run_suite(
     (this process) or `ray` (the model's batches spread over Ray actors, see `_generate_on_ray`).
     """
     check_executor(executor)
-    run_dir = Path(run_dir) if run_dir else suite.run_dir()
+    run_dir = output_folder(run_dir or suite.run_dir(), "--out", StoreError)
     store = RunStore(run_dir)
     say = log.info if progress else log.debug
     with store.lock():

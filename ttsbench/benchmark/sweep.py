@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ttsbench.core.errors import UserError
+from ttsbench.core.errors import UserError, output_folder
 
 from .executors import check_executor, start_ray
 from .plan import FinetuneSpec, Suite
@@ -113,8 +113,14 @@ def _done(run_dir: Path, plan: Suite) -> bool:
     return summary is not None and all(c.n > 0 and not c.missing for c in summary.samples.values())
 
 
-def _start(suite: Suite, executor: str) -> None:
-    """What every sweep checks before its first point."""
+def _start(suite: Suite, executor: str, out: str | Path, seeds: list[int] | tuple[int, ...] = (0,)) -> None:
+    """What every sweep checks before its first point (and before its folder is made)."""
+    output_folder(out, "--out", SweepError)
+    if not seeds or not all(isinstance(s, int) and 0 <= s < 2**32 for s in seeds):
+        raise SweepError(
+            f"--seeds {','.join(map(str, seeds)) or '(none)'}: training seeds are whole numbers from 0 "
+            "to 4294967295, e.g. 0,1"
+        )
     if suite.adapter is not None:
         raise SweepError(
             f"{suite.path}: names `adapter:`; a sweep fine-tunes at every point — remove it and set "
@@ -127,6 +133,12 @@ def _start(suite: Suite, executor: str) -> None:
     from .scorers import declared
 
     require(suite_findings(suite, work=False))  # before the first point, not in the middle of the sweep
+    from ttsbench.models.train import check_trainer_names
+
+    try:
+        check_trainer_names(finetune_options(suite), f"{suite.path}: finetune")
+    except UserError as e:
+        raise SweepError(str(e)) from None
     known = declared(suite.scorers)
     for key, mapping in (("target", suite.target), ("limits", suite.limits)):
         unknown = [m for m in mapping if m not in known]
@@ -141,7 +153,7 @@ def sweep(
     suite: Suite, sizes: list[int], seeds: list[int], out: str | Path, executor: str = "local", progress: bool = True
 ) -> SweepResult:
     """The data-size sweep: one fine-tune per size and seed on nested subsets of the train split."""
-    _start(suite, executor)
+    _start(suite, executor, out, seeds)
     if not sizes or any(n < 1 for n in sizes):
         raise SweepError(f"--sizes {sizes}: give positive row counts, e.g. 10,25,50")
     from ttsbench.dataprep.dataset import load_splits
@@ -175,7 +187,7 @@ def sweep_steps(
 ) -> SweepResult:
     """The checkpoints of one training run: fine-tune once, keeping the adapter every `every` steps, and bench the
     tuned rows on each; the best step is the one with the best target metric within the suite's `limits:`."""
-    _start(suite, executor)
+    _start(suite, executor, out)
     if not isinstance(every, int) or isinstance(every, bool) or every < 1:
         raise SweepError(f"--every {every!r}: a positive number of optimiser steps, e.g. 20")
     out = Path(out)
@@ -210,8 +222,9 @@ def sweep_setting(
     progress: bool = True,
 ) -> SweepResult:
     """One fine-tune per value of a fine-tune setting (learning_rate, r, any family's own) and seed, side by side."""
-    _start(suite, executor)
+    _start(suite, executor, out, seeds)
     from ttsbench.models.records import FinetuneOptions
+    from ttsbench.models.train import check_trainer_names
 
     options = finetune_options(suite)
     known = sorted(set(options.to_dict()) - {"device", "family", "rows", "seed", "adapter_every"})
@@ -225,6 +238,7 @@ def sweep_setting(
     for value in values:
         try:
             varied = FinetuneOptions.from_dict({**options.to_dict(), setting: value}, where=f"--setting {setting}")
+            check_trainer_names(varied, f"--setting {setting}")
         except UserError as e:
             raise SweepError(str(e)) from None
         for s in seeds:

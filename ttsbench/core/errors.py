@@ -79,13 +79,29 @@ def check_choice(options, name: str, choices) -> None:
 
 
 def _range(low, high, low_open, special) -> str:
+    def num(x) -> str:
+        return str(x) if isinstance(x, int) else f"{x:g}"
+
     parts = []
     if low is not None:
-        parts.append(f"{'>' if low_open else '≥'} {low:g}")
+        parts.append(f"{'>' if low_open else '≥'} {num(low)}")
     if high is not None:
-        parts.append(f"≤ {high:g}")
+        parts.append(f"≤ {num(high)}")
     text = (" " + " and ".join(parts)) if parts else ""
     return text + (f" (or {', '.join(map(str, special))})" if special else "")
+
+
+def output_folder(path, flag: str = "--out", error=UserError):
+    """`path` as a folder to write into: an existing file there (or in its place among its parents) is `error`,
+    in one line naming `flag`, before anything is made."""
+    from pathlib import Path
+
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            where = "" if p == path else f" ({p} is a file)"
+            raise error(f"{flag} {path}: is a file{where}; pass a folder")
+    return path
 
 
 def yaml_problem(e: Exception) -> str:

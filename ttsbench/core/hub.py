@@ -1,4 +1,5 @@
-"""Where a model's files are: a local folder or file, or a Hub id in the Hugging Face cache.
+"""Where a model's files are: a local folder or file, or a Hub id in the Hugging Face cache; and pushing a
+finished folder to the Hub.
 
 Nothing here downloads or loads a model: it answers "is it here, and what is it labelled" in
 milliseconds, so a run can refuse a missing model before any work. A model ttsbench built (a tiny
@@ -45,3 +46,35 @@ def label_of(name: str | Path) -> str:
         if path is not None and path.is_file():
             return json.loads(path.read_text()).get("label", "")
     return ""
+
+
+def push_folder(folder: Path, repo: str, public: bool, flag: str = "--push-to-hub", skip: tuple = ()) -> str:
+    """Upload what `folder` holds (less `skip` patterns, locks and temporary files) to the Hub repository `repo`,
+    made private unless `public`; the token comes from HF_TOKEN or the login. What was saved is never touched:
+    a failure (no network, no token, a bad id) is one UserError saying the folder is kept and how to push again.
+    Returns the commit's URL."""
+    import os
+
+    try:
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=os.environ.get("HF_TOKEN"))
+        api.create_repo(repo, private=not public, exist_ok=True)
+        info = api.upload_folder(
+            repo_id=repo, folder_path=str(folder), ignore_patterns=[*skip, ".lock", "*.tmp", ".staging/*"]
+        )
+    except Exception as e:  # the Hub client's errors are many (offline, HTTP, auth, id): all end here, in one line
+        raise push_failed(e, folder, repo, flag) from None
+    return str(getattr(info, "commit_url", "") or repo)
+
+
+def push_failed(e: Exception, folder: Path, repo: str, flag: str = "--push-to-hub") -> Exception:
+    """The one-line UserError of a push that failed: why, that `folder` is kept, and how to push again."""
+    from .errors import UserError, redact
+
+    text = str(e).strip()
+    reason = redact(text.splitlines()[0] if text else type(e).__name__)[:200]
+    return UserError(
+        f"{flag} {repo}: not pushed ({type(e).__name__}: {reason}); what was made is kept in {folder}: "
+        "run the same command again to push it (nothing is redone)"
+    )

@@ -24,7 +24,9 @@ def hold(folder: str | Path, what: str = "ttsbench") -> Iterator[None]:
     """
     import fcntl
 
-    folder = Path(folder)
+    from .errors import output_folder
+
+    folder = output_folder(folder, "output folder")
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:

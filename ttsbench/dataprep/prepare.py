@@ -133,6 +133,8 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
     old = _old_manifest(out, options.overwrite)
     if old is not None and not failed and old.input_key == key and all((out / f).exists() for f in DATASET_FILES):
         say(f"{out}: up to date (same recordings, transcripts and settings); nothing to do")
+        if options.push_to_hub:
+            _push(out, options, say)
         return PrepareResult(out, old, failed, up_to_date=True)
 
     clips: list[Clip] = []
@@ -174,12 +176,25 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
         sources, recordings, clips, split, dropped, failed, corrector, options, key, warnings, duplicates, transcripts
     )
     _save(dataset, manifest, out)
-    if options.push_to_hub:
-        say(f"pushing to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
-        dataset.push_to_hub(options.push_to_hub, private=not options.public)
     del dataset
     shutil.rmtree(building, ignore_errors=True)
+    if options.push_to_hub:  # once everything is saved: a failed push loses nothing
+        _push(out, options, say)
     return PrepareResult(out, manifest, failed)
+
+
+def _push(out: Path, options: PrepareOptions, say) -> None:
+    """Push the saved dataset to the Hub as a `datasets` repository (its transcripts and prepare.json stay here)."""
+    import datasets
+
+    from ttsbench.core.hub import push_failed
+
+    say(f"pushing {out} to the Hub as {options.push_to_hub} ({'public' if options.public else 'private'})")
+    try:
+        datasets.load_from_disk(str(out)).push_to_hub(options.push_to_hub, private=not options.public)
+    except Exception as e:  # offline, HTTP, auth, a bad id: one line, the dataset kept
+        raise push_failed(e, out, options.push_to_hub) from None
+    say(f"pushed {options.push_to_hub}")
 
 
 def _old_manifest(out: Path, overwrite: bool) -> PrepareManifest | None:

@@ -62,7 +62,7 @@ class FinetuneOptions:
         check_number(self, "epochs", 0, low_open=True)
         check_number(self, "max_steps", 1, integer=True, special=(-1,))
         check_number(self, "weight_decay", 0, 10)
-        check_number(self, "seed", integer=True)
+        check_number(self, "seed", 0, 2**32 - 1, integer=True)
         check_number(self, "rows", 1, integer=True, optional=True)
         check_number(self, "max_audio_seconds", 0, low_open=True)
         check_choice(self, "backend", ("auto", "unsloth", "peft"))

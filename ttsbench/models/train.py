@@ -16,7 +16,6 @@ import logging
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -104,6 +103,7 @@ def finetune(
     `finetune.json` says where it diverged, and FinetuneError is raised.
     """
     out = Path(out)
+    check_trainer_names(options or FinetuneOptions())
     base = check_checkpoint(base)
     if is_local(base) and (out.resolve() == Path(base).resolve() or Path(base).resolve() in out.resolve().parents):
         raise FinetuneError(f"--out {out}: is the base checkpoint {base} or inside it; pass a folder of its own")
@@ -113,6 +113,21 @@ def finetune(
 
     with hold(out, "ttsbench finetune"):
         return _finetune(dataset, base, out, options, merge, push_to_hub, public, progress, callbacks, overwrite)
+
+
+def check_trainer_names(options: FinetuneOptions, where: str = "") -> None:
+    """The scheduler and optimiser are names transformers knows: refused before any data or model is read."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    for name, value, known in (
+        ("lr_scheduler", options.lr_scheduler, [s.value for s in SchedulerType]),
+        ("optim", options.optim, ["auto", *(o.value for o in OptimizerNames)]),
+    ):
+        if value not in known:
+            place = f"{where}: key '{name}'" if where else f"--{name.replace('_', '-')}"
+            shown = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+            raise FinetuneError(f"{place} {value!r}: not one transformers knows; one of {shown}")
 
 
 def _finetune(dataset, base, out: Path, options, merge, push_to_hub, public, progress, callbacks, overwrite):
@@ -131,6 +146,8 @@ def _finetune(dataset, base, out: Path, options, merge, push_to_hub, public, pro
     if old is not None and (out / "adapter_config.json").is_file():
         if old.key == key and (not merge or (out / "merged" / "config.json").is_file()):
             say(f"finetune: {out} is up to date (same dataset, base and settings)")
+            if push_to_hub:
+                old = _push(out, old, push_to_hub, public, say)
             return FinetuneResult(out, old, False)
         if old.key != key and not overwrite:
             raise FinetuneError(
@@ -237,15 +254,25 @@ def _finetune(dataset, base, out: Path, options, merge, push_to_hub, public, pro
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         snapshots=snapshots(out, step) if options.adapter_every else [],
     )
-    if push_to_hub:  # the adapter, before a merge folds it away; the token stays in the environment
-        model.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
-        processor.push_to_hub(push_to_hub, private=not public, token=os.environ.get("HF_TOKEN"))
-        record = dataclasses.replace(record, pushed_to=push_to_hub)
     if merge:
         record = dataclasses.replace(record, merged=str(_merge(model, processor, out / "merged", device, label)))
     record.write(out)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # only for resuming; the adapter is saved
+    if push_to_hub:  # the adapter as saved, once everything is written: a failed push loses nothing
+        record = _push(out, record, push_to_hub, public, say)
     return FinetuneResult(out, record, True)
+
+
+def _push(out: Path, record: FinetuneRecord, repo: str, public: bool, say) -> FinetuneRecord:
+    """Push the saved adapter (with its processor and finetune.json) to the Hub; the record says where it went."""
+    from ttsbench.core.hub import push_folder
+
+    say(f"finetune: pushing the adapter in {out} to the Hub as {repo} ({'public' if public else 'private'})")
+    url = push_folder(out, repo, public, skip=("checkpoints/*", "steps/*", "merged/*", "tensorboard/*"))
+    record = dataclasses.replace(record, pushed_to=repo)
+    record.write(out)
+    say(f"finetune: pushed {url}")
+    return record
 
 
 def snapshot_saver(out: Path, every: int, label: str):

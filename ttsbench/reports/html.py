@@ -39,7 +39,7 @@ from ttsbench.benchmark.records import (
 from ttsbench.benchmark.results import current_summary
 from ttsbench.benchmark.store import RunStore
 from ttsbench.listening.analysis import summary_of
-from ttsbench.core.errors import UserError
+from ttsbench.core.errors import UserError, output_folder
 
 from . import svg
 from .answer import answer_html, answer_table, number
@@ -495,6 +495,7 @@ def _check_output(out: Path, read_dirs: list[Path], audio_dir: Path | None, over
                 f"-o {out}: {path} exists and is not a ttsbench report; pass another name, or --overwrite to replace it"
             )
     if audio_dir is not None:
+        output_folder(audio_dir, "--audio-dir", ReportError)
         inside = next(
             (d for d in read_dirs if d.resolve() == audio_dir.resolve() or d.resolve() in audio_dir.resolve().parents),
             None,
