@@ -57,11 +57,19 @@ def test_tsv_file_with_header_and_comments(tmp_path):
         ("bad.yaml", "rules:\n  - {from: a, too: b}\n", ["bad.yaml", "rule 1"]),
         ("bad.tsv", "only one column\n", ["bad.tsv:1", "wrong<TAB>right"]),
         ("bad.yaml", "a: [unclosed\n", ["bad.yaml", "not valid YAML"]),
+        ("bad.tsv", "a\tb\tregx\n", ["bad.tsv:1", "unknown column value(s) regx", "regex and case_sensitive"]),
+        ("bad.tsv", "a\tb\n\tc\twhole\n", ["bad.tsv:2", "expected 'wrong<TAB>right"]),
+        (
+            "latin1.tsv",
+            "caf\xe9\tcafe\n".encode("latin-1"),
+            ["latin1.tsv: not UTF-8 text (byte 3)", "save it as UTF-8"],
+        ),
+        ("latin1.yaml", "caf\xe9: cafe\n".encode("latin-1"), ["latin1.yaml: not UTF-8"]),
     ],
 )
 def test_bad_files_give_one_line_errors(tmp_path, name, content, words):
     path = tmp_path / name
-    path.write_text(content)
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     with pytest.raises(CorrectionsError) as e:
         load_corrections(path)
     assert "\n" not in str(e.value) and all(w in str(e.value) for w in words)

@@ -42,6 +42,9 @@ def test_gates_parse(text, expected):
         ("finetuned.wer_micro = 0.1", "is not of the form"),
         ("finetuned.speaker_sim - base.wer >= 0", "one metric between two named rows"),
         ("finetune.wer >= 0", "unknown metric finetune.wer"),
+        ("finetuned.wer_micro - base.wer_micro <= 0", "wer_micro is not compared between rows"),
+        ("finetuned.failed - base.failed <= 0", "failed is not compared between rows"),
+        ("finetuned.wer_over_50 - base.wer_over_50 <= 0", "or difference one of wer, cer, speaker_sim, stop_failure"),
     ],
 )
 def test_bad_gates_name_the_file(text, message):

@@ -46,3 +46,20 @@ def test_bench_plan_estimates_prompts_from_an_earlier_run(tiny_run, capsys):
     assert "finetuned_cloned − base on speaker_sim: 0.05" in out and "prompts (at 2 seeds each)" in out
     assert main(["bench", str(suite), "--out", str(tiny_run / "nothing"), "--plan"]) == 2
     assert "holds no earlier run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--plan", "--target", "speakr_sim=0.05"], "--target speakr_sim=0.05: speakr_sim is not a metric this suite"),
+        (["--plan", "--target", "speaker_sim=0"], "must not be 0"),
+        (["--target", "speaker_sim=0.05"], "--target speaker_sim=0.05: only with --plan"),
+    ],
+)
+def test_a_target_the_plan_cannot_use_is_refused(tiny_run, capsys, args, said):
+    from ttsbench.cli import main
+
+    before = sorted(p.name for p in tiny_run.iterdir())
+    assert main(["bench", str(tiny_run.parent / "tiny.yaml"), "--out", str(tiny_run), *args]) == 2
+    assert said in capsys.readouterr().err
+    assert sorted(p.name for p in tiny_run.iterdir()) == before  # nothing generated

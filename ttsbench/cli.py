@@ -67,6 +67,10 @@ def _bench(args) -> int:
     if args.plan:
         print(api.plan(args.suite, args.out, _targets(args.target or [])).text())
         return 0
+    if args.target:
+        from .core.errors import UserError
+
+        raise UserError(f"--target {args.target[0]}: only with --plan (how many prompts it needs); add --plan")
     run = api.bench(args.suite, args.out, repair=args.repair, executor=args.executor, progress=not args.quiet)
     print(summary_table(run.results()))
     again = f", {run.regenerated} of them again because their audio had gone" if run.regenerated else ""

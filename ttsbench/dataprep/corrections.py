@@ -9,7 +9,7 @@ A corrections file is YAML or TSV:
       - {from: 'g p t (\\d)', to: 'GPT-\\1', regex: true}
       - {from: CSM, to: CSM, case_sensitive: true}
 
-    # corrections.tsv: wrong <TAB> right [<TAB> regex]
+    # corrections.tsv: wrong <TAB> right [<TAB> regex] [<TAB> case_sensitive]
     Sammy Altman	Sam Altman
     g p t (\\d)	GPT-\\1	regex
 """
@@ -84,7 +84,10 @@ def load_corrections(path: str | Path) -> Corrector:
     path = Path(path)
     if not path.is_file():
         raise CorrectionsError(f"{path}: no such corrections file; check the path")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise CorrectionsError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     rules = _tsv_rules(text, path) if path.suffix.lower() in {".tsv", ".txt"} else _yaml_rules(text, path)
     return Corrector(rules, source=str(path))
 
@@ -99,7 +102,13 @@ def _tsv_rules(text: str, path: Path) -> list[Rule]:
             raise CorrectionsError(f"{path}:{n}: expected 'wrong<TAB>right[<TAB>regex]', got {line!r}")
         if n == 1 and cols[0].strip().lower() in {"wrong", "from"}:
             continue  # a header row
-        flags = {f.strip().lower() for f in cols[2:]}
+        flags = {f.strip().lower() for f in cols[2:]} - {""}
+        unknown = flags - {"regex", "case_sensitive"}
+        if unknown:
+            raise CorrectionsError(
+                f"{path}:{n}: unknown column value(s) {', '.join(sorted(unknown))}; after wrong<TAB>right a "
+                "line may say regex and case_sensitive, nothing else"
+            )
         rules.append(Rule(cols[0], cols[1], regex="regex" in flags, case_sensitive="case_sensitive" in flags))
     return rules
 

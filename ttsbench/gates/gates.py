@@ -123,6 +123,13 @@ def parse_gate(text: str, suite: Suite, where: str = "") -> Gate:
         minus_metric != metric or "*" in (row, minus_row) or {row, minus_row} & {"finetune", "report"}
     ):
         raise GateError(f"{where}: gate {text!r}: a difference compares one metric between two named rows")
+    if minus_row is not None:
+        compared = [m.name for m in declared(suite.scorers).values() if m.compared]
+        if metric not in compared:
+            raise GateError(
+                f"{where}: gate {text!r}: {metric} is not compared between rows (no paired difference is kept for "
+                f"it); gate each row on it alone, or difference one of {', '.join(compared)}"
+            )
     return gate
 
 

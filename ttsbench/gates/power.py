@@ -57,6 +57,17 @@ class PromptPlan:
 def plan_prompts(suite: Suite, run_dir: str | Path, targets: dict[str, float] | None = None) -> PromptPlan:
     """Each difference gate of the suite (and each variant − base on each of `targets`' metrics) with the prompts
     it needs, from the run in `run_dir`. UserError when there is no earlier run there."""
+    from ttsbench.benchmark.scorers import declared
+
+    compared = [m.name for m in declared(suite.scorers).values() if m.compared]
+    for metric, difference in (targets or {}).items():
+        if metric not in compared:
+            raise UserError(
+                f"--target {metric}={difference:g}: {metric} is not a metric this suite's scorers compare; one of "
+                f"{', '.join(compared) or '(none: add a scorer)'}"
+            )
+        if not difference > 0 and not difference < 0:
+            raise UserError(f"--target {metric}={difference:g}: the difference to detect must not be 0 (or NaN)")
     store = RunStore(run_dir)
     run = store.run()
     if run is None:
