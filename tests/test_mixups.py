@@ -72,6 +72,34 @@ def test_the_same_recording_given_twice_is_used_once(target_voice, tmp_path):
     assert len(set(ds["clip_id"])) == len(ds) and len(set(ds["recording_id"])) == 1
 
 
+def test_the_same_audio_in_another_format_is_found_by_its_content(target_voice, voice_dataset, tmp_path, monkeypatch):
+    """a.flac (lossless) and a.ogg (lossy) of a.wav are the same audio; a recording of the same length with other
+    sound is not. Transcripts are written beforehand so no ASR runs: only the content decides."""
+    from ttsbench.dataprep.prepare import file_sha256
+
+    audio, rate = sf.read(target_voice, dtype="float32")
+    talks = tmp_path / "talks"
+    talks.mkdir()
+    sf.write(talks / "a.wav", audio, rate)
+    sf.write(talks / "a.flac", audio, rate)
+    sf.write(talks / "a.ogg", audio, rate, format="OGG", subtype="VORBIS")
+    sf.write(talks / "other.wav", audio[::-1], rate)  # the same length, other sound
+    out = tmp_path / "voice"
+    (out / "transcripts").mkdir(parents=True)
+    made = json.loads(next((voice_dataset / "transcripts").glob("*.json")).read_text())
+    for f in talks.iterdir():
+        mine = {**made, "recording_id": f.stem + f.suffix[1:], "audio_sha256": file_sha256(f)}
+        (out / "transcripts" / f"{f.name}.json").write_text(json.dumps(mine))
+    given = [str(talks / n) for n in ("a.wav", "a.flac", "other.wav", "a.ogg")]
+    monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed"))
+    result = prepare(given, PrepareOptions(out=out, progress=False))
+    assert result.manifest.duplicates == [
+        {"source": given[1], "same_as": given[0]},
+        {"source": given[3], "same_as": given[0]},
+    ]
+    assert sorted(r["source"] for r in result.manifest.recordings) == sorted([given[0], given[2]])
+
+
 def test_a_speakers_entry_that_names_no_source_is_an_error(target_voice, tmp_path, monkeypatch):
     speakers = tmp_path / "speakers.yaml"
     speakers.write_text("targte.wav: 1\n")  # a typo of target.wav

@@ -128,6 +128,10 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
         except (AudioError, SourceError) as e:
             failed.append({"source": redact(source.given), "error": redact(str(e))})
             say.error(str(e))
+    for source, same in _same_content(recordings):  # the same audio in another file (a.wav and a.flac …)
+        duplicates.append({"source": redact(source.given), "same_as": redact(same.given)})
+        say.warn(f"{redact(source.given)} decodes to the same audio as {redact(same.given)}; used once")
+        recordings = [r for r in recordings if r[0] is not source]
 
     key = _input_key(recordings, options, corrector)
     old = _old_manifest(out, options.overwrite)
@@ -354,6 +358,55 @@ def _transcribe(
     )
     transcripts.save(transcript)
     return source, transcript
+
+
+ENVELOPE_FRAME = 320  # samples at 16 kHz: 20 ms
+
+
+def _same_content(recordings: list[tuple[Source, Transcript]]) -> list[tuple[Source, Source]]:
+    """(later, earlier) for each recording whose decoded audio is another's in another file or format: the same
+    length (within 0.25 s, a codec's padding) and the same loudness contour (20 ms frames, correlation ≥ 0.98 at
+    the best shift within ±0.2 s). Only recordings of equal length are decoded to compare; the rest cost nothing."""
+    found: list[tuple[Source, Source]] = []
+    prints: dict[int, np.ndarray] = {}
+
+    def envelope(k: int) -> np.ndarray:
+        if k not in prints:
+            prints[k] = _envelope(recordings[k][0].path)
+        return prints[k]
+
+    dropped: set[int] = set()
+    for i, (source, transcript) in enumerate(recordings):
+        for j in range(i):
+            earlier, other = recordings[j]
+            if j in dropped or abs(transcript.duration - other.duration) > 0.25:
+                continue
+            if _alike(envelope(j), envelope(i)):
+                found.append((source, earlier))
+                dropped.add(i)
+                break
+    return found
+
+
+def _envelope(path: Path) -> np.ndarray:
+    """The loudness contour of a recording: dB RMS of 20 ms frames at 16 kHz, block by block (memory stays flat)."""
+    levels = []
+    for block in AudioStream(path, ASR_SAMPLE_RATE):
+        n = len(block) // ENVELOPE_FRAME * ENVELOPE_FRAME
+        frames = block[:n].reshape(-1, ENVELOPE_FRAME)
+        levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-6))
+    return np.concatenate(levels) if levels else np.zeros(0)
+
+
+def _alike(a: np.ndarray, b: np.ndarray, shifts: int = 10) -> bool:
+    best = -1.0
+    for s in range(-shifts, shifts + 1):
+        x, y = (a[s:], b) if s >= 0 else (a, b[-s:])
+        n = min(len(x), len(y))
+        if n < 50 or np.std(x[:n]) == 0 or np.std(y[:n]) == 0:
+            continue
+        best = max(best, float(np.corrcoef(x[:n], y[:n])[0, 1]))
+    return best >= 0.98
 
 
 def _duration(path: Path) -> float:
