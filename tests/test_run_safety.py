@@ -103,9 +103,59 @@ def test_lost_audio_is_generated_again_and_said(fake_run, tmp_path, caplog):
         path.unlink()
     again = run_suite(suite, run, progress=False)
     assert (again.generated, again.regenerated) == (2, 2)
-    assert "2 samples had lost their audio files" in caplog.text  # a warning (on stderr from the command line)
+    assert "2 samples under" in caplog.text and "its audio file was missing" in caplog.text  # a warning
     assert again.summary.to_dict()["samples"]["base"]["regenerated"] == 2
     assert all(p.is_file() for p in gone)
+
+
+def test_audio_changed_after_scoring_is_refused_by_readers_and_made_again_by_bench(fake_run, tmp_path, caplog):
+    import soundfile as sf
+
+    from ttsbench.gates.gates import check, parse_gate
+    from ttsbench.reports.html import build_report
+
+    suite, first, run = copy_run(fake_run, tmp_path)
+    wav = sorted((run / "audio" / "cloned").glob("*.wav"))[0]
+    audio, rate = sf.read(wav, dtype="float32")
+    sf.write(wav, audio[: len(audio) // 2], rate)  # truncated after it was scored
+    with pytest.raises(StoreError, match=r"1 audio file\(s\) changed after they were made and scored \(audio/cloned/"):
+        build_report([run], tmp_path / "r.html")
+    outcome = check(parse_gate("cloned.duration >= 0", suite), run, suite)
+    assert not outcome.passed and "changed after they were made" in outcome.message
+    again = run_suite(suite, run, progress=False)
+    assert (again.generated, again.regenerated) == (1, 1)
+    assert "its audio file changed after it was made" in caplog.text
+    assert again.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]  # the fake makes the same
+    build_report([run], tmp_path / "r.html")
+
+
+def test_a_sample_line_of_another_text_is_made_again(fake_run, tmp_path, caplog):
+    suite, first, run = copy_run(fake_run, tmp_path)
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    other = {**json.loads(lines[0]), "text": "Words of another suite."}
+    (run / "samples.jsonl").write_text("\n".join([*lines, json.dumps(other)]) + "\n")
+    again = run_suite(suite, run, progress=False)
+    assert (again.generated, again.regenerated) == (1, 1) and "another text" in caplog.text
+    assert again.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]
+
+
+def test_samples_without_their_run_json_are_not_mixed_with_another_configuration(fake_run, tmp_path):
+    suite, _, run = copy_run(fake_run, tmp_path)
+    (run / "run.json").unlink()
+    before = (run / "samples.jsonl").read_bytes()
+    with pytest.raises(RunError, match="holds samples but no run.json .*restore run.json, or pass a new --out"):
+        run_suite(replace(suite, seeds=(5,)), run, progress=False)
+    assert (run / "samples.jsonl").read_bytes() == before and not (run / "run.json").exists()
+
+
+def test_gates_on_a_run_of_another_suite_fail_saying_so(fake_run, tmp_path):
+    from ttsbench.gates.gates import check, parse_gate
+
+    suite, _, run = copy_run(fake_run, tmp_path)
+    other = replace(suite, seeds=(7,))
+    outcome = check(parse_gate("base.duration >= 0", other), run, other)
+    assert not outcome.passed and "holds a run of another suite or configuration (fake-test" in outcome.message
+    assert check(parse_gate("base.duration >= 0", suite), run, suite).passed
 
 
 def test_reports_never_write_over_what_they_read(fake_run, tmp_path):

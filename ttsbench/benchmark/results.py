@@ -8,11 +8,19 @@ from __future__ import annotations
 from .records import Metric, RunSummary
 from .scorers import declared
 from .stats import summarize_run
-from .store import RunStore
+from .store import RunStore, StoreError
 
 
 def current_summary(store: RunStore) -> RunSummary:
-    """summary.json when it is newer than the samples and scores (and knows its metrics), else computed."""
+    """summary.json when it is newer than the samples and scores (and knows its metrics), else computed. A run
+    whose audio files changed after they were made is refused: its numbers would describe other audio."""
+    changed = store.changed_audio()
+    if changed:
+        raise StoreError(
+            f"{store.dir}: {len(changed)} audio file(s) changed after they were made and scored "
+            f"({changed[0].audio_path}{' …' if len(changed) > 1 else ''}); the numbers would describe other audio: "
+            f"run `ttsbench bench SUITE --out {store.dir}` to make them again"
+        )
     if store.summary_is_current():
         summary = store.summary()
         if summary is not None and summary.metrics:

@@ -94,6 +94,16 @@ class RunStore:
         path = self.dir / sample.audio_path if sample.audio_path else None
         return audio_sha(path) if path is not None and path.is_file() else ""
 
+    def changed_audio(self) -> list[Sample]:
+        """Samples whose audio file is not what was made (replaced, truncated or edited since): their scores
+        describe other audio. A missing file is not here (it counts as missing); runs from before hashes were
+        recorded are not checked."""
+        return [
+            s
+            for s in self.samples()
+            if s.audio_sha and s.audio_path and (self.dir / s.audio_path).is_file() and self.file_sha(s) != s.audio_sha
+        ]
+
     def ratings(self) -> list[Rating]:
         """Every answer of the listening test, in the order given."""
         return self._read(self.ratings_path)
@@ -208,8 +218,15 @@ class RunStore:
             raise StoreError(str(e)) from None
 
 
+_SHAS: dict[tuple, str] = {}  # (path, size, mtime) → sha256: a file is hashed again only when it changes
+
+
 def audio_sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHAS:
+        _SHAS[key] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return _SHAS[key]
 
 
 def safe_name(text: str) -> str:

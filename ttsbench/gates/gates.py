@@ -136,7 +136,17 @@ def parse_gate(text: str, suite: Suite, where: str = "") -> Gate:
 def check(gate: Gate, run_dir: Path, suite: Suite) -> Outcome:
     """Evaluate one gate on the run in `run_dir` (its current summary), for the suite that declares the gate."""
     store = RunStore(run_dir)
-    summary = current_summary(store)
+    run = store.run()
+    if run is not None and run.plan.identity() != suite.identity():
+        return Outcome(
+            False,
+            f"FAIL {gate.text}: {run_dir} holds a run of another suite or configuration ({run.suite}, from "
+            f"{run.plan.path}); check the gates on a run of {suite.path}: ttsbench bench {suite.path} --out DIR",
+        )
+    try:
+        summary = current_summary(store)
+    except UserError as e:  # a run that does not read, or whose audio changed since it was scored
+        return Outcome(False, f"FAIL {gate.text}: {e}")
     op, want = OPS[gate.op], f"{gate.op} {gate.threshold:g}" + (f" with p < {gate.p_below:g}" if gate.p_below else "")
     if gate.row == "human":
         return _human(gate, op, want, store, summary)
