@@ -47,3 +47,13 @@ def test_video_with_audio_track_decodes(tmp_path):
     path = video_file(tmp_path / "talk.mp4", with_audio=True, audio=tone(1.5, 16000))
     audio = load_audio(path, 16000)
     assert 1.4 * 16000 < len(audio) < 1.7 * 16000 and np.max(np.abs(audio)) > 0.1
+
+
+@pytest.mark.parametrize("bad_from, bad_to", [(100, 200), (0, 48000), (30000, 48000)])
+def test_the_nan_count_is_over_the_whole_file(tmp_path, bad_from, bad_to):
+    path = tmp_path / "nan.wav"
+    x = tone(3.0, 16000)  # 48000 samples
+    x[bad_from:bad_to] = np.nan
+    sf.write(path, x, 16000, subtype="FLOAT")
+    with pytest.raises(AudioError, match=rf"{bad_to - bad_from} of its 48000 samples are NaN or infinite"):
+        load_audio(path, 16000)

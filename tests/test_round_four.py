@@ -228,3 +228,42 @@ def _cli(*args, env=None):
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def test_splits_keep_one_eval_clip_or_prepare_refuses(tmp_path, monkeypatch):
+    from media import tone
+
+    from ttsbench.dataprep.chunking import ChunkOptions
+    from ttsbench.dataprep.prepare import PrepareError, PrepareOptions, file_sha256, prepare
+    from ttsbench.dataprep.records import Clip
+    from ttsbench.dataprep.splits import SplitOptions, assign_splits
+
+    clips = [Clip(f"r-{i:04d}", "r", 5.0 * i, 5.0 * i + 5, "words") for i in range(3)]
+    split, warnings = assign_splits(clips, SplitOptions())
+    assert sorted(split.values()) == ["eval", "reference", "train"] and "held out for eval" in warnings[-1]
+
+    wav = tmp_path / "short.wav"
+    sf.write(wav, tone(10.0, 16000), 16000)
+    out = tmp_path / "voice"
+    (out / "transcripts").mkdir(parents=True)
+
+    def seg(start, text):
+        words = [
+            {"start": start + k, "end": start + k + 0.8, "word": " " + w, "probability": 0.9}
+            for k, w in enumerate(text.split())
+        ]
+        return {"start": start, "end": start + len(words), "text": " " + text, "words": words}
+
+    transcript = {"recording_id": "short", "duration": 10.0, "audio_sha256": file_sha256(wav)}
+    transcript["segments"] = [seg(0.5, "Hello there friend."), seg(5.5, "Good night all.")]
+    (out / "transcripts" / "short.json").write_text(json.dumps(transcript))
+    monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed"))
+    options = PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=5))
+    with pytest.raises(PrepareError, match=r"2 clip\(s\) are too few to hold one out for eval.*--eval-fraction 0"):
+        prepare([str(wav)], options)
+    assert not (out / "prepare.json").exists()
+    kept = prepare(
+        [str(wav)],
+        PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=5), split=SplitOptions(eval_fraction=0)),
+    )
+    assert "eval" not in kept.manifest.counts or kept.manifest.counts["eval"]["clips"] == 0

@@ -75,7 +75,7 @@ class AudioStream:
         path = self.path
         if not path.exists():
             raise AudioError(f"{path}: no such file; check the path")
-        peak, n, pending, promised = 0.0, 0, [], None
+        peak, n, pending, promised, seen = 0.0, 0, [], None, 0
         try:
             with av.open(str(path)) as container:
                 if not container.streams.audio:
@@ -94,11 +94,13 @@ class AudioStream:
                 frames = (out for frame in container.decode(stream) for out in resampler.resample(frame))
                 for out in _chain(frames, resampler.resample(None)):
                     mono = out.to_ndarray().astype(np.float32).mean(axis=0)  # our own mixdown: the channel mean
-                    if not np.isfinite(mono).all():
-                        bad = int(np.count_nonzero(~np.isfinite(mono)))
+                    if not np.isfinite(mono).all():  # counted over the whole file, then refused
+                        bad, rest = _count_bad(_chain([out], frames))
                         raise AudioError(
-                            f"{path}: {bad} samples are NaN or infinite; re-export the audio from its source"
+                            f"{path}: {bad} of its {seen + rest} samples are NaN or infinite; re-export the audio "
+                            "from its source"
                         )
+                    seen += len(mono)
                     mono = converter.resample_chunk(mono) if converter is not None else mono
                     pending.append(mono)
                     n += len(mono)
@@ -159,6 +161,16 @@ def wav_header_seconds(path: Path) -> float | None:
             return size / (rate * align) if rate and align and size != 0xFFFFFFFF else None
         pos += 8 + size + (size & 1)
     return None
+
+
+def _count_bad(frames) -> tuple[int, int]:
+    """(NaN or infinite samples, samples) over the rest of a decode, in any channel."""
+    bad = total = 0
+    for out in frames:
+        values = out.to_ndarray()
+        bad += int(np.count_nonzero(~np.isfinite(values).all(axis=0)))
+        total += values.shape[-1]
+    return bad, total
 
 
 def _chain(*iterables):

@@ -172,6 +172,12 @@ def _prepare(sources: list[str], options: PrepareOptions) -> PrepareResult:
             f"no clips: every source failed or held no usable speech ({len(failed)} failed); see the errors above"
         )
     split, warnings = assign_splits(clips, options.split)
+    if options.split.eval_fraction > 0 and "eval" not in split.values():
+        raise PrepareError(
+            f"{len(clips)} clip(s) are too few to hold one out for eval beside the reference and the train clips; "
+            "add audio, or pass --eval-fraction 0 to keep none (ground_truth then has no samples and eval loss "
+            "is not measured)"
+        )
     warnings = notes + warnings
     for w in warnings[len(notes) :]:
         say.warn(w)

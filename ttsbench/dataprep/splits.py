@@ -25,7 +25,7 @@ class SplitOptions:
     reference_clips: int = 3  # per speaker
     reference_seconds: float = 10.0  # at least this much reference audio per speaker
     reference_max_clip_seconds: float = 15.0  # prefer reference clips up to this long (short cloning context)
-    eval_fraction: float = 0.1  # of the clips left after the reference, per speaker; at least one
+    eval_fraction: float = 0.1  # of the clips left after the reference, per speaker; at least one (0: none)
 
     def __post_init__(self):
         check_number(self, "seed", integer=True)
@@ -63,6 +63,12 @@ def assign_splits(clips: list[Clip], options: SplitOptions = SplitOptions()) -> 
                 "add more audio of this speaker"
             )
         rest = [c for c in order if c not in reference]
+        if options.eval_fraction > 0 and len(rest) == 1 and len(reference) >= 2:  # one to train, one to evaluate
+            rest.append(reference.pop())
+            warnings.append(
+                f"speaker {speaker}: one reference clip fewer ({len(reference)}), so that one clip is held out "
+                "for eval; add more audio of this speaker"
+            )
         rest.sort(key=lambda c: rng.random())
         n_eval = max(1, round(options.eval_fraction * len(rest))) if len(rest) >= 2 and options.eval_fraction > 0 else 0
         for c in reference:
