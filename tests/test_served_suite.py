@@ -59,6 +59,19 @@ def test_check_probes_each_served_row_and_names_a_dead_one(server, voice_dataset
     assert not (tmp_path / "run" / "samples.jsonl").exists()  # stopped before any work
 
 
+def test_check_masks_credentials_in_any_url_as_bench_does(server, voice_dataset, tmp_path, capsys):
+    from ttsbench.benchmark.check import report_text
+
+    given = overrides(server, voice_dataset, tmp_path / "run")
+    port = server[0].server_address[1]
+    given["rows"]["espeak"]["served"]["url"] = f"http://alice:hunter2@127.0.0.1:{port}/v1?token=s3cr3t"
+    given["rows"]["hibari"]["served"]["url"] = "http://bob:pa55word@127.0.0.1:9/v1"
+    given["rows"]["hibari"]["served"]["retries"] = 0
+    text = report_text(tb.check_findings(tb.load(SUITE, **given)))
+    assert "127.0.0.1" in text
+    assert all(secret not in text for secret in ("hunter2", "s3cr3t", "pa55word")), text
+
+
 def test_bad_rows_are_one_line_before_any_work(voice_dataset, tmp_path):
     from ttsbench.benchmark.suite import SuiteError
 

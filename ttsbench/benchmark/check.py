@@ -37,6 +37,10 @@ class Finding:
     detail: str
     fix: str = ""  # the command or step that makes it ok
 
+    def __post_init__(self):  # what `bench` masks, `check` masks: credentials in any URL, secret parameters
+        for name in ("name", "detail", "fix"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+
 
 def machine_findings() -> list[Finding]:
     import torch
