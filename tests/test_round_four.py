@@ -267,3 +267,51 @@ def test_splits_keep_one_eval_clip_or_prepare_refuses(tmp_path, monkeypatch):
         PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=5), split=SplitOptions(eval_fraction=0)),
     )
     assert "eval" not in kept.manifest.counts or kept.manifest.counts["eval"]["clips"] == 0
+
+
+def test_datasets_are_made_and_read_without_torchcodec(voice_dataset, tmp_path):
+    """A notebook whose torch has no matching torchcodec: prepare writes the dataset and ttsbench reads its audio
+    (soundfile, PyAV for AAC) all the same."""
+    code = f"""
+import json, shutil, sys
+from pathlib import Path
+sys.modules["torchcodec"] = None  # importing torchcodec fails, as it does without a build for this torch
+from ttsbench.dataprep.chunking import ChunkOptions
+from ttsbench.dataprep.dataset import load_splits
+from ttsbench.dataprep.prepare import PrepareOptions, prepare
+from ttsbench.dataprep.splits import SplitOptions
+voice, out = Path({str(voice_dataset)!r}), Path({str(tmp_path / "voice")!r})
+shutil.copytree(voice / "transcripts", out / "transcripts")
+source = json.loads((voice / "prepare.json").read_text())["recordings"][0]["path"]
+options = PrepareOptions(out=out, progress=False, chunk=ChunkOptions(max_seconds=8), split=SplitOptions(eval_fraction=0.25))
+made = prepare([source], options)
+rows, bad = load_splits(str(out)).rows("train")
+print(json.dumps([made.manifest.counts["train"]["clips"], len(rows), len(bad)]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    made, decoded, bad = json.loads(done.stdout.strip().splitlines()[-1])
+    assert made == decoded > 0 and bad == 0
+
+
+def test_a_dataset_cell_libsndfile_cannot_read_decodes_through_pyav(tmp_path):
+    import io
+
+    import av
+
+    from ttsbench.dataprep.audio import decode_file_or_bytes
+
+    rate, seconds = 24000, 1.0
+    t = np.arange(int(rate * seconds)) / rate
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=rate, layout="mono")
+        wave = (0.3 * np.sin(2 * np.pi * 220 * t))[None].astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
+        frame.rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    with pytest.raises(Exception):
+        sf.read(io.BytesIO(buffer.getvalue()))  # what the dataset reader used to rely on alone
+    audio, got = decode_file_or_bytes(buffer.getvalue())
+    assert got == rate and abs(len(audio) / rate - seconds) < 0.1 and 0.15 < np.max(np.abs(audio)) < 0.5

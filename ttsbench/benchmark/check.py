@@ -31,7 +31,7 @@ class CheckError(UserError, ValueError):
 class Finding:
     """One line of the check."""
 
-    topic: str  # device, backend, media, model, scorer, dataset, engine, work
+    topic: str  # device, backend, media, codec, model, scorer, dataset, engine, work
     name: str
     ok: bool
     detail: str
@@ -60,17 +60,25 @@ def machine_findings() -> list[Finding]:
         out.append(Finding("device", "cpu", True, f"no CUDA GPU; {os.cpu_count()} CPU cores"))
     out.append(backend_finding(torch.cuda.is_available()))
     try:
+        import av  # noqa: F401  (ttsbench decodes recordings with PyAV, whose wheels carry FFmpeg)
+
+        out.append(Finding("media", "pyav", True, "PyAV decodes recordings and video"))
+    except Exception as e:
+        out.append(Finding("media", "pyav", False, f"PyAV does not import ({type(e).__name__})", "pip install av"))
+    try:
         import torchcodec.decoders  # noqa: F401  (importing it loads FFmpeg's libraries)
 
-        out.append(Finding("media", "ffmpeg", True, "FFmpeg libraries load (datasets decodes audio columns)"))
-    except Exception as e:  # OSError / RuntimeError when libavutil is missing
+        out.append(Finding("codec", "torchcodec", True, "datasets can decode audio columns in your own code"))
+    except Exception as e:  # ImportError (no build for this torch), OSError / RuntimeError (no libavutil)
         out.append(
             Finding(
-                "media",
-                "ffmpeg",
+                "codec",
+                "torchcodec",
                 False,
-                f"torchcodec cannot load FFmpeg ({type(e).__name__})",
-                "apt-get install ffmpeg (or run `make install`)",
+                f"torchcodec does not load ({type(e).__name__}); ttsbench reads and writes datasets without it, "
+                "but `ds[i]['audio']` in your own code needs it",
+                "install the torchcodec that pairs with this torch and apt-get install ffmpeg, or read audio with "
+                "ds.cast_column('audio', datasets.Audio(decode=False)) and soundfile",
             )
         )
     return out + plugin_findings()

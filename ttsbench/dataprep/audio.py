@@ -163,6 +163,33 @@ def wav_header_seconds(path: Path) -> float | None:
     return None
 
 
+def decode_file_or_bytes(source) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and their rate of an audio file path or its bytes (a dataset's audio cell):
+    soundfile first, PyAV for what libsndfile does not read (mp3 on older builds, AAC, Opus in MP4). Neither
+    needs torchcodec."""
+    import io
+
+    import soundfile as sf
+
+    try:
+        audio, rate = sf.read(
+            io.BytesIO(source) if isinstance(source, bytes) else source, dtype="float32", always_2d=True
+        )
+        return audio.mean(axis=1), rate
+    except Exception as first:  # not a format libsndfile reads: PyAV, then the first error if that fails too
+        try:
+            import av
+
+            with av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source)) as container:
+                stream = container.streams.audio[0]
+                resampler = av.AudioResampler(format="fltp", rate=stream.rate or stream.codec_context.sample_rate)
+                parts = [o.to_ndarray().mean(axis=0) for f in container.decode(stream) for o in resampler.resample(f)]
+                parts += [o.to_ndarray().mean(axis=0) for o in resampler.resample(None)]
+                return np.concatenate(parts).astype(np.float32), resampler.rate
+        except Exception:
+            raise first from None
+
+
 def _count_bad(frames) -> tuple[int, int]:
     """(NaN or infinite samples, samples) over the rest of a decode, in any channel."""
     bad = total = 0

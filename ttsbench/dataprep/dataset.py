@@ -110,11 +110,7 @@ def subset(train: list, rows: int | None, seed: int) -> list:
 
 def decode_rows(dataset, indices: list) -> tuple[list[DatasetRow], list[dict]]:
     """(decoded rows, undecodable ones with the reason)."""
-    import io
-
-    import soundfile as sf
-
-    from .audio import resample
+    from .audio import decode_file_or_bytes, resample
 
     rows, bad = [], []
     for i in indices:
@@ -122,12 +118,10 @@ def decode_rows(dataset, indices: list) -> tuple[list[DatasetRow], list[dict]]:
         clip_id = str(r.get("clip_id") or f"row{i}")
         a = r["audio"]
         try:
-            audio, rate = sf.read(
-                io.BytesIO(a["bytes"]) if a.get("bytes") else a["path"], dtype="float32", always_2d=True
-            )
+            audio, rate = decode_file_or_bytes(a["bytes"] if a.get("bytes") else a["path"])
         except Exception as e:  # counted and listed by the caller, never dropped silently
             bad.append({"clip_id": clip_id, "reason": f"audio does not decode ({type(e).__name__})"})
             continue
-        audio = resample(audio.mean(axis=1), rate, DATASET_SAMPLE_RATE)
+        audio = resample(audio, rate, DATASET_SAMPLE_RATE)
         rows.append(DatasetRow(clip_id, str(r["text"]).strip(), audio, int(r.get("source") or 0)))
     return rows, bad

@@ -455,9 +455,12 @@ def _build_dataset(recordings, clips: list[Clip], split: dict[str, str], options
 
     if not options.progress:
         datasets.disable_progress_bars()
+    # the audio goes in as the Audio feature's own storage (WAV bytes and a name) and is then declared Audio:
+    # `datasets` would otherwise encode every row through torchcodec, which a runtime whose torch has no
+    # matching torchcodec cannot import; the bytes are the same either way
     features = datasets.Features(
         {
-            "audio": datasets.Audio(sampling_rate=options.sample_rate),
+            "audio": {"bytes": datasets.Value("binary"), "path": datasets.Value("string")},
             "text": datasets.Value("string"),
             "source": datasets.Value("int64"),
             "clip_id": datasets.Value("string"),
@@ -486,7 +489,7 @@ def _build_dataset(recordings, clips: list[Clip], split: dict[str, str], options
         writer_batch_size=16,
         gen_kwargs={"paths": paths, "split": split, "sr": options.sample_rate, "progress": options.progress},
     )
-    return dataset, cache
+    return dataset.cast_column("audio", datasets.Audio(sampling_rate=options.sample_rate)), cache
 
 
 def _rows(paths, split: dict[str, str], sr: int, progress: bool):
