@@ -133,7 +133,13 @@ def test_a_sample_line_of_another_text_is_made_again(fake_run, tmp_path, caplog)
     suite, first, run = copy_run(fake_run, tmp_path)
     lines = (run / "samples.jsonl").read_text().splitlines()
     other = {**json.loads(lines[0]), "text": "Words of another suite."}
-    (run / "samples.jsonl").write_text("\n".join([*lines, json.dumps(other)]) + "\n")
+    stranger = {**json.loads(lines[1]), "prompt_id": "not-planned", "text": "A prompt of another suite."}
+    (run / "samples.jsonl").write_text("\n".join([*lines, json.dumps(other), json.dumps(stranger)]) + "\n")
+    from ttsbench.benchmark.results import compute_summary
+
+    read = compute_summary(RunStore(run)).to_dict()["samples"][other["variant"]]
+    assert read["missing"] == 1 and read["n"] == first.summary.to_dict()["samples"][other["variant"]]["n"] - 1
+    assert "2 line(s) of samples.jsonl are not of this run's plan" in caplog.text
     again = run_suite(suite, run, progress=False)
     assert (again.generated, again.regenerated) == (1, 1) and "another text" in caplog.text
     assert again.summary.to_dict()["summaries"] == first.summary.to_dict()["summaries"]

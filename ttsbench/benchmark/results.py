@@ -5,10 +5,14 @@ sweeps and the API read it through here.
 
 from __future__ import annotations
 
+import logging
+
 from .records import Metric, RunSummary
 from .scorers import declared
 from .stats import summarize_run
 from .store import RunStore, StoreError
+
+log = logging.getLogger(__name__)
 
 
 def current_summary(store: RunStore) -> RunSummary:
@@ -28,11 +32,36 @@ def current_summary(store: RunStore) -> RunSummary:
     return compute_summary(store)
 
 
+def _of_the_plan(plan, sample) -> bool:
+    """Whether a sample is one the plan asks for: a model row's prompt (its text) and seed, or an anchor's prompt.
+    A ceiling anchor's samples are the dataset's eval clips, not checked here (the runner plans them)."""
+    rows = {r.name: r for r in plan.rows}
+    if sample.variant not in rows:
+        return False
+    row = rows[sample.variant]
+    if getattr(row, "anchor", "") == "ceiling":
+        return True
+    texts = {p.id: p.text for p in plan.prompts.prompts}
+    seeds = set(plan.seeds) if row in plan.variants else {0}
+    return texts.get(sample.prompt_id) == sample.text and sample.seed in seeds
+
+
 def compute_summary(store: RunStore) -> RunSummary:
     """Per-row summaries and every pairwise comparison of the scores as they are now."""
     run = store.run()
     samples = store.samples()
     scores = store.current_scores()
+    if run is not None:
+        foreign = {s.key for s in samples if not _of_the_plan(run.plan, s)}
+        if foreign:
+            log.warning(
+                "%s: %d line(s) of samples.jsonl are not of this run's plan (rows, prompts, texts or seeds of another "
+                "suite?); left out of the numbers — `ttsbench bench` makes the planned ones",
+                store.dir,
+                len(foreign),
+            )
+            samples = [s for s in samples if s.key not in foreign]
+            scores = [s for s in scores if (s.variant, s.prompt_id, s.seed) not in foreign]
     rows = run.rows if run else sorted({s.variant for s in samples})
     ids = {s.scorer.split(":", 1)[0] for s in scores}
     given = run.plan.scorers if run else {}
