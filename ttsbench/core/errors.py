@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -91,11 +92,9 @@ def _range(low, high, low_open, special) -> str:
     return text + (f" (or {', '.join(map(str, special))})" if special else "")
 
 
-def output_folder(path, flag: str = "--out", error=UserError):
+def output_folder(path, flag: str = "--out", error=UserError) -> Path:
     """`path` as a folder to write into: an existing file there (or in its place among its parents) is `error`,
     in one line naming `flag`, before anything is made."""
-    from pathlib import Path
-
     path = Path(path)
     for p in (path, *path.parents):
         if p.exists() and not p.is_dir():
@@ -114,7 +113,6 @@ def yaml_problem(e: Exception) -> str:
 def read_yaml_mapping(path, what: str, error=UserError) -> dict:
     """A YAML file that must hold a mapping; `error` (naming the file, and the line of a syntax error) otherwise."""
     import yaml
-    from pathlib import Path
 
     path = Path(path)
     if not path.is_file():

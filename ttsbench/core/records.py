@@ -73,11 +73,8 @@ def _type_words(hint) -> str:
         return " or ".join(_type_words(arm) for arm in typing.get_args(hint))
     names = {type(None): "null", bool: "true/false", int: "a whole number", float: "a number", str: "text"}
     base = typing.get_origin(hint) or hint
-    return (
-        names.get(hint)
-        or {list: "a list", tuple: "a list", dict: "an object"}.get(base)
-        or getattr(base, "__name__", str(hint))
-    )
+    containers = {list: "a list", tuple: "a list", dict: "an object"}
+    return str(names.get(hint) or containers.get(base) or getattr(base, "__name__", hint))
 
 
 def _kind(value) -> str:
