@@ -126,7 +126,7 @@ class JsonRecord:
         if not path.is_file():
             return None
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as e:
             raise RecordError(f"{path}: damaged (not UTF-8 text, byte {e.start}); {cls.FIX}") from None
         except json.JSONDecodeError as e:
