@@ -83,6 +83,7 @@ def test_the_same_audio_in_another_format_is_found_by_its_content(target_voice, 
     sf.write(talks / "a.wav", audio, rate)
     sf.write(talks / "a.flac", audio, rate)
     sf.write(talks / "a.ogg", audio, rate, format="OGG", subtype="VORBIS")
+    sf.write(talks / "quiet.wav", 0.5 * audio, rate)  # the same recording at another gain
     sf.write(talks / "other.wav", audio[::-1], rate)  # the same length, other sound
     out = tmp_path / "voice"
     (out / "transcripts").mkdir(parents=True)
@@ -90,12 +91,13 @@ def test_the_same_audio_in_another_format_is_found_by_its_content(target_voice, 
     for f in talks.iterdir():
         mine = {**made, "recording_id": f.stem + f.suffix[1:], "audio_sha256": file_sha256(f)}
         (out / "transcripts" / f"{f.name}.json").write_text(json.dumps(mine))
-    given = [str(talks / n) for n in ("a.wav", "a.flac", "other.wav", "a.ogg")]
+    given = [str(talks / n) for n in ("a.wav", "a.flac", "other.wav", "a.ogg", "quiet.wav")]
     monkeypatch.setattr("ttsbench.dataprep.prepare.load_asr", lambda *_: pytest.fail("transcribed"))
     result = prepare(given, PrepareOptions(out=out, progress=False))
     assert result.manifest.duplicates == [
         {"source": given[1], "same_as": given[0]},
         {"source": given[3], "same_as": given[0]},
+        {"source": given[4], "same_as": given[0]},
     ]
     assert sorted(r["source"] for r in result.manifest.recordings) == sorted([given[0], given[2]])
 

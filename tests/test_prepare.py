@@ -177,9 +177,9 @@ def test_out_must_be_ours(tmp_path, target_voice):
 
 
 def test_speakers_file_sets_the_source_column(target_voice, tmp_path):
-    second = tmp_path / "second.wav"  # another recording (the same bytes twice would be used once)
+    second = tmp_path / "second.wav"  # another recording: the same sound at another gain would be used once
     audio, rate = sf.read(target_voice, dtype="float32")
-    sf.write(second, 0.8 * audio, rate)
+    sf.write(second, 0.8 * np.roll(audio, len(audio) // 2), rate)  # its second half first: other sound in time
     speakers = tmp_path / "speakers.yaml"
     speakers.write_text("target.wav: 0\nsecond: 7\n")
     out = tmp_path / "voice"
@@ -282,6 +282,7 @@ def test_a_truncated_wav_is_used_with_a_warning(target_voice, tmp_path):
     data = target_voice.read_bytes()
     cut = tmp_path / "cut.wav"
     cut.write_bytes(data[: len(data) // 2])  # the header still promises the whole file
-    result = prepare([str(cut)], PrepareOptions(out=tmp_path / "voice", progress=False))
+    options = PrepareOptions(out=tmp_path / "voice", progress=False, chunk=ChunkOptions(max_seconds=8))
+    result = prepare([str(cut)], options)  # short clips: half a minute still holds out an eval clip
     assert not result.failed and len(load(tmp_path / "voice")) > 0
     assert any("header promises" in w and "cut.wav" in w for w in result.manifest.warnings)
