@@ -4,6 +4,7 @@ no gate passes over nothing, no score from nothing, and the Python API's wrong t
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -157,16 +158,17 @@ def _sweep_suite(tmp_path, voice_dataset, tiny_csm):
     return suite
 
 
-def test_sweep_seeds_and_settings_are_refused_before_its_folder(voice_dataset, tiny_csm, tmp_path):
+def test_sweep_seeds_and_settings_are_refused_before_its_folder(voice_dataset, tiny_csm, tmp_path, capsys):
+    from ttsbench.cli import main
+
     suite = _sweep_suite(tmp_path, voice_dataset, tiny_csm)
     out = tmp_path / "sweep"
     for args, said in (
         (["--sizes", "2", "--seeds=-3"], r"--seeds -3: training seeds are whole numbers from 0"),
         (["--setting", "optim=adamw_torch,bogus"], r"--setting optim: key 'optim' 'bogus': not one transformers"),
     ):
-        done = _cli("sweep", str(suite), "--out", str(out), *args)
-        assert done.returncode == 2 and re.search(said, done.stderr), done.stderr
-        assert "Traceback" not in done.stderr and not out.exists()
+        assert main(["sweep", str(suite), "--out", str(out), *args]) == 2  # a traceback would raise here
+        assert re.search(said, capsys.readouterr().err) and not out.exists()
 
 
 def test_an_output_that_is_a_file_where_a_folder_goes_is_one_line(voice_dataset, tiny_csm, tiny_run, tmp_path):
@@ -188,34 +190,46 @@ def test_an_output_that_is_a_file_where_a_folder_goes_is_one_line(voice_dataset,
 
 
 def test_a_push_without_network_is_one_line_and_loses_nothing(voice_dataset, tiny_csm, tmp_path):
-    out = tmp_path / "ft"
-    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_notreal", "HF_HUB_ETAG_TIMEOUT": "2"}
-    args = ("finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(out), "--max-steps", "1")
-    done = _cli(*args, "--push-to-hub", "someone/voice", env=env)
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert "--push-to-hub someone/voice: not pushed (" in done.stderr and "run the same command again" in done.stderr
-    assert (out / "finetune.json").is_file() and (out / "adapter_config.json").is_file()  # nothing half-written
-    again = _cli(*args, "--push-to-hub", "someone/voice", env=env)  # up to date: it says so, then tries to push
-    assert "up to date" in again.stderr and "pushing the adapter" in again.stderr and "not pushed" in again.stderr
-
-    data = tmp_path / "data"
+    out, data = tmp_path / "ft", tmp_path / "data"
     shutil.copytree(voice_dataset, data)
     source = json.loads((data / "prepare.json").read_text())["recordings"][0]["path"]
-    done = _cli(
-        "prepare",
-        source,
-        "--out",
-        str(data),
-        "--max-seconds",
-        "8",
-        "--eval-fraction",
-        "0.25",
-        "--push-to-hub",
-        "someone/data",
-        env=env,
+    tune = ["finetune", str(voice_dataset), "--base", str(tiny_csm), "--out", str(out), "--max-steps", "1"]
+    calls = [
+        [*tune, "--push-to-hub", "someone/voice"],
+        [*tune, "--push-to-hub", "someone/voice"],  # up to date: it says so, then pushes what is saved
+        [
+            "prepare",
+            source,
+            "--out",
+            str(data),
+            "--max-seconds",
+            "8",
+            "--eval-fraction",
+            "0.25",
+            "--push-to-hub",
+            "someone/data",
+        ],
+    ]
+    code = f"""
+import contextlib, io, json
+from ttsbench.cli import main
+said = []
+for args in {calls!r}:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        said.append([main(args), err.getvalue()])
+print(json.dumps(said))
+"""
+    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_notreal"}  # a Hub that refuses at once
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env={**os.environ, **env}
     )
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert "--push-to-hub someone/data: not pushed (" in done.stderr and (data / "prepare.json").is_file()
+    assert done.returncode == 0, done.stderr[-3000:]  # no call raised: each ended in its one line
+    (first, err1), (again, err2), (prepared, err3) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first == 2 and "--push-to-hub someone/voice: not pushed (" in err1 and "run the same command again" in err1
+    assert (out / "finetune.json").is_file() and (out / "adapter_config.json").is_file()  # nothing half-written
+    assert again == 2 and "up to date" in err2 and "pushing the adapter" in err2 and "not pushed" in err2
+    assert prepared == 2 and "--push-to-hub someone/data: not pushed (" in err3 and (data / "prepare.json").is_file()
 
 
 def _cli(*args, env=None):
