@@ -73,7 +73,7 @@ def _bench(args) -> int:
         raise UserError(f"--target {args.target[0]}: only with --plan (how many prompts it needs); add --plan")
     run = api.bench(args.suite, args.out, repair=args.repair, executor=args.executor, progress=not args.quiet)
     print(summary_table(run.results()))
-    again = f", {run.regenerated} of them again because their audio had gone" if run.regenerated else ""
+    again = f", {run.regenerated} of them again (see the warnings above for why)" if run.regenerated else ""
     print(f"run directory: {run.dir} (generated {run.generated}{again}, scored {run.scored} this call)")
     return 0
 

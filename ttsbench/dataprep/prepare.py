@@ -300,7 +300,8 @@ class _TranscriptFolder:
                 except OSError:
                     continue
                 except ValueError:  # a hand edit gone wrong: never transcribed again over it
-                    Transcript.load(path)  # raises, naming its line
+                    Transcript.load(path)  # raises, naming its line and column
+                    continue
                 sha = data.get("audio_sha256") if isinstance(data, dict) else None
                 if sha:
                     self._by_sha.setdefault(sha, path)
