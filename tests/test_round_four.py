@@ -330,3 +330,24 @@ def test_a_dataset_cell_libsndfile_cannot_read_decodes_through_pyav(tmp_path):
         sf.read(io.BytesIO(buffer.getvalue()))  # what the dataset reader used to rely on alone
     audio, got = decode_file_or_bytes(buffer.getvalue())
     assert got == rate and abs(len(audio) / rate - seconds) < 0.1 and 0.15 < np.max(np.abs(audio)) < 0.5
+
+
+def test_a_suite_read_by_a_relative_or_an_absolute_path_is_the_same_run(tiny_csm, tmp_path, monkeypatch):
+    """The demo benches suites/demo.yaml; `pytest suites/` reads /abs/suites/demo.yaml: the same weights."""
+    import yaml
+
+    from ttsbench.benchmark.suite import load_suite
+
+    (tmp_path / "suites").mkdir()
+    shutil.copytree(tiny_csm, tmp_path / "ckpt")
+    suite = {
+        "name": "r",
+        "model": {"backend": "csm", "checkpoint": "../ckpt"},
+        "prompts": ["Hi."],
+        "variants": ["base"],
+    }
+    (tmp_path / "suites" / "r.yaml").write_text(yaml.safe_dump({**suite, "anchors": [], "scorers": {"signal": {}}}))
+    monkeypatch.chdir(tmp_path)
+    relative, absolute = load_suite("suites/r.yaml", check_paths=False), load_suite(tmp_path / "suites" / "r.yaml")
+    assert relative.model.checkpoint != absolute.model.checkpoint  # as written, resolved against each path
+    assert relative.identity() == absolute.identity()

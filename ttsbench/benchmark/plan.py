@@ -62,6 +62,21 @@ class ServedSpec:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.TRANSPORT}
 
 
+def _same_paths(data):
+    """`data` with every local checkpoint (`checkpoint:`, a fine-tune's `base:`) as its resolved path: a suite read
+    as suites/x.yaml or as /abs/suites/x.yaml names the same weights (a Hub id is left as it is)."""
+    if isinstance(data, dict):
+        return {
+            k: str(Path(v).resolve())
+            if k in ("checkpoint", "base") and isinstance(v, str) and v and Path(v).exists()
+            else _same_paths(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_same_paths(v) for v in data]
+    return data
+
+
 @dataclass(frozen=True)
 class RowSource:
     """What makes a row's samples when it is not the suite's model with the suite's weights."""
@@ -487,7 +502,7 @@ class Suite:
         ):
             data.pop(key, None)
         data["variants"] = [v.to_dict(identity=True) for v in self.variants]  # a served row's port is not identity
-        return data
+        return _same_paths(data)
 
     @property
     def uses_model(self) -> bool:
