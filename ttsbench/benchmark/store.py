@@ -218,12 +218,14 @@ class RunStore:
             raise StoreError(str(e)) from None
 
 
-_SHAS: dict[tuple, str] = {}  # (path, size, mtime) → sha256: a file is hashed again only when it changes
+# (path, inode, size, mtime, ctime) → sha256: a file is hashed again whenever it may have changed (ctime moves
+# with every write and cannot be set back, as mtime can)
+_SHAS: dict[tuple, str] = {}
 
 
 def audio_sha(path: Path) -> str:
     stat = Path(path).stat()
-    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(Path(path).resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if key not in _SHAS:
         _SHAS[key] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return _SHAS[key]
